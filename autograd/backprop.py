@@ -1,0 +1,164 @@
+"""Backpropagation: the chain rule, written once.
+
+Walk the graph in reverse topological order; at each node multiply the op table's local
+derivative d(node)/d(input) by the node's finished gradient d(root)/d(node) and add the
+product to the input's gradient. A value used twice receives two contributions: fan-out adds.
+"""
+
+import math
+
+from . import value as _state
+from .value import Value, _fmt
+
+
+def topological_order(root):
+    """Every node `root` depends on, inputs before the nodes made from them (no recursion)."""
+    if type(root) is not Value:
+        raise TypeError(f"topological_order: expected a Value, got {type(root).__name__}")
+    order = []
+    seen = {root}
+    stack = [(root, iter(root.inputs))]
+    push, pop, emit, mark = stack.append, stack.pop, order.append, seen.add
+    while stack:
+        node, pending = stack[-1]
+        for inp in pending:  # depth first: go down the first input not yet seen
+            if inp not in seen:
+                mark(inp)
+                if inp.inputs:
+                    push((inp, iter(inp.inputs)))
+                    break
+                emit(inp)  # a leaf is finished as soon as it is seen
+        else:  # all inputs finished, so this node is too
+            pop()
+            emit(node)
+    return order
+
+
+def local_derivatives(node):
+    """The op table's d(node)/d(input) for each input of `node`, in input order."""
+    op, ins = node.op, node.inputs
+    if not ins:
+        return ()
+    try:
+        if op.arity == 2:
+            return op.local(ins[0].data, ins[1].data, node.data)
+        return op.local(ins[0].data, op.param, node.data)
+    except (ValueError, ZeroDivisionError, OverflowError) as err:
+        raise _local_error(node, err) from None
+
+
+def _local_error(node, err):
+    args = ", ".join(_fmt(i.data) for i in node.inputs)
+    param = "" if node.op.param is None else f", {_fmt(node.op.param)}"
+    return type(err)(f"backward through {node.op.name}({args}{param}): local derivative failed ({err})")
+
+
+def _fresh_pass(root):
+    """Run one backward pass with every `.grad` starting from 0.
+
+    Returns the topological order and the gradients the nodes had before, in that order;
+    the caller adds them back. Keeping each pass separate is what makes a second backward()
+    add exactly the same amounts again, and using the `.grad` slots (not a dict) is fast.
+    """
+    order = topological_order(root)
+    saved = [node.grad for node in order]
+    if any(saved):  # a fresh graph has nothing to set aside
+        for node in order:
+            node.grad = 0.0
+    else:
+        saved = None
+    root.grad = 1.0
+    node = root
+    try:
+        for node in reversed(order):
+            ins = node.inputs
+            if not ins:
+                continue
+            g = node.grad  # final: every node made from this one is already done
+            op = node.op
+            # The chain rule: d(root)/d(input) += d(root)/d(node) * d(node)/d(input).
+            # Adding (not assigning) is what makes fan-out (a*a, shared subexpressions) sum.
+            if op.arity == 2:
+                a, b = ins
+                da, db = op.local(a.data, b.data, node.data)
+                a.grad += da * g
+                b.grad += db * g
+            else:
+                a = ins[0]
+                (da,) = op.local(a.data, op.param, node.data)
+                a.grad += da * g
+    except (ValueError, ZeroDivisionError, OverflowError) as err:
+        _restore(order, saved, keep_fresh=False)
+        raise _local_error(node, err) from None
+    if _state._anomaly is not None:
+        try:
+            _check_finite(order)
+        except FloatingPointError:
+            _restore(order, saved, keep_fresh=False)
+            raise
+    return order, saved
+
+
+def _restore(order, saved, keep_fresh=True):
+    """Put the pre-pass gradients back, plus (keep_fresh) this pass's on top."""
+    if saved is None:  # they were all zero
+        if not keep_fresh:
+            for node in order:
+                node.grad = 0.0
+        return
+    for node, old in zip(order, saved):
+        node.grad = old + node.grad if keep_fresh else old
+
+
+def _check_finite(order):
+    """detect_anomaly: name the first node, in backward order, that passed on a non-finite."""
+    for node in reversed(order):
+        g = node.grad
+        for inp, d in zip(node.inputs, local_derivatives(node)):
+            if not math.isfinite(d * g):
+                site = _state.anomaly_site(node) or "an unrecorded line"
+                raise FloatingPointError(
+                    f"detect_anomaly: backward through {node.op.name} made at {site}: "
+                    f"upstream gradient {g} x local derivative {d} is not finite "
+                    f"(input {_fmt(inp.data)})"
+                )
+
+
+def backward(root):
+    """Add d(root)/d(node) to `.grad` of every node under `root`, as PyTorch does.
+
+    Gradients accumulate: each call computes a fresh set and adds it, so calling twice adds
+    exactly the same amounts twice. Call zero_grad() (or set `.grad = 0.0`) between steps.
+    """
+    _restore(*_fresh_pass(root))
+
+
+class Step:
+    """One node's turn in backprop: its finished gradient and what it passes to each input."""
+
+    __slots__ = ("node", "grad", "locals", "contributions")
+
+    def __init__(self, node, grad, locals_):
+        self.node, self.grad, self.locals = node, grad, tuple(locals_)
+        self.contributions = tuple(d * grad for d in self.locals)
+
+    @property
+    def inputs(self):
+        """The node's inputs, in order (repeats kept)."""
+        return self.node.inputs
+
+    def __repr__(self):
+        return f"Step({self.node!r}, grad={_fmt(self.grad)}, locals={self.locals})"
+
+
+def backward_steps(root):
+    """Yield one `Step` per node in backward order, adding each node's gradient as it goes.
+
+    Exhausting the generator leaves exactly the gradients `backward(root)` would.
+    """
+    order, saved = _fresh_pass(root)
+    steps = [Step(node, node.grad, local_derivatives(node)) for node in reversed(order)]
+    _restore(order, saved, keep_fresh=False)
+    for step in steps:
+        step.node.grad += step.grad
+        yield step

@@ -1,0 +1,145 @@
+"""The op table: every derivative in chainrule is on this page.
+
+Each row names an op, the symbol graphs draw, its forward rule and its local derivatives
+d(out)/d(input), one per input, as plain numbers. The backprop module multiplies them by
+the upstream gradient (the chain rule) and nothing else in the project knows any calculus.
+
+Binary rows take (a, b) and return local derivatives from (a, b, y), where y is the output.
+Unary rows take (a, p), where p is the op's constant parameter (an exponent, a slope) or
+None, and return their derivative from (a, p, y). Rows are written against a small math
+namespace `M` so that the same text can serve plain floats (`SCALAR`) and, later, numpy
+arrays holding one number per example.
+
+Conventions at kinks (the derivative a subgradient picks where the function has a corner):
+relu'(0) = 0, leaky_relu'(0) = alpha, abs'(0) = 0, step'(x) = 0 everywhere (including 0),
+max and min send the whole gradient to the first input on a tie.
+"""
+
+import math
+
+SQRT2 = math.sqrt(2.0)
+INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+class Op:
+    """One row of the table: how to compute an op and its local derivatives."""
+
+    __slots__ = ("name", "symbol", "forward", "local", "arity", "domain", "param")
+
+    def __init__(self, name, symbol, arity, forward, local, domain="", param=None):
+        self.name, self.symbol, self.arity = name, symbol, arity
+        self.forward, self.local, self.domain, self.param = forward, local, domain, param
+
+    def bind(self, param):
+        """This op with its constant parameter fixed (x**2, leaky_relu with alpha=0.1)."""
+        return Op(self.name, self.symbol, self.arity, self.forward, self.local, self.domain, param)
+
+    @property
+    def label(self):
+        """The text a graph shows for this op, parameter included: `**2`, `leaky_relu(0.1)`."""
+        if self.param is None:
+            return self.symbol
+        if self.name == "pow":
+            return f"**{self.param:g}"
+        return f"{self.symbol}({self.param:g})"
+
+    def __repr__(self):
+        return f"Op({self.label!r})"
+
+
+def table(M):
+    """Build the rows over the math namespace M (floats or arrays: the calculus is the same)."""
+    exp, log, tanh, erf, where, sigmoid = M.exp, M.log, M.tanh, M.erf, M.where, M.sigmoid
+
+    def swish_local(a, beta, y):
+        s = sigmoid(beta * a)
+        return (s + beta * a * s * (1.0 - s),)
+
+    # fmt: off
+    rows = [
+        # name         symbol     n  forward                                   local derivatives d(out)/d(input)                     domain
+        Op("add",        "+",       2, lambda a, b: a + b,                       lambda a, b, y: (1.0, 1.0)),
+        Op("sub",        "-",       2, lambda a, b: a - b,                       lambda a, b, y: (1.0, -1.0)),
+        Op("mul",        "*",       2, lambda a, b: a * b,                       lambda a, b, y: (b, a)),
+        Op("div",        "/",       2, lambda a, b: a / b,                       lambda a, b, y: (1.0 / b, -y / b),                  "divisor must not be 0"),
+        Op("powv",       "**",      2, M.powv,                                   lambda a, b, y: (b * a ** (b - 1.0), y * log(a)),    "base must be > 0 when the exponent is a Value"),
+        Op("max",        "max",     2, lambda a, b: where(a >= b, a, b),         lambda a, b, y: (where(a >= b, 1.0, 0.0), where(a >= b, 0.0, 1.0))),
+        Op("min",        "min",     2, lambda a, b: where(a <= b, a, b),         lambda a, b, y: (where(a <= b, 1.0, 0.0), where(a <= b, 0.0, 1.0))),
+        Op("neg",        "neg",     1, lambda a, p: -a,                          lambda a, p, y: (-1.0,)),
+        Op("pow",        "**",      1, M.pow,                                    lambda a, p, y: (p * a ** (p - 1.0),),              "a negative base needs a whole exponent, and 0 a non-negative one"),
+        Op("exp",        "exp",     1, lambda a, p: exp(a),                      lambda a, p, y: (y,)),
+        Op("log",        "log",     1, lambda a, p: log(a),                      lambda a, p, y: (1.0 / a,),                         "input must be > 0"),
+        Op("tanh",       "tanh",    1, lambda a, p: tanh(a),                     lambda a, p, y: (1.0 - y * y,)),
+        Op("sigmoid",    "σ",       1, lambda a, p: sigmoid(a),                  lambda a, p, y: (y * (1.0 - y),)),
+        Op("relu",       "ReLU",    1, lambda a, p: where(a > 0.0, a, 0.0),      lambda a, p, y: (where(a > 0.0, 1.0, 0.0),)),
+        Op("leaky_relu", "LReLU",   1, lambda a, p: where(a > 0.0, a, p * a),    lambda a, p, y: (where(a > 0.0, 1.0, p),)),
+        Op("elu",        "ELU",     1, lambda a, p: where(a > 0.0, a, p * M.expm1(a)), lambda a, p, y: (where(a > 0.0, 1.0, y + p),)),
+        Op("gelu",       "GELU",    1, lambda a, p: 0.5 * a * (1.0 + erf(a / SQRT2)),
+                                                                                 lambda a, p, y: (0.5 * (1.0 + erf(a / SQRT2)) + a * exp(-0.5 * a * a) * INV_SQRT_2PI,)),
+        Op("swish",      "swish",   1, lambda a, p: a * sigmoid(p * a),          swish_local),
+        Op("softplus",   "softplus", 1, lambda a, p: M.softplus(a),              lambda a, p, y: (sigmoid(a),)),
+        Op("abs",        "abs",     1, lambda a, p: abs(a),                      lambda a, p, y: (where(a > 0.0, 1.0, where(a < 0.0, -1.0, 0.0)),)),
+        Op("step",       "step",    1, lambda a, p: where(a >= 0.0, 1.0, 0.0),   lambda a, p, y: (0.0,)),
+    ]
+    # fmt: on
+    return {row.name: row for row in rows}
+
+
+class _ScalarMath:
+    """The math namespace for plain floats: IEEE results where Python would raise on overflow."""
+
+    tanh, erf, log = staticmethod(math.tanh), staticmethod(math.erf), staticmethod(math.log)
+
+    @staticmethod
+    def where(cond, yes, no):
+        return yes if cond else no
+
+    @staticmethod
+    def exp(a):
+        try:
+            return math.exp(a)
+        except OverflowError:  # IEEE: exp of a large number is +inf, not an exception
+            return math.inf
+
+    @staticmethod
+    def expm1(a):
+        try:
+            return math.expm1(a)
+        except OverflowError:
+            return math.inf
+
+    @staticmethod
+    def sigmoid(a):
+        # Two forms so that neither exp can overflow: 1/(1+e^-a) for a >= 0, e^a/(1+e^a) below.
+        if a >= 0.0:
+            return 1.0 / (1.0 + math.exp(-a))
+        e = math.exp(a)
+        return e / (1.0 + e)
+
+    @staticmethod
+    def softplus(a):
+        # log(1 + e^a) = max(a, 0) + log(1 + e^-|a|): stable for large |a|.
+        return max(a, 0.0) + math.log1p(math.exp(-abs(a)))
+
+    @staticmethod
+    def pow(a, p):
+        try:
+            y = a**p
+        except OverflowError:
+            return math.inf if a > 0.0 or float(p).is_integer() and p % 2 == 0 else -math.inf
+        if type(y) is complex:  # Python answers (-8.0) ** 0.5 with a complex number
+            raise ValueError("complex result")
+        return y
+
+    @staticmethod
+    def powv(a, b):
+        if not a > 0.0:
+            raise ValueError("base must be > 0")
+        try:
+            return a**b
+        except OverflowError:
+            return math.inf
+
+
+SCALAR = _ScalarMath
+OPS = table(SCALAR)

@@ -1,0 +1,322 @@
+"""The `Value` node: a number that remembers the op and the inputs that made it.
+
+Every arithmetic on Values records one node of a directed acyclic graph. `backward()` (in
+backprop.py) walks that graph with the op table's local derivatives. A Value holds no
+closures, so building a graph creates no reference cycles for the garbage collector.
+"""
+
+import math
+import numbers
+import os
+import sys
+from contextlib import contextmanager
+
+from .ops import OPS
+
+# What the graph records, switched by the contexts at the end of this file. Module globals,
+# so the hot path pays one lookup: `_plain` is True unless no_grad or detect_anomaly is on.
+_scope = ""
+_plain = True
+_record = True
+_anomaly = None  # while detect_anomaly is on: a dict from node to where user code made it
+
+_new = object.__new__
+_ADD, _SUB, _MUL, _DIV, _POWV = OPS["add"], OPS["sub"], OPS["mul"], OPS["div"], OPS["powv"]
+_MAX, _MIN, _NEG = OPS["max"], OPS["min"], OPS["neg"]
+_UNARY = {name: op for name, op in OPS.items() if op.arity == 1}
+_BOUND = {}  # (op name, parameter) -> bound row, so x**2 everywhere shares one Op object
+
+
+def _bound(name, param):
+    key = (name, param)
+    op = _BOUND.get(key)
+    if op is None:
+        op = _BOUND[key] = OPS[name].bind(param)
+    return op
+
+
+def _fmt(x):
+    """A number as people read it: 6 significant digits, floats keep their point (-12.0)."""
+    if not isinstance(x, float):
+        return repr(x)
+    s = f"{x:.6g}"
+    return s + ".0" if s.lstrip("-").isdigit() else s
+
+
+def _domain_error(op, args, err):
+    """Re-raise a math error from a forward rule with the op and its inputs in the message."""
+    shown = ", ".join(_fmt(a) for a in args)
+    if op.param is not None:
+        shown += f", {_fmt(op.param)}"
+    reason = op.domain or str(err)
+    kind = ZeroDivisionError if isinstance(err, ZeroDivisionError) else ValueError
+    return kind(f"{op.name}({shown}): {reason}")
+
+
+def _as_data(x, where):
+    """Check and convert a plain number for `where`; anything else is a TypeError."""
+    if type(x) is float:
+        return x
+    if type(x) is int:
+        return float(x)
+    if isinstance(x, numbers.Real) and not isinstance(x, bool):
+        return float(x)
+    raise TypeError(f"{where}: expected a real number or Value, got {type(x).__name__} {x!r}")
+
+
+def _special(v, inputs, op):
+    """no_grad drops the record; detect_anomaly checks the value and notes where it was made."""
+    if _record:
+        v.inputs, v.op = inputs, op
+    else:
+        v.inputs, v.op = (), None
+    if _anomaly is not None:
+        site = user_site()
+        if not math.isfinite(v.data):
+            what = f"{op.name}({', '.join(_fmt(i.data) for i in inputs)})" if op else "a constant"
+            raise FloatingPointError(f"detect_anomaly: {what} gave {v.data} at {site}")
+        _anomaly[v] = site
+
+
+# The two functions below are the hot path of every forward pass: they build the output node
+# field by field (no __init__ call) and check nothing the op table does not check.
+def _binary(op, a, b):
+    try:
+        y = op.forward(a.data, b.data)
+    except (ValueError, ZeroDivisionError, OverflowError) as err:
+        raise _domain_error(op, (a.data, b.data), err) from None
+    v = _new(Value)
+    v.data, v.grad, v.label, v.scope = y, 0.0, "", _scope
+    if _plain:
+        v.inputs, v.op = (a, b), op
+    else:
+        _special(v, (a, b), op)
+    return v
+
+
+def _unary(op, a):
+    try:
+        y = op.forward(a.data, op.param)
+    except (ValueError, ZeroDivisionError, OverflowError) as err:
+        raise _domain_error(op, (a.data,), err) from None
+    v = _new(Value)
+    v.data, v.grad, v.label, v.scope = y, 0.0, "", _scope
+    if _plain:
+        v.inputs, v.op = (a,), op
+    else:
+        _special(v, (a,), op)
+    return v
+
+
+def _lift(x, where):
+    """A plain number met in an op becomes a constant leaf node."""
+    if type(x) is Value:
+        return x
+    v = _new(Value)
+    v.data = x if type(x) is float else _as_data(x, where)
+    v.grad, v.label, v.scope = 0.0, "", _scope
+    if _plain:
+        v.inputs, v.op = (), None
+    else:
+        _special(v, (), None)
+    return v
+
+
+class Value:
+    """A scalar in the computation graph: `data`, `grad`, the `inputs` and `op` that made it."""
+
+    __slots__ = ("data", "grad", "inputs", "op", "label", "scope")
+    __array_ufunc__ = None  # numpy scalars defer to us: np.float64(2) * v calls v.__rmul__
+
+    def __init__(self, data, label=""):
+        if type(data) is not float:
+            data = _as_data(data, "Value")
+        if _anomaly is not None and not math.isfinite(data):
+            raise FloatingPointError(f"detect_anomaly: Value({data}) made at {user_site()}")
+        self.data = data
+        self.grad = 0.0
+        self.inputs = ()
+        self.op = None
+        self.label = label
+        self.scope = _scope
+
+    def __repr__(self):
+        extra = f", label={self.label!r}" if self.label else ""
+        return f"Value(data={_fmt(self.data)}, grad={_fmt(self.grad)}{extra})"
+
+    # Binary operators; the reflected forms put the plain number first.
+    def __add__(self, other):
+        return _binary(_ADD, self, other if type(other) is Value else _lift(other, "add"))
+
+    def __radd__(self, other):
+        return _binary(_ADD, _lift(other, "add"), self)
+
+    def __sub__(self, other):
+        return _binary(_SUB, self, other if type(other) is Value else _lift(other, "sub"))
+
+    def __rsub__(self, other):
+        return _binary(_SUB, _lift(other, "sub"), self)
+
+    def __mul__(self, other):
+        return _binary(_MUL, self, other if type(other) is Value else _lift(other, "mul"))
+
+    def __rmul__(self, other):
+        return _binary(_MUL, _lift(other, "mul"), self)
+
+    def __truediv__(self, other):
+        return _binary(_DIV, self, _lift(other, "div"))
+
+    def __rtruediv__(self, other):
+        return _binary(_DIV, _lift(other, "div"), self)
+
+    def __pow__(self, other):
+        """x ** 2 is the one-input op `**2`; x ** y with y a Value is `powv` (needs x > 0)."""
+        if type(other) is Value:
+            return _binary(_POWV, self, other)
+        return _unary(_bound("pow", _as_data(other, "pow")), self)
+
+    def __rpow__(self, other):
+        return _binary(_POWV, _lift(other, "powv"), self)
+
+    def __neg__(self):
+        return _unary(_NEG, self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _unary(_UNARY["abs"], self)
+
+    # Named functions. Where the op has a parameter it is a constant, not a graph node.
+    def exp(self):
+        """e ** self."""
+        return _unary(_UNARY["exp"], self)
+
+    def log(self):
+        """Natural logarithm; the input must be > 0."""
+        return _unary(_UNARY["log"], self)
+
+    def tanh(self):
+        """Hyperbolic tangent."""
+        return _unary(_UNARY["tanh"], self)
+
+    def sigmoid(self):
+        """1 / (1 + e ** -self), computed without overflow."""
+        return _unary(_UNARY["sigmoid"], self)
+
+    def relu(self):
+        """max(self, 0)."""
+        return _unary(_UNARY["relu"], self)
+
+    def leaky_relu(self, alpha=0.01):
+        """self where positive, alpha * self elsewhere."""
+        return _unary(_bound("leaky_relu", _as_data(alpha, "leaky_relu")), self)
+
+    def elu(self, alpha=1.0):
+        """self where positive, alpha * (e ** self - 1) elsewhere."""
+        return _unary(_bound("elu", _as_data(alpha, "elu")), self)
+
+    def gelu(self):
+        """Exact GELU: self * Phi(self), with Phi the standard normal CDF (through erf)."""
+        return _unary(_UNARY["gelu"], self)
+
+    def swish(self, beta=1.0):
+        """self * sigmoid(beta * self); beta = 1 is SiLU."""
+        return _unary(_bound("swish", _as_data(beta, "swish")), self)
+
+    def silu(self):
+        """swish with beta = 1."""
+        return self.swish(1.0)
+
+    def softplus(self):
+        """log(1 + e ** self), computed without overflow."""
+        return _unary(_UNARY["softplus"], self)
+
+    def step(self):
+        """Heaviside step: 1 where self >= 0, else 0. Its derivative is 0 everywhere."""
+        return _unary(_UNARY["step"], self)
+
+    def max(self, other):
+        """The larger of self and other (ties go to self)."""
+        return _binary(_MAX, self, _lift(other, "max"))
+
+    def min(self, other):
+        """The smaller of self and other (ties go to self)."""
+        return _binary(_MIN, self, _lift(other, "min"))
+
+    def detach(self):
+        """A new leaf with the same number and label: gradients stop here."""
+        return Value(self.data, self.label)
+
+    def backward(self):
+        """Add d(self)/d(node) to every node's `.grad` (see backprop.backward)."""
+        from .backprop import backward
+
+        backward(self)
+
+
+@contextmanager
+def no_grad():
+    """Inside, ops compute numbers but record no graph (for updates and evaluation)."""
+    global _record, _plain
+    saved = _record
+    _record = False
+    _plain = False
+    try:
+        yield
+    finally:
+        _record = saved
+        _plain = _record and _anomaly is None
+
+
+class scope:
+    """Inside `with scope(name):` new nodes carry `name` in `.scope` (nesting joins with dots)."""
+
+    __slots__ = ("name", "saved")
+
+    def __init__(self, name):
+        self.name = str(name)
+
+    def __enter__(self):
+        global _scope
+        self.saved = _scope
+        _scope = f"{_scope}.{self.name}" if _scope else self.name
+        return self
+
+    def __exit__(self, *exc):
+        global _scope
+        _scope = self.saved
+
+
+@contextmanager
+def detect_anomaly():
+    """Inside, the first NaN or infinity in forward or backward raises, naming op and line."""
+    global _anomaly, _plain
+    saved = _anomaly
+    _anomaly = {} if saved is None else saved
+    _plain = False
+    try:
+        yield
+    finally:
+        _anomaly = saved
+        _plain = _record and _anomaly is None
+
+
+def anomaly_site(node):
+    """Where user code made `node`, if detect_anomaly was on then; else None."""
+    return None if _anomaly is None else _anomaly.get(node)
+
+
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_LIBRARY = tuple(os.path.join(_ROOT, pkg) + os.sep for pkg in ("autograd", "nn", "viz"))
+
+
+def user_site():
+    """The first stack frame outside chainrule's library packages, as 'file:line'."""
+    f = sys._getframe(1)
+    while f is not None:
+        name = f.f_code.co_filename
+        if not name.startswith(_LIBRARY) and not name.endswith("contextlib.py"):
+            return f"{name}:{f.f_lineno}"
+        f = f.f_back
+    return "<unknown>"
