@@ -1,0 +1,1 @@
+"""chainrule's lessons: one module per worked example, run by the `chainrule` command."""
