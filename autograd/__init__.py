@@ -1,15 +1,9 @@
 """chainrule's engine: scalar `Value` nodes, one op table, backprop, gradient checking."""
 
-from .backprop import (
-    Step,
-    backward,
-    backward_steps,
-    local_derivatives,
-    topological_order,
-)
+from .value import Value, detect_anomaly, no_grad, scope  # isort: skip  (first: backprop needs it)
+from .backprop import Step, backward, backward_steps, local_derivatives, topological_order
 from .gradcheck import GradcheckError, GradcheckResult, gradcheck, numerical_grad
 from .ops import OPS, Op
-from .value import Value, detect_anomaly, no_grad, scope
 
 __all__ = [
     "OPS",

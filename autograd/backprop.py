@@ -17,20 +17,22 @@ def topological_order(root):
         raise TypeError(f"topological_order: expected a Value, got {type(root).__name__}")
     order = []
     seen = {root}
-    stack = [(root, iter(root.inputs))]
+    stack = [root]
     push, pop, emit, mark = stack.append, stack.pop, order.append, seen.add
-    while stack:
-        node, pending = stack[-1]
-        for inp in pending:  # depth first: go down the first input not yet seen
-            if inp not in seen:
-                mark(inp)
-                if inp.inputs:
-                    push((inp, iter(inp.inputs)))
-                    break
-                emit(inp)  # a leaf is finished as soon as it is seen
-        else:  # all inputs finished, so this node is too
-            pop()
-            emit(node)
+    while stack:  # depth first: go down the first input not yet seen, finish a node after
+        node = stack[-1]
+        a = node._a
+        if a is not None and a not in seen:
+            mark(a)
+            push(a)
+            continue
+        b = node._b
+        if b is not None and b not in seen:
+            mark(b)
+            push(b)
+            continue
+        pop()
+        emit(node)
     return order
 
 
@@ -71,22 +73,21 @@ def _fresh_pass(root):
     node = root
     try:
         for node in reversed(order):
-            ins = node.inputs
-            if not ins:
+            a = node._a
+            if a is None:  # a leaf: nothing to pass on
                 continue
             g = node.grad  # final: every node made from this one is already done
             op = node.op
+            b = node._b
             # The chain rule: d(root)/d(input) += d(root)/d(node) * d(node)/d(input).
             # Adding (not assigning) is what makes fan-out (a*a, shared subexpressions) sum.
-            if op.arity == 2:
-                a, b = ins
+            if b is None:
+                (da,) = op.local(a.data, op.param, node.data)
+                a.grad += da * g
+            else:
                 da, db = op.local(a.data, b.data, node.data)
                 a.grad += da * g
                 b.grad += db * g
-            else:
-                a = ins[0]
-                (da,) = op.local(a.data, op.param, node.data)
-                a.grad += da * g
     except (ValueError, ZeroDivisionError, OverflowError) as err:
         _restore(order, saved, keep_fresh=False)
         raise _local_error(node, err) from None

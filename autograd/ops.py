@@ -4,7 +4,7 @@ Each row names an op, the symbol graphs draw, its forward rule and its local der
 d(out)/d(input), one per input, as plain numbers. The backprop module multiplies them by
 the upstream gradient (the chain rule) and nothing else in the project knows any calculus.
 
-Binary rows take (a, b) and return local derivatives from (a, b, y), where y is the output.
+Binary rows take (a, b) (the arithmetic ones are Python's own `operator` functions) and return local derivatives from (a, b, y), where y is the output.
 Unary rows take (a, p), where p is the op's constant parameter (an exponent, a slope) or
 None, and return their derivative from (a, p, y). Rows are written against a small math
 namespace `M` so that the same text can serve plain floats (`SCALAR`) and, later, numpy
@@ -16,6 +16,7 @@ max and min send the whole gradient to the first input on a tie.
 """
 
 import math
+import operator
 
 SQRT2 = math.sqrt(2.0)
 INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -58,15 +59,15 @@ def table(M):
     # fmt: off
     rows = [
         # name         symbol     n  forward                                   local derivatives d(out)/d(input)                     domain
-        Op("add",        "+",       2, lambda a, b: a + b,                       lambda a, b, y: (1.0, 1.0)),
-        Op("sub",        "-",       2, lambda a, b: a - b,                       lambda a, b, y: (1.0, -1.0)),
-        Op("mul",        "*",       2, lambda a, b: a * b,                       lambda a, b, y: (b, a)),
-        Op("div",        "/",       2, lambda a, b: a / b,                       lambda a, b, y: (1.0 / b, -y / b),                  "divisor must not be 0"),
+        Op("add",        "+",       2, operator.add,                             lambda a, b, y: (1.0, 1.0)),
+        Op("sub",        "-",       2, operator.sub,                             lambda a, b, y: (1.0, -1.0)),
+        Op("mul",        "*",       2, operator.mul,                             lambda a, b, y: (b, a)),
+        Op("div",        "/",       2, operator.truediv,                         lambda a, b, y: (1.0 / b, -y / b),                  "divisor must not be 0"),
         Op("powv",       "**",      2, M.powv,                                   lambda a, b, y: (b * a ** (b - 1.0), y * log(a)),    "base must be > 0 when the exponent is a Value"),
         Op("max",        "max",     2, lambda a, b: where(a >= b, a, b),         lambda a, b, y: (where(a >= b, 1.0, 0.0), where(a >= b, 0.0, 1.0))),
         Op("min",        "min",     2, lambda a, b: where(a <= b, a, b),         lambda a, b, y: (where(a <= b, 1.0, 0.0), where(a <= b, 0.0, 1.0))),
         Op("neg",        "neg",     1, lambda a, p: -a,                          lambda a, p, y: (-1.0,)),
-        Op("pow",        "**",      1, M.pow,                                    lambda a, p, y: (p * a ** (p - 1.0),),              "a negative base needs a whole exponent, and 0 a non-negative one"),
+        Op("pow",        "**",      1, M.pow,                                    lambda a, p, y: (p * a ** (p - 1.0),)),
         Op("exp",        "exp",     1, lambda a, p: exp(a),                      lambda a, p, y: (y,)),
         Op("log",        "log",     1, lambda a, p: log(a),                      lambda a, p, y: (1.0 / a,),                         "input must be > 0"),
         Op("tanh",       "tanh",    1, lambda a, p: tanh(a),                     lambda a, p, y: (1.0 - y * y,)),
@@ -128,7 +129,7 @@ class _ScalarMath:
         except OverflowError:
             return math.inf if a > 0.0 or float(p).is_integer() and p % 2 == 0 else -math.inf
         if type(y) is complex:  # Python answers (-8.0) ** 0.5 with a complex number
-            raise ValueError("complex result")
+            raise ValueError("a negative base needs a whole-number exponent")
         return y
 
     @staticmethod
