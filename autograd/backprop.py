@@ -24,13 +24,17 @@ def topological_order(root):
         a = node._a
         if a is not None and a not in seen:
             mark(a)
-            push(a)
-            continue
+            if a._a is not None:
+                push(a)
+                continue
+            emit(a)  # a leaf is finished as soon as it is seen
         b = node._b
         if b is not None and b not in seen:
             mark(b)
-            push(b)
-            continue
+            if b._a is not None:
+                push(b)
+                continue
+            emit(b)
         pop()
         emit(node)
     return order
@@ -52,7 +56,9 @@ def local_derivatives(node):
 def _local_error(node, err):
     args = ", ".join(_fmt(i.data) for i in node.inputs)
     param = "" if node.op.param is None else f", {_fmt(node.op.param)}"
-    return type(err)(f"backward through {node.op.name}({args}{param}): local derivative failed ({err})")
+    return type(err)(
+        f"backward through {node.op.name}({args}{param}): local derivative failed ({err})"
+    )
 
 
 def _fresh_pass(root):
@@ -131,7 +137,9 @@ def backward(root):
     Gradients accumulate: each call computes a fresh set and adds it, so calling twice adds
     exactly the same amounts twice. Call zero_grad() (or set `.grad = 0.0`) between steps.
     """
-    _restore(*_fresh_pass(root))
+    order, saved = _fresh_pass(root)
+    if saved is not None:
+        _restore(order, saved)
 
 
 class Step:

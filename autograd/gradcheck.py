@@ -29,7 +29,9 @@ class GradcheckResult:
         """The rows as aligned text."""
         lines = [f"{'input':>5}  {'backprop':>14}  {'numerical':>14}  {'abs diff':>10}  ok"]
         for i, a, n, ok in self.rows:
-            lines.append(f"{i:>5}  {a:>14.8g}  {n:>14.8g}  {abs(a - n):>10.2e}  {'yes' if ok else 'NO'}")
+            lines.append(
+                f"{i:>5}  {a:>14.8g}  {n:>14.8g}  {abs(a - n):>10.2e}  {'yes' if ok else 'NO'}"
+            )
         return "\n".join(lines)
 
     def __repr__(self):

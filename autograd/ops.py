@@ -8,7 +8,8 @@ Binary rows take (a, b) (the arithmetic ones are Python's own `operator` functio
 Unary rows take (a, p), where p is the op's constant parameter (an exponent, a slope) or
 None, and return their derivative from (a, p, y). Rows are written against a small math
 namespace `M` so that the same text can serve plain floats (`SCALAR`) and, later, numpy
-arrays holding one number per example.
+arrays holding one number per example; `(a > 0.0) * 1.0` is an indicator (1.0 or 0.0) for
+both.
 
 Conventions at kinks (the derivative a subgradient picks where the function has a corner):
 relu'(0) = 0, leaky_relu'(0) = alpha, abs'(0) = 0, step'(x) = 0 everywhere (including 0),
@@ -64,15 +65,15 @@ def table(M):
         Op("mul",        "*",       2, operator.mul,                             lambda a, b, y: (b, a)),
         Op("div",        "/",       2, operator.truediv,                         lambda a, b, y: (1.0 / b, -y / b),                  "divisor must not be 0"),
         Op("powv",       "**",      2, M.powv,                                   lambda a, b, y: (b * a ** (b - 1.0), y * log(a)),    "base must be > 0 when the exponent is a Value"),
-        Op("max",        "max",     2, lambda a, b: where(a >= b, a, b),         lambda a, b, y: (where(a >= b, 1.0, 0.0), where(a >= b, 0.0, 1.0))),
-        Op("min",        "min",     2, lambda a, b: where(a <= b, a, b),         lambda a, b, y: (where(a <= b, 1.0, 0.0), where(a <= b, 0.0, 1.0))),
+        Op("max",        "max",     2, lambda a, b: where(a >= b, a, b),         lambda a, b, y: ((a >= b) * 1.0, (a < b) * 1.0)),
+        Op("min",        "min",     2, lambda a, b: where(a <= b, a, b),         lambda a, b, y: ((a <= b) * 1.0, (a > b) * 1.0)),
         Op("neg",        "neg",     1, lambda a, p: -a,                          lambda a, p, y: (-1.0,)),
         Op("pow",        "**",      1, M.pow,                                    lambda a, p, y: (p * a ** (p - 1.0),)),
         Op("exp",        "exp",     1, lambda a, p: exp(a),                      lambda a, p, y: (y,)),
         Op("log",        "log",     1, lambda a, p: log(a),                      lambda a, p, y: (1.0 / a,),                         "input must be > 0"),
         Op("tanh",       "tanh",    1, lambda a, p: tanh(a),                     lambda a, p, y: (1.0 - y * y,)),
         Op("sigmoid",    "σ",       1, lambda a, p: sigmoid(a),                  lambda a, p, y: (y * (1.0 - y),)),
-        Op("relu",       "ReLU",    1, lambda a, p: where(a > 0.0, a, 0.0),      lambda a, p, y: (where(a > 0.0, 1.0, 0.0),)),
+        Op("relu",       "ReLU",    1, lambda a, p: M.maximum(a, 0.0),           lambda a, p, y: ((a > 0.0) * 1.0,)),
         Op("leaky_relu", "LReLU",   1, lambda a, p: where(a > 0.0, a, p * a),    lambda a, p, y: (where(a > 0.0, 1.0, p),)),
         Op("elu",        "ELU",     1, lambda a, p: where(a > 0.0, a, p * M.expm1(a)), lambda a, p, y: (where(a > 0.0, 1.0, y + p),)),
         Op("gelu",       "GELU",    1, lambda a, p: 0.5 * a * (1.0 + erf(a / SQRT2)),
@@ -80,7 +81,7 @@ def table(M):
         Op("swish",      "swish",   1, lambda a, p: a * sigmoid(p * a),          swish_local),
         Op("softplus",   "softplus", 1, lambda a, p: M.softplus(a),              lambda a, p, y: (sigmoid(a),)),
         Op("abs",        "abs",     1, lambda a, p: abs(a),                      lambda a, p, y: (where(a > 0.0, 1.0, where(a < 0.0, -1.0, 0.0)),)),
-        Op("step",       "step",    1, lambda a, p: where(a >= 0.0, 1.0, 0.0),   lambda a, p, y: (0.0,)),
+        Op("step",       "step",    1, lambda a, p: (a >= 0.0) * 1.0,            lambda a, p, y: (0.0,)),
     ]
     # fmt: on
     return {row.name: row for row in rows}
@@ -90,6 +91,7 @@ class _ScalarMath:
     """The math namespace for plain floats: IEEE results where Python would raise on overflow."""
 
     tanh, erf, log = staticmethod(math.tanh), staticmethod(math.erf), staticmethod(math.log)
+    maximum = staticmethod(max)  # max(nan, 0.0) is nan, as numpy's maximum
 
     @staticmethod
     def where(cond, yes, no):

@@ -23,7 +23,14 @@ _anomaly = None  # while detect_anomaly is on: a dict from node to where user co
 _new = object.__new__
 _ADD, _SUB, _MUL, _DIV, _POWV = OPS["add"], OPS["sub"], OPS["mul"], OPS["div"], OPS["powv"]
 _MAX, _MIN, _NEG = OPS["max"], OPS["min"], OPS["neg"]
-_UNARY = {name: op for name, op in OPS.items() if op.arity == 1}
+_EXP, _LOG, _TANH, _SIGMOID, _RELU = (
+    OPS["exp"],
+    OPS["log"],
+    OPS["tanh"],
+    OPS["sigmoid"],
+    OPS["relu"],
+)
+_GELU, _SOFTPLUS, _ABS, _STEP = OPS["gelu"], OPS["softplus"], OPS["abs"], OPS["step"]
 _BOUND = {}  # (op name, parameter) -> bound row, so x**2 everywhere shares one Op object
 
 
@@ -67,7 +74,9 @@ def _as_data(x, where):
 def _special(v, inputs, op):
     """no_grad drops the record; detect_anomaly checks the value and notes where it was made."""
     if _record:
-        v._a, v._b, v.op = *(inputs + (None, None))[:2], op
+        v._a = inputs[0] if inputs else None
+        v._b = inputs[1] if len(inputs) == 2 else None
+        v.op = op
     else:
         v._a, v._b, v.op = None, None, None
     if _anomaly is not None:
@@ -195,28 +204,28 @@ class Value:
         return self
 
     def __abs__(self):
-        return _unary(_UNARY["abs"], self)
+        return _unary(_ABS, self)
 
     # Named functions. Where the op has a parameter it is a constant, not a graph node.
     def exp(self):
         """e ** self."""
-        return _unary(_UNARY["exp"], self)
+        return _unary(_EXP, self)
 
     def log(self):
         """Natural logarithm; the input must be > 0."""
-        return _unary(_UNARY["log"], self)
+        return _unary(_LOG, self)
 
     def tanh(self):
         """Hyperbolic tangent."""
-        return _unary(_UNARY["tanh"], self)
+        return _unary(_TANH, self)
 
     def sigmoid(self):
         """1 / (1 + e ** -self), computed without overflow."""
-        return _unary(_UNARY["sigmoid"], self)
+        return _unary(_SIGMOID, self)
 
     def relu(self):
         """max(self, 0)."""
-        return _unary(_UNARY["relu"], self)
+        return _unary(_RELU, self)
 
     def leaky_relu(self, alpha=0.01):
         """self where positive, alpha * self elsewhere."""
@@ -228,7 +237,7 @@ class Value:
 
     def gelu(self):
         """Exact GELU: self * Phi(self), with Phi the standard normal CDF (through erf)."""
-        return _unary(_UNARY["gelu"], self)
+        return _unary(_GELU, self)
 
     def swish(self, beta=1.0):
         """self * sigmoid(beta * self); beta = 1 is SiLU."""
@@ -240,11 +249,11 @@ class Value:
 
     def softplus(self):
         """log(1 + e ** self), computed without overflow."""
-        return _unary(_UNARY["softplus"], self)
+        return _unary(_SOFTPLUS, self)
 
     def step(self):
         """Heaviside step: 1 where self >= 0, else 0. Its derivative is 0 everywhere."""
-        return _unary(_UNARY["step"], self)
+        return _unary(_STEP, self)
 
     def max(self, other):
         """The larger of self and other (ties go to self)."""
