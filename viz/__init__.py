@@ -1,0 +1,1 @@
+"""Pictures of the computation graph (filled in by the graph-picture issue)."""
