@@ -64,7 +64,7 @@ def _as_data(x, where):
     """Check and convert a plain number for `where`; anything else is a TypeError."""
     if type(x) is float:
         return x
-    if type(x) is int:
+    if type(x) is int or isinstance(x, float):  # numpy's float64 is a float subclass
         return float(x)
     if isinstance(x, numbers.Real) and not isinstance(x, bool):
         return float(x)
