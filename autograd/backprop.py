@@ -7,6 +7,8 @@ product to the input's gradient. A value used twice receives two contributions: 
 
 import math
 
+import numpy as np
+
 from . import value as _state
 from .value import Value, _fmt
 
@@ -70,7 +72,7 @@ def _fresh_pass(root):
     """
     order = topological_order(root)
     saved = [node.grad for node in order]
-    if any(saved):  # a fresh graph has nothing to set aside
+    if _dirty(saved):  # a fresh graph has nothing to set aside
         for node in order:
             node.grad = 0.0
     else:
@@ -83,6 +85,9 @@ def _fresh_pass(root):
             if a is None:  # a leaf: nothing to pass on
                 continue
             g = node.grad  # final: every node made from this one is already done
+            if type(node.data) is not float:  # a batch of examples: see _batch_step
+                _batch_step(node, g)
+                continue
             op = node.op
             b = node._b
             # The chain rule: d(root)/d(input) += d(root)/d(node) * d(node)/d(input).
@@ -104,6 +109,29 @@ def _fresh_pass(root):
             _restore(order, saved, keep_fresh=False)
             raise
     return order, saved
+
+
+def _dirty(saved):
+    """Whether any gradient is non-zero (a batch's gradient is an array: then yes)."""
+    try:
+        return any(saved)
+    except ValueError:  # the truth of an array is ambiguous: it holds per-example gradients
+        return True
+
+
+def _batch_step(node, g):
+    """The chain rule at a node holding a batch (one number per example).
+
+    Contributions are per-example arrays. An input that is a plain number (a weight) was used
+    by every example, so its gradient is the sum of theirs: the same rule as fan-out.
+    """
+    for inp, d in zip(node.inputs, local_derivatives(node)):
+        if type(inp.data) is not float:
+            inp.grad += d * g
+        elif type(d) is float or type(g) is float:
+            inp.grad += float(np.sum(d * g))
+        else:
+            inp.grad += float(np.dot(d, g))  # the sum over examples of d_i * g_i, in one call
 
 
 def _restore(order, saved, keep_fresh=True):

@@ -4,12 +4,12 @@ Each row names an op, the symbol graphs draw, its forward rule and its local der
 d(out)/d(input), one per input, as plain numbers. The backprop module multiplies them by
 the upstream gradient (the chain rule) and nothing else in the project knows any calculus.
 
-Binary rows take (a, b) (the arithmetic ones are Python's own `operator` functions) and return local derivatives from (a, b, y), where y is the output.
-Unary rows take (a, p), where p is the op's constant parameter (an exponent, a slope) or
-None, and return their derivative from (a, p, y). Rows are written against a small math
-namespace `M` so that the same text can serve plain floats (`SCALAR`) and, later, numpy
-arrays holding one number per example; `(a > 0.0) * 1.0` is an indicator (1.0 or 0.0) for
-both.
+Binary rows take (a, b) (the arithmetic ones are Python's own `operator` functions) and
+give local derivatives from (a, b, y), where y is the output. Unary rows take (a, p), where
+p is the op's constant parameter (an exponent, a slope) or None, and give their derivative
+from (a, p, y). Rows are written once, against a small math namespace `M`, and built twice:
+`OPS` over plain floats and `ARRAY_OPS` over numpy arrays that hold one number per example
+(a batch). `(a > 0.0) * 1.0` is an indicator (1.0 or 0.0) for both.
 
 Conventions at kinks (the derivative a subgradient picks where the function has a corner):
 relu'(0) = 0, leaky_relu'(0) = alpha, abs'(0) = 0, step'(x) = 0 everywhere (including 0),
@@ -19,6 +19,8 @@ max and min send the whole gradient to the first input on a tie.
 import math
 import operator
 
+import numpy as np
+
 SQRT2 = math.sqrt(2.0)
 INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
@@ -26,15 +28,19 @@ INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 class Op:
     """One row of the table: how to compute an op and its local derivatives."""
 
-    __slots__ = ("name", "symbol", "forward", "local", "arity", "domain", "param")
+    __slots__ = ("name", "symbol", "forward", "local", "arity", "domain", "param", "array")
 
     def __init__(self, name, symbol, arity, forward, local, domain="", param=None):
         self.name, self.symbol, self.arity = name, symbol, arity
         self.forward, self.local, self.domain, self.param = forward, local, domain, param
+        self.array = None  # the same row built over numpy arrays (see ARRAY_OPS)
 
     def bind(self, param):
         """This op with its constant parameter fixed (x**2, leaky_relu with alpha=0.1)."""
-        return Op(self.name, self.symbol, self.arity, self.forward, self.local, self.domain, param)
+        op = Op(self.name, self.symbol, self.arity, self.forward, self.local, self.domain, param)
+        if self.array is not None:
+            op.array = self.array.bind(param)
+        return op
 
     @property
     def label(self):
@@ -82,6 +88,9 @@ def table(M):
         Op("softplus",   "softplus", 1, lambda a, p: M.softplus(a),              lambda a, p, y: (sigmoid(a),)),
         Op("abs",        "abs",     1, lambda a, p: abs(a),                      lambda a, p, y: (where(a > 0.0, 1.0, where(a < 0.0, -1.0, 0.0)),)),
         Op("step",       "step",    1, lambda a, p: (a >= 0.0) * 1.0,            lambda a, p, y: (0.0,)),
+        # Batch reductions: a batch of per-example numbers to one number (on a float: itself).
+        Op("sum",        "Σ",       1, lambda a, p: M.total(a),                  lambda a, p, y: (1.0,)),
+        Op("mean",       "mean",    1, lambda a, p: M.total(a) / M.count(a),     lambda a, p, y: (1.0 / M.count(a),)),
     ]
     # fmt: on
     return {row.name: row for row in rows}
@@ -92,6 +101,14 @@ class _ScalarMath:
 
     tanh, erf, log = staticmethod(math.tanh), staticmethod(math.erf), staticmethod(math.log)
     maximum = staticmethod(max)  # max(nan, 0.0) is nan, as numpy's maximum
+
+    @staticmethod
+    def total(a):
+        return a
+
+    @staticmethod
+    def count(a):
+        return 1
 
     @staticmethod
     def where(cond, yes, no):
@@ -144,5 +161,61 @@ class _ScalarMath:
             return math.inf
 
 
-SCALAR = _ScalarMath
+class _ArrayMath:
+    """The math namespace for numpy arrays of per-example numbers: the same names, elementwise.
+
+    Domain errors raise as they do for floats (naming the first bad example); overflow
+    gives IEEE infinities, as numpy does.
+    """
+
+    exp, expm1, tanh, maximum, where = np.exp, np.expm1, np.tanh, np.maximum, np.where
+    total = np.sum
+    _erf = np.frompyfunc(math.erf, 1, 1)  # numpy has no erf; math's, example by example
+
+    @staticmethod
+    def erf(a):
+        return _ArrayMath._erf(a).astype(float)
+
+    @staticmethod
+    def count(a):
+        return a.size
+
+    @staticmethod
+    def _check(ok, a, message):
+        if not ok.all():
+            i = int(np.argmin(ok))
+            raise ValueError(f"{message} (example {i} is {a.flat[i]!r})")
+
+    @staticmethod
+    def log(a):
+        _ArrayMath._check(a > 0.0, a, "input must be > 0")
+        return np.log(a)
+
+    @staticmethod
+    def sigmoid(a):
+        e = np.exp(-np.abs(a))  # never overflows; pick the stable form by sign
+        return np.where(a >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+    @staticmethod
+    def softplus(a):
+        return np.maximum(a, 0.0) + np.log1p(np.exp(-np.abs(a)))
+
+    @staticmethod
+    def pow(a, p):
+        if not float(p).is_integer():
+            _ArrayMath._check(a >= 0.0, a, "a negative base needs a whole-number exponent")
+        if p < 0:
+            _ArrayMath._check(a != 0.0, a, "0 cannot be raised to a negative power")
+        return a**p
+
+    @staticmethod
+    def powv(a, b):
+        _ArrayMath._check(np.asarray(a > 0.0), np.asarray(a), "base must be > 0")
+        return a**b
+
+
+SCALAR, ARRAY = _ScalarMath, _ArrayMath
 OPS = table(SCALAR)
+ARRAY_OPS = table(ARRAY)
+for _name, _row in OPS.items():
+    _row.array = ARRAY_OPS[_name]

@@ -11,6 +11,8 @@ import os
 import sys
 from contextlib import contextmanager
 
+import numpy as np
+
 from .ops import OPS
 
 # What the graph records, switched by the contexts at the end of this file. Module globals,
@@ -31,6 +33,7 @@ _EXP, _LOG, _TANH, _SIGMOID, _RELU = (
     OPS["relu"],
 )
 _GELU, _SOFTPLUS, _ABS, _STEP = OPS["gelu"], OPS["softplus"], OPS["abs"], OPS["step"]
+_SUM, _MEAN = OPS["sum"], OPS["mean"]
 _BOUND = {}  # (op name, parameter) -> bound row, so x**2 everywhere shares one Op object
 
 
@@ -44,6 +47,9 @@ def _bound(name, param):
 
 def _fmt(x):
     """A number as people read it: 6 significant digits, floats keep their point (-12.0)."""
+    if isinstance(x, np.ndarray):
+        shown = ", ".join(_fmt(float(v)) for v in x[:3])
+        return f"[{shown}{', ...' if x.size > 3 else ''}] ({x.size} examples)"
     if not isinstance(x, float):
         return repr(x)
     s = f"{x:.6g}"
@@ -66,9 +72,23 @@ def _as_data(x, where):
         return x
     if type(x) is int or isinstance(x, float):  # numpy's float64 is a float subclass
         return float(x)
+    if isinstance(x, np.ndarray):
+        return _as_batch(x, where)
     if isinstance(x, numbers.Real) and not isinstance(x, bool):
         return float(x)
     raise TypeError(f"{where}: expected a real number or Value, got {type(x).__name__} {x!r}")
+
+
+def _as_batch(x, where):
+    """A 1-D numpy array of reals is a batch: one number per example."""
+    if x.ndim == 0:
+        return _as_data(x.item(), where)
+    if x.ndim != 1 or x.size == 0 or x.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{where}: a batch must be a non-empty 1-D array of real numbers, "
+            f"got shape {x.shape} of {x.dtype}"
+        )
+    return x.astype(np.float64)
 
 
 def _special(v, inputs, op):
@@ -91,8 +111,10 @@ def _special(v, inputs, op):
 # field by field (no __init__ call) and check nothing the op table does not check.
 def _binary(op, a, b):
     try:
-        y = op.forward(a.data, b.data)
+        y = op.forward(a.data, b.data)  # + - * / take floats and arrays alike
     except (ValueError, ZeroDivisionError, OverflowError) as err:
+        if type(a.data) is not float or type(b.data) is not float:
+            return _binary(op.array, a, b)  # max, min, powv need their array row for a batch
         raise _domain_error(op, (a.data, b.data), err) from None
     v = _new(Value)
     v.data, v.grad, v.label, v.scope = y, 0.0, "", _scope
@@ -104,6 +126,8 @@ def _binary(op, a, b):
 
 
 def _unary(op, a):
+    if type(a.data) is not float:  # a batch: the same row, built over numpy arrays
+        op = op.array
     try:
         y = op.forward(a.data, op.param)
     except (ValueError, ZeroDivisionError, OverflowError) as err:
@@ -262,6 +286,14 @@ class Value:
     def min(self, other):
         """The smaller of self and other (ties go to self)."""
         return _binary(_MIN, self, _lift(other, "min"))
+
+    def sum(self):
+        """Add up a batch (one number per example) into one number; a plain number is itself."""
+        return _unary(_SUM, self)
+
+    def mean(self):
+        """The average over a batch; a plain number is itself."""
+        return _unary(_MEAN, self)
 
     def detach(self):
         """A new leaf with the same number and label: gradients stop here."""
