@@ -117,9 +117,14 @@ def _binary(op, a, b):
             return _binary(op.array, a, b)  # max, min, powv need their array row for a batch
         raise _domain_error(op, (a.data, b.data), err) from None
     v = _new(Value)
-    v.data, v.grad, v.label, v.scope = y, 0.0, "", _scope
+    v.data = y
+    v.grad = 0.0
+    v.label = ""
+    v.scope = _scope
     if _plain:
-        v._a, v._b, v.op = a, b, op
+        v._a = a
+        v._b = b
+        v.op = op
     else:
         _special(v, (a, b), op)
     return v
@@ -133,9 +138,14 @@ def _unary(op, a):
     except (ValueError, ZeroDivisionError, OverflowError) as err:
         raise _domain_error(op, (a.data,), err) from None
     v = _new(Value)
-    v.data, v.grad, v.label, v.scope = y, 0.0, "", _scope
+    v.data = y
+    v.grad = 0.0
+    v.label = ""
+    v.scope = _scope
     if _plain:
-        v._a, v._b, v.op = a, None, op
+        v._a = a
+        v._b = None
+        v.op = op
     else:
         _special(v, (a,), op)
     return v
