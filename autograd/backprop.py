@@ -92,13 +92,14 @@ def _fresh_pass(root):
             b = node._b
             # The chain rule: d(root)/d(input) += d(root)/d(node) * d(node)/d(input).
             # Adding (not assigning) is what makes fan-out (a*a, shared subexpressions) sum.
+            # (Written `x = x + y`, never `x += y`, which would add into a batch's array in place.)
             if b is None:
                 (da,) = op.local(a.data, op.param, node.data)
-                a.grad += da * g
+                a.grad = a.grad + da * g
             else:
                 da, db = op.local(a.data, b.data, node.data)
-                a.grad += da * g
-                b.grad += db * g
+                a.grad = a.grad + da * g
+                b.grad = b.grad + db * g
     except (ValueError, ZeroDivisionError, OverflowError) as err:
         _restore(order, saved, keep_fresh=False)
         raise _local_error(node, err) from None
@@ -124,14 +125,15 @@ def _batch_step(node, g):
 
     Contributions are per-example arrays. An input that is a plain number (a weight) was used
     by every example, so its gradient is the sum of theirs: the same rule as fan-out.
+    Arrays are never added to in place, so one array may safely serve as several gradients.
     """
     for inp, d in zip(node.inputs, local_derivatives(node)):
-        if type(inp.data) is not float:
-            inp.grad += d * g
-        elif type(d) is float or type(g) is float:
-            inp.grad += float(np.sum(d * g))
+        if type(inp.data) is float:  # sum over examples of d_i * g_i
+            both = type(d) is not float and type(g) is not float
+            inp.grad = inp.grad + float(np.dot(d, g) if both else np.sum(d * g))
         else:
-            inp.grad += float(np.dot(d, g))  # the sum over examples of d_i * g_i, in one call
+            contribution = g if type(d) is float and d == 1.0 else d * g
+            inp.grad = contribution if type(inp.grad) is float and inp.grad == 0.0 else inp.grad + contribution
 
 
 def _restore(order, saved, keep_fresh=True):
@@ -197,5 +199,5 @@ def backward_steps(root):
     steps = [Step(node, node.grad, local_derivatives(node)) for node in reversed(order)]
     _restore(order, saved, keep_fresh=False)
     for step in steps:
-        step.node.grad += step.grad
+        step.node.grad = step.node.grad + step.grad
         yield step
