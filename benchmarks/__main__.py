@@ -9,7 +9,7 @@ import os
 import platform
 import tempfile
 
-from . import engine
+from . import batched, engine
 
 
 def main(argv=None):
@@ -25,6 +25,12 @@ def main(argv=None):
     print("== Engine vs micrograd 0.1.0 (one process, interleaved repeats, medians) ==")
     results["engine"] = engine.run(args.repeats)
     engine.report(results["engine"])
+    print("\n== Batched mode vs PyTorch 2.13 (CPU, one thread, float64) ==")
+    try:
+        results["batched"] = batched.run()
+        batched.report(results["batched"])
+    except ImportError as err:
+        print(f"skipped: {err} (pip install 'chainrule[bench]')")
     folder = os.path.dirname(args.json) or "."
     os.makedirs(folder, exist_ok=True)
     with tempfile.NamedTemporaryFile("w", dir=folder, delete=False, suffix=".tmp") as f:

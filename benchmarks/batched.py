@@ -1,0 +1,98 @@
+"""Batched mode against PyTorch 2.13 (CPU, one thread, float64): the moons training step.
+
+Run: make bench  (or python -m benchmarks.batched)
+"""
+
+import random
+
+import nn
+from autograd import Value
+
+from .common import interleaved, ratio
+from .engine import moons
+
+
+class ChainruleBatchStep:
+    """micrograd's moons step with the whole batch in one graph: one Value per feature."""
+
+    def __init__(self, X, y):
+        random.seed(1337)
+        self.model = nn.MLP(2, [16, 16, 1])
+        self.x = [Value(X[:, 0]), Value(X[:, 1])]
+        self.y = Value(y)
+
+    def __call__(self, lr=0.5):
+        model = self.model
+        scores = model(self.x)
+        data_loss = (1 + -self.y * scores).relu().mean()
+        loss = data_loss + 1e-4 * sum(p * p for p in model.parameters())
+        model.zero_grad()
+        loss.backward()
+        for p in model.parameters():
+            p.data -= lr * p.grad
+        return loss.data
+
+
+class TorchStep:
+    """The same step in PyTorch, float64, so the two compute the same numbers."""
+
+    def __init__(self, X, y):
+        import torch
+
+        torch.manual_seed(1337)
+        self.torch = torch
+        self.model = torch.nn.Sequential(
+            torch.nn.Linear(2, 16),
+            torch.nn.ReLU(),
+            torch.nn.Linear(16, 16),
+            torch.nn.ReLU(),
+            torch.nn.Linear(16, 1),
+        ).double()
+        self.X = torch.tensor(X, dtype=torch.float64)
+        self.y = torch.tensor(y, dtype=torch.float64)
+
+    def __call__(self, lr=0.5):
+        torch, model = self.torch, self.model
+        scores = model(self.X).squeeze(1)
+        data_loss = torch.relu(1 - self.y * scores).mean()
+        loss = data_loss + 1e-4 * sum((p * p).sum() for p in model.parameters())
+        model.zero_grad()
+        loss.backward()
+        with torch.no_grad():
+            for p in model.parameters():
+                p -= lr * p.grad
+        return loss.item()
+
+
+def run(repeats=7, steps=20):
+    """Median seconds per step for each, and the ratio."""
+    import torch
+
+    torch.set_num_threads(1)
+    X, y = moons()
+    ours, theirs = ChainruleBatchStep(X, y), TorchStep(X, y)
+    for fn in (ours, theirs):  # warm up
+        fn()
+
+    def many(fn):
+        return lambda: [fn() for _ in range(steps)]
+
+    t = interleaved({"pytorch": many(theirs), "chainrule": many(ours)}, repeats)
+    per_step = {k: v / steps for k, v in t.items()}
+    return {
+        "step_seconds": per_step,
+        "times_pytorch": ratio(per_step["chainrule"], per_step["pytorch"]),
+    }
+
+
+def report(res):
+    """Print one line per contender."""
+    t = res["step_seconds"]
+    print(
+        f"moons step, batched (100 points, full batch): pytorch {t['pytorch'] * 1e3:.2f} ms, "
+        f"chainrule {t['chainrule'] * 1e3:.2f} ms -> {res['times_pytorch']:.1f}x PyTorch's time"
+    )
+
+
+if __name__ == "__main__":
+    report(run())
