@@ -1,31 +1,66 @@
-"""The `chainrule` command: list the lessons and run one."""
+"""The `chainrule` command: list the lessons, run one, or step through its backprop."""
 
 import argparse
 import sys
 
-from . import lesson02_chain_rule
+from . import lesson01_car_tax, lesson02_chain_rule, lesson03_part_lifetime
 
-LESSONS = {m.NAME: m for m in (lesson02_chain_rule,)}
+LESSONS = {
+    m.LESSON.name: m.LESSON for m in (lesson01_car_tax, lesson02_chain_rule, lesson03_part_lifetime)
+}
+
+
+class UsageError(Exception):
+    """A mistake on the command line: one line on stderr, exit status 2."""
+
+
+def parser():
+    p = argparse.ArgumentParser(prog="chainrule", description="Lessons in backpropagation.")
+    sub = p.add_subparsers(dest="command", metavar="{list,run,step}")
+    sub.add_parser("list", help="name every lesson with a one-line summary")
+    run = sub.add_parser("run", help="run a lesson and write its pictures")
+    run.add_argument("name", help="a lesson name from `chainrule list`")
+    run.add_argument("--out", help="folder for its files (default: out/NAME)")
+    run.add_argument("--seed", type=int, default=0, help="seed for every random choice")
+    run.add_argument("--no-plots", action="store_true", help="skip matplotlib plots")
+    step = sub.add_parser("step", help="step through a lesson's backprop in the terminal")
+    step.add_argument("name")
+    step.add_argument("--no-pause", action="store_true", help="print every step without waiting")
+    return p
+
+
+def lesson_named(name):
+    if name not in LESSONS:
+        raise UsageError(f"no lesson named {name!r}; `chainrule list` shows: {', '.join(LESSONS)}")
+    return LESSONS[name]
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="chainrule", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("list", help="name every lesson")
-    run = sub.add_parser("run", help="run one lesson")
-    run.add_argument("name")
-    run.add_argument("--out", default=None, help="folder for pictures (default out/NAME)")
-    run.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
-    if args.command == "list":
-        for name, module in LESSONS.items():
-            print(f"{name:14} {module.SUMMARY}")
-        return 0
-    lesson = LESSONS.get(args.name)
-    if lesson is None:
-        print(f"chainrule: no lesson {args.name!r}; try: {', '.join(LESSONS)}", file=sys.stderr)
+    p = parser()
+    args = p.parse_args(argv)
+    try:
+        if args.command == "list" or args.command is None:
+            width = max(map(len, LESSONS))
+            for i, (name, lesson) in enumerate(LESSONS.items(), 1):
+                print(f"{i:>2}. {name:<{width}}  {lesson.summary}")
+            return 0
+        lesson = lesson_named(args.name)
+        if args.command == "run":
+            lesson(out=args.out, seed=args.seed, plots=not args.no_plots)
+            lesson.finish()
+            return 0
+        if args.command == "step":
+            import viz
+
+            if not hasattr(viz, "step_terminal"):
+                raise UsageError("the terminal stepper is not available in this build")
+            viz.step_terminal(lesson.build(), pause=not args.no_pause)
+            return 0
+    except UsageError as err:
+        print(f"chainrule: {err}", file=sys.stderr)
         return 2
-    lesson.run(out=args.out or f"out/{args.name}", seed=args.seed)
+    except KeyboardInterrupt:
+        return 130
     return 0
 
 

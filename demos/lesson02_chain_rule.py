@@ -1,15 +1,14 @@
 """Lesson 2: the chain rule on f = (x + y) * z at x = -2, y = 5, z = -4.
 
-Run it:  chainrule run chain-rule   (or: python -m demos.lesson02_chain_rule)
-Look at: the forward values (q = 3, f = -12), then each backward step, where a node's
-gradient times an edge's local derivative is what the input receives: df/dx = -4 * 1.
+Run it:  chainrule run chain-rule   (make demo runs this one)
+Look at: the forward values (q = 3, f = -12), then each backward step: df/dx is the gradient
+arriving at q (-4) times the local derivative dq/dx (1). In graph.svg the same numbers sit
+on the edges; backprop.html steps through them.
 """
 
-from autograd import Value, backward_steps, topological_order
-from autograd.value import _fmt
+from autograd import Value
 
-NAME = "chain-rule"
-SUMMARY = "f = (x + y)·z at (-2, 5, -4): -12; gradients -4, -4, 3"
+from .common import Lesson, print_backward, print_forward
 
 
 def build():
@@ -22,28 +21,18 @@ def build():
     return f
 
 
-def run(out=None, seed=0, plots=True, echo=print):
-    """Print the forward pass and every backward step; return the output node."""
+def run(lesson):
+    """Print the forward pass and every backward step; write the pictures."""
     f = build()
-    echo("Forward pass (inputs before the nodes made from them):")
-    for node in topological_order(f):
-        if node.inputs:
-            args = f" {node.op.symbol} ".join(i.label or _fmt(i.data) for i in node.inputs)
-            echo(f"  {node.label} = {args} = {_fmt(node.data)}")
-        else:
-            echo(f"  {node.label} = {_fmt(node.data)}")
-    echo("")
-    echo("Backward pass (chain rule: input gets upstream gradient x local derivative):")
-    for step in backward_steps(f):
-        name = step.node.label
-        echo(f"  d{f.label}/d{name} = {_fmt(step.grad)}")
-        for inp, local, contrib in zip(step.inputs, step.locals, step.contributions):
-            echo(
-                f"      -> {inp.label}: d{name}/d{inp.label} = {_fmt(local)},"
-                f"  adds {_fmt(step.grad)} x {_fmt(local)} = {_fmt(contrib)}"
-            )
-    return f
+    print_forward(lesson, f)
+    steps = print_backward(lesson, f)
+    grads = {s.node.label: s.grad for s in steps}
+    lesson.record(
+        q=f.inputs[0].data, f=f.data, dx=grads["x"], dy=grads["y"], dz=grads["z"], dq=grads["q"]
+    )
+    lesson.pictures(f)
 
 
-if __name__ == "__main__":
-    run()
+LESSON = Lesson(
+    "chain-rule", "f = (x + y)·z at (-2, 5, -4): f = -12, df/dx = df/dy = -4, df/dz = 3", run, build
+)

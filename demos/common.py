@@ -1,0 +1,106 @@
+"""What every lesson shares: printing forward and backward passes, numbers, pictures, output."""
+
+import os
+import sys
+
+from autograd import backward_steps, topological_order
+from autograd.value import _fmt
+
+
+class Lesson:
+    """A named, runnable lesson: `run(lesson)` prints and records, `build()` gives its graph."""
+
+    def __init__(self, name, summary, run, build=None):
+        self.name, self.summary, self._run, self.build = name, summary, run, build
+
+    def __call__(self, out=None, seed=0, plots=True, small=False, echo=print):
+        """Run it; returns a dict of the numbers it printed (tests check them)."""
+        self.out = out or os.path.join("out", self.name)
+        self.seed, self.plots, self.small, self.echo = seed, plots, small, echo
+        self.results, self.files, self.skipped = {}, [], []
+        self._run(self)
+        return self.results
+
+    def say(self, text=""):
+        self.echo(text)
+
+    @staticmethod
+    def num(x):
+        return _fmt(float(x))
+
+    def record(self, **numbers):
+        self.results.update(numbers)
+
+    def path(self, filename):
+        """A file under the lesson's output folder (made on demand)."""
+        os.makedirs(self.out, exist_ok=True)
+        return os.path.join(self.out, filename)
+
+    def wrote(self, path, what):
+        self.files.append((path, what))
+
+    def pictures(self, root, **options):
+        """Write the graph SVG and the backprop player for `root`, where viz can."""
+        try:
+            import viz
+        except ImportError:  # pragma: no cover - viz is part of the package
+            return
+        if hasattr(viz, "draw_dot") and hasattr(viz, "save"):
+            try:
+                path = self.path("graph.svg")
+                viz.save(viz.draw_dot(root, **options), path)
+                self.wrote(path, "the graph: values, gradients, local derivatives on edges")
+            except RuntimeError as err:  # no Graphviz: say so, keep going
+                self.skipped.append(f"graph.svg ({err.__class__.__name__}: Graphviz missing)")
+        if hasattr(viz, "backprop_html"):
+            path = self.path("backprop.html")
+            viz.backprop_html(root, path)
+            self.wrote(path, "step through backprop in a browser (arrow keys; Q for quiz mode)")
+
+    def finish(self):
+        if self.files:
+            self.say("")
+            self.say("Open:")
+            for path, what in self.files:
+                self.say(f"  {path}  - {what}")
+        for item in self.skipped:
+            self.say(f"(skipped {item})")
+
+
+def name_of(node):
+    return node.label or (node.op.name if node.op else _fmt(node.data))
+
+
+def print_forward(lesson, root):
+    """One line per node, inputs first: label = expression = value."""
+    lesson.say("Forward pass (inputs before the nodes made from them):")
+    for node in topological_order(root):
+        if node.inputs:
+            args = f" {node.op.symbol} ".join(name_of(i) for i in node.inputs)
+            if len(node.inputs) == 1:
+                args = f"{node.op.label}({args})"
+            lesson.say(f"  {name_of(node):>10} = {args} = {lesson.num(node.data)}")
+        else:
+            lesson.say(f"  {name_of(node):>10} = {lesson.num(node.data)}")
+
+
+def print_backward(lesson, root):
+    """One block per node in backward order: its gradient and what it passes to each input."""
+    top = name_of(root)
+    lesson.say("")
+    lesson.say("Backward pass (each input receives upstream gradient x local derivative):")
+    steps = []
+    for step in backward_steps(root):
+        steps.append(step)
+        node = name_of(step.node)
+        lesson.say(f"  d{top}/d{node} = {lesson.num(step.grad)}")
+        for inp, local, contribution in zip(step.inputs, step.locals, step.contributions):
+            lesson.say(
+                f"      -> {name_of(inp)}: d{node}/d{name_of(inp)} = {lesson.num(local)};"
+                f"  {lesson.num(step.grad)} x {lesson.num(local)} = {lesson.num(contribution)}"
+            )
+    return steps
+
+
+def stderr(text):
+    print(text, file=sys.stderr)

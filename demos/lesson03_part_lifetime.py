@@ -1,0 +1,124 @@
+"""Lesson 3: a 2-2-1 sigmoid network predicts a part's lifetime, then learns from one error.
+
+Run it:  chainrule run part-lifetime
+Look at: the forward pass reproduces the article's 0.867; the loss (y - 1)^2; every
+gradient, output layer first (dL/dy, then s(1 - s), then the weights); one SGD step at
+learning rate 0.5; and the second forward pass, whose loss is lower.
+"""
+
+from autograd import Value, scope
+
+from .common import Lesson
+
+X = [0.1, 0.2]  # length, width
+W1 = [[0.1, 0.2], [0.3, 0.4]]  # row i = input feature i, column j = hidden unit j
+B1 = [0.1, 0.2]
+W2 = [1.5, 1.5]
+B2 = 0.2
+TARGET = 1.0
+LR = 0.5
+
+
+def make_parameters():
+    """Named Values for every weight and bias, as in the article's W1, b1, W2, b2."""
+    w1 = [[Value(W1[i][j], f"w1_{i}{j}") for j in range(2)] for i in range(2)]
+    b1 = [Value(B1[j], f"b1_{j}") for j in range(2)]
+    w2 = [Value(W2[j], f"w2_{j}0") for j in range(2)]
+    b2 = Value(B2, "b2")
+    return w1, b1, w2, b2
+
+
+def forward(params, x=X):
+    """Hidden = sigmoid(x . W1 + b1); output = sigmoid(hidden . W2 + b2)."""
+    w1, b1, w2, b2 = params
+    hidden = []
+    for j in range(2):
+        with scope(f"hidden{j}"):
+            u = x[0] * w1[0][j] + x[1] * w1[1][j] + b1[j]
+            u.label = f"u{j}"
+            h = u.sigmoid()
+            h.label = f"h{j}"
+        hidden.append(h)
+    with scope("output"):
+        u2 = hidden[0] * w2[0] + hidden[1] * w2[1] + b2
+        u2.label = "u2"
+        y = u2.sigmoid()
+        y.label = "y"
+    return y, hidden
+
+
+def loss_of(y):
+    """Mean squared error over the one example: (y - target)^2."""
+    loss = (y - TARGET) ** 2
+    loss.label = "L"
+    return loss
+
+
+def build():
+    """The loss graph at the article's parameters (what the pictures show)."""
+    params = make_parameters()
+    y, _ = forward(params)
+    return loss_of(y)
+
+
+def run(lesson):
+    num = lesson.num
+    params = make_parameters()
+    w1, b1, w2, b2 = params
+    y, hidden = forward(params)
+    loss = loss_of(y)
+    lesson.say("Forward pass:")
+    for j, h in enumerate(hidden):
+        u = h.inputs[0]
+        lesson.say(
+            f"  u{j} = {X[0]}*{W1[0][j]} + {X[1]}*{W1[1][j]} + {B1[j]} = {num(u.data)},"
+            f"  h{j} = sigmoid(u{j}) = {num(h.data)}"
+        )
+    u2 = y.inputs[0]
+    lesson.say(
+        f"  u2 = h0*{W2[0]} + h1*{W2[1]} + {B2} = {num(u2.data)},  y = sigmoid(u2) = {num(y.data)}"
+    )
+    lesson.say(f"  predicted lifetime {y.data:.3f} years; the real one is {TARGET:g}")
+    lesson.say(f"  loss L = (y - {TARGET:g})^2 = {num(loss.data)}")
+    loss.backward()
+    lesson.say("")
+    lesson.say("Backward pass, output layer first:")
+    lesson.say(f"  dL/dy = 2(y - 1) = {num(y.grad)}")
+    lesson.say(f"  dy/du2 = y(1 - y) = {num(y.data * (1 - y.data))},  so dL/du2 = {num(u2.grad)}")
+    for j in range(2):
+        lesson.say(f"  dL/dw2_{j}0 = dL/du2 * h{j} = {num(w2[j].grad)}")
+    lesson.say(f"  dL/db2 = dL/du2 * 1 = {num(b2.grad)}")
+    for j in range(2):
+        h = hidden[j]
+        lesson.say(
+            f"  dL/dh{j} = dL/du2 * w2_{j}0 = {num(h.grad)};"
+            f"  dL/du{j} = dL/dh{j} * h{j}(1 - h{j}) = {num(h.inputs[0].grad)}"
+        )
+    for i in range(2):
+        for j in range(2):
+            lesson.say(f"  dL/dw1_{i}{j} = dL/du{j} * x{i} = {num(w1[i][j].grad)}")
+    for j in range(2):
+        lesson.say(f"  dL/db1_{j} = {num(b1[j].grad)}")
+    every = [w for row in w1 for w in row] + b1 + w2 + [b2]
+    lesson.say("")
+    lesson.say(f"One SGD step, learning rate {LR}: parameter -= {LR} x gradient")
+    for p in every:
+        new = p.data - LR * p.grad
+        lesson.say(f"  {p.label:>6}: {num(p.data)} - {LR} x {num(p.grad)} = {num(new)}")
+        p.data = new
+    y_after, _ = forward(params)
+    loss_after = loss_of(y_after)
+    lesson.say("")
+    lesson.say(
+        f"Second forward pass: y = {num(y_after.data)},"
+        f" loss {num(loss.data)} -> {num(loss_after.data)} (lower)"
+    )
+    lesson.record(
+        y=y.data, loss=loss.data, y_after=y_after.data, loss_after=loss_after.data, d_b2=b2.grad
+    )
+    lesson.pictures(build())
+
+
+LESSON = Lesson(
+    "part-lifetime", "a 2-2-1 sigmoid network: 0.867, MSE, every gradient, one SGD step", run, build
+)
