@@ -5,12 +5,10 @@ derivative d(node)/d(input) by the node's finished gradient d(root)/d(node) and 
 product to the input's gradient. A value used twice receives two contributions: fan-out adds.
 """
 
-import math
-
 import numpy as np
 
 from . import value as _state
-from .value import Value, _fmt
+from .value import Value, _fmt, finite
 
 
 def topological_order(root):
@@ -123,17 +121,19 @@ def _dirty(saved):
 def _batch_step(node, g):
     """The chain rule at a node holding a batch (one number per example).
 
-    Contributions are per-example arrays. An input that is a plain number (a weight) was used
-    by every example, so its gradient is the sum of theirs: the same rule as fan-out.
+    Its gradient g is an array, one per example (a reduction's local derivative is an array,
+    so arrays come in from the loss). An input that is a plain number (a weight) was used by
+    every example, so its gradient is the sum of theirs: the same rule as fan-out.
     Arrays are never added to in place, so one array may safely serve as several gradients.
     """
     for inp, d in zip(node.inputs, local_derivatives(node)):
-        if type(inp.data) is float:  # sum over examples of d_i * g_i
-            both = type(d) is not float and type(g) is not float
-            inp.grad = inp.grad + float(np.dot(d, g) if both else np.sum(d * g))
+        if type(inp.data) is float:  # the sum over examples of d_i * g_i
+            total = float(np.dot(d, g)) if type(d) is not float else d * float(g.sum())
+            inp.grad = inp.grad + total
         else:
             contribution = g if type(d) is float and d == 1.0 else d * g
-            inp.grad = contribution if type(inp.grad) is float and inp.grad == 0.0 else inp.grad + contribution
+            fresh = type(inp.grad) is float and inp.grad == 0.0
+            inp.grad = contribution if fresh else inp.grad + contribution
 
 
 def _restore(order, saved, keep_fresh=True):
@@ -152,7 +152,7 @@ def _check_finite(order):
     for node in reversed(order):
         g = node.grad
         for inp, d in zip(node.inputs, local_derivatives(node)):
-            if not math.isfinite(d * g):
+            if not finite(d * g):
                 site = _state.anomaly_site(node) or "an unrecorded line"
                 raise FloatingPointError(
                     f"detect_anomaly: backward through {node.op.name} made at {site}: "

@@ -89,8 +89,8 @@ def table(M):
         Op("abs",        "abs",     1, lambda a, p: abs(a),                      lambda a, p, y: (where(a > 0.0, 1.0, where(a < 0.0, -1.0, 0.0)),)),
         Op("step",       "step",    1, lambda a, p: (a >= 0.0) * 1.0,            lambda a, p, y: (0.0,)),
         # Batch reductions: a batch of per-example numbers to one number (on a float: itself).
-        Op("sum",        "Σ",       1, lambda a, p: M.total(a),                  lambda a, p, y: (1.0,)),
-        Op("mean",       "mean",    1, lambda a, p: M.total(a) / M.count(a),     lambda a, p, y: (1.0 / M.count(a),)),
+        Op("sum",        "Σ",       1, lambda a, p: M.total(a),                  lambda a, p, y: (M.ones_like(a),)),
+        Op("mean",       "mean",    1, lambda a, p: M.total(a) / M.count(a),     lambda a, p, y: (M.ones_like(a) / M.count(a),)),
     ]
     # fmt: on
     return {row.name: row for row in rows}
@@ -105,6 +105,10 @@ class _ScalarMath:
     @staticmethod
     def total(a):
         return a
+
+    @staticmethod
+    def ones_like(a):
+        return 1.0
 
     @staticmethod
     def count(a):
@@ -169,7 +173,12 @@ class _ArrayMath:
     """
 
     exp, expm1, tanh, maximum, where = np.exp, np.expm1, np.tanh, np.maximum, np.where
-    total = np.sum
+    ones_like = np.ones_like
+
+    @staticmethod
+    def total(a):
+        return float(a.sum())  # a plain float: the reduced value is no longer a batch
+
     _erf = np.frompyfunc(math.erf, 1, 1)  # numpy has no erf; math's, example by example
 
     @staticmethod
@@ -184,7 +193,7 @@ class _ArrayMath:
     def _check(ok, a, message):
         if not ok.all():
             i = int(np.argmin(ok))
-            raise ValueError(f"{message} (example {i} is {a.flat[i]!r})")
+            raise ValueError(f"{message} (example {i} is {float(a.flat[i])!r})")
 
     @staticmethod
     def log(a):

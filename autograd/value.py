@@ -61,7 +61,8 @@ def _domain_error(op, args, err):
     shown = ", ".join(_fmt(a) for a in args)
     if op.param is not None:
         shown += f", {_fmt(op.param)}"
-    reason = op.domain or str(err)
+    # An array row's own message names the first bad example; a float row's domain is enough.
+    reason = str(err) if op.array is None else (op.domain or str(err))
     kind = ZeroDivisionError if isinstance(err, ZeroDivisionError) else ValueError
     return kind(f"{op.name}({shown}): {reason}")
 
@@ -91,6 +92,11 @@ def _as_batch(x, where):
     return x.astype(np.float64)
 
 
+def finite(x):
+    """Whether a number, or every number of a batch, is neither NaN nor infinite."""
+    return math.isfinite(x) if type(x) is float else bool(np.isfinite(x).all())
+
+
 def _special(v, inputs, op):
     """no_grad drops the record; detect_anomaly checks the value and notes where it was made."""
     if _record:
@@ -101,7 +107,7 @@ def _special(v, inputs, op):
         v._a, v._b, v.op = None, None, None
     if _anomaly is not None:
         site = user_site()
-        if not math.isfinite(v.data):
+        if not finite(v.data):
             what = f"{op.name}({', '.join(_fmt(i.data) for i in inputs)})" if op else "a constant"
             raise FloatingPointError(f"detect_anomaly: {what} gave {v.data} at {site}")
         _anomaly[v] = site
@@ -113,7 +119,7 @@ def _binary(op, a, b):
     try:
         y = op.forward(a.data, b.data)  # + - * / take floats and arrays alike
     except (ValueError, ZeroDivisionError, OverflowError) as err:
-        if type(a.data) is not float or type(b.data) is not float:
+        if op.array is not None and (type(a.data) is not float or type(b.data) is not float):
             return _binary(op.array, a, b)  # max, min, powv need their array row for a batch
         raise _domain_error(op, (a.data, b.data), err) from None
     v = _new(Value)
@@ -176,7 +182,7 @@ class Value:
     def __init__(self, data, label=""):
         if type(data) is not float:
             data = _as_data(data, "Value")
-        if _anomaly is not None and not math.isfinite(data):
+        if _anomaly is not None and not finite(data):
             raise FloatingPointError(f"detect_anomaly: Value({data}) made at {user_site()}")
         self.data = data
         self.grad = 0.0
