@@ -9,7 +9,7 @@ import os
 import platform
 import tempfile
 
-from . import batched, engine
+from . import batched, engine, profile
 
 
 def main(argv=None):
@@ -31,6 +31,10 @@ def main(argv=None):
         batched.report(results["batched"])
     except ImportError as err:
         print(f"skipped: {err} (pip install 'chainrule[bench]')")
+    print("\n== Where the time goes (cProfile, own time) ==")
+    results["profile"] = profile.run()
+    for title, text in results["profile"].items():
+        print(f"-- {title}\n{text}")
     folder = os.path.dirname(args.json) or "."
     os.makedirs(folder, exist_ok=True)
     with tempfile.NamedTemporaryFile("w", dir=folder, delete=False, suffix=".tmp") as f:

@@ -18,13 +18,13 @@ class ChainruleBatchStep:
     def __init__(self, X, y):
         random.seed(1337)
         self.model = nn.MLP(2, [16, 16, 1])
-        self.x = [Value(X[:, 0]), Value(X[:, 1])]
-        self.y = Value(y)
+        self.X, self.y = X, y
 
     def __call__(self, lr=0.5):
         model = self.model
-        scores = model(self.x)
-        data_loss = (1 + -self.y * scores).relu().mean()
+        x = [Value(self.X[:, 0]), Value(self.X[:, 1])]  # a batch is new data every step
+        scores = model(x)
+        data_loss = (1 + -Value(self.y) * scores).relu().mean()
         loss = data_loss + 1e-4 * sum(p * p for p in model.parameters())
         model.zero_grad()
         loss.backward()
