@@ -1,6 +1,39 @@
-"""Shared test set-up: a fixed hypothesis profile so runs are repeatable and quick."""
+"""Shared test set-up: a fixed hypothesis profile, and the `dot` and `browser` markers.
 
+A test marked `dot` needs Graphviz's dot program; one marked `browser` needs Chromium and
+Playwright. Where they are missing such tests skip with the reason, except in CI
+(CI=true), where a missing tool is an error: CI must run them.
+"""
+
+import importlib.util
+import os
+import shutil
+
+import pytest
 from hypothesis import settings
 
 settings.register_profile("chainrule", max_examples=60, deadline=None, derandomize=True)
 settings.load_profile("chainrule")
+
+
+def _missing(marker):
+    if marker == "dot":
+        return None if shutil.which("dot") else "Graphviz's dot program is not on PATH"
+    if marker == "browser":
+        if importlib.util.find_spec("playwright") is None:
+            return "Playwright is not installed (pip install 'chainrule[browser]')"
+        if not any(shutil.which(b) for b in ("chromium", "chromium-browser", "google-chrome")):
+            return "no Chromium on PATH (apt-get install chromium)"
+    return None
+
+
+def pytest_runtest_setup(item):
+    for marker in ("dot", "browser"):
+        if item.get_closest_marker(marker) is None:
+            continue
+        reason = _missing(marker)
+        if reason is None:
+            continue
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI must run {marker} tests: {reason}", pytrace=False)
+        pytest.skip(reason)
