@@ -8,7 +8,7 @@ product to the input's gradient. A value used twice receives two contributions: 
 import numpy as np
 
 from . import value as _state
-from .value import Value, _fmt, finite
+from .value import Value, _batch, _fmt, finite
 
 
 def topological_order(root):
@@ -83,7 +83,7 @@ def _fresh_pass(root):
             if a is None:  # a leaf: nothing to pass on
                 continue
             g = node.grad  # final: every node made from this one is already done
-            if type(node.data) is not float:  # a batch of examples: see _batch_step
+            if type(node.data) is _batch:  # a batch of examples: see _batch_step
                 _batch_step(node, g)
                 continue
             op = node.op
@@ -127,12 +127,12 @@ def _batch_step(node, g):
     Arrays are never added to in place, so one array may safely serve as several gradients.
     """
     for inp, d in zip(node.inputs, local_derivatives(node)):
-        if type(inp.data) is float:  # the sum over examples of d_i * g_i
-            total = float(np.dot(d, g)) if type(d) is not float else d * float(g.sum())
+        if type(inp.data) is not _batch:  # the sum over examples of d_i * g_i
+            total = float(np.dot(d, g)) if type(d) is _batch else d * float(g.sum())
             inp.grad = inp.grad + total
         else:
-            contribution = g if type(d) is float and d == 1.0 else d * g
-            fresh = type(inp.grad) is float and inp.grad == 0.0
+            contribution = g if type(d) is not _batch and d == 1.0 else d * g
+            fresh = type(inp.grad) is not _batch and inp.grad == 0.0
             inp.grad = contribution if fresh else inp.grad + contribution
 
 

@@ -23,6 +23,7 @@ _record = True
 _anomaly = None  # while detect_anomaly is on: a dict from node to where user code made it
 
 _new = object.__new__
+_batch = np.ndarray  # data of this exact type is a batch: one number per example
 _ADD, _SUB, _MUL, _DIV, _POWV = OPS["add"], OPS["sub"], OPS["mul"], OPS["div"], OPS["powv"]
 _MAX, _MIN, _NEG = OPS["max"], OPS["min"], OPS["neg"]
 _EXP, _LOG, _TANH, _SIGMOID, _RELU = (
@@ -89,12 +90,12 @@ def _as_batch(x, where):
             f"{where}: a batch must be a non-empty 1-D array of real numbers, "
             f"got shape {x.shape} of {x.dtype}"
         )
-    return x.astype(np.float64)
+    return np.array(x, dtype=np.float64)  # a copy, and a plain ndarray (never a subclass)
 
 
 def finite(x):
     """Whether a number, or every number of a batch, is neither NaN nor infinite."""
-    return math.isfinite(x) if type(x) is float else bool(np.isfinite(x).all())
+    return bool(np.isfinite(x).all()) if type(x) is _batch else math.isfinite(x)
 
 
 def _special(v, inputs, op):
@@ -119,7 +120,7 @@ def _binary(op, a, b):
     try:
         y = op.forward(a.data, b.data)  # + - * / take floats and arrays alike
     except (ValueError, ZeroDivisionError, OverflowError) as err:
-        if op.array is not None and (type(a.data) is not float or type(b.data) is not float):
+        if op.array is not None and (type(a.data) is _batch or type(b.data) is _batch):
             return _binary(op.array, a, b)  # max, min, powv need their array row for a batch
         raise _domain_error(op, (a.data, b.data), err) from None
     v = _new(Value)
@@ -137,7 +138,7 @@ def _binary(op, a, b):
 
 
 def _unary(op, a):
-    if type(a.data) is not float:  # a batch: the same row, built over numpy arrays
+    if type(a.data) is _batch:  # the same row, built over numpy arrays
         op = op.array
     try:
         y = op.forward(a.data, op.param)

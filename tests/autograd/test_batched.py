@@ -148,3 +148,11 @@ def test_batch_and_number_mix_on_either_side():
     ):
         assert isinstance(out.data, np.ndarray) and out.data.shape == (2,)
     assert math.isclose((x.max(1.5)).data[1], 2.0)
+
+
+def test_numpy_scalar_data_is_a_plain_number_not_a_batch():
+    w = Value(2.0)
+    w.data = np.float64(2.0)  # what `p.data -= lr * np.sqrt(...)` leaves behind
+    x = Value(np.array([1.0, 3.0]))
+    (w * x).sum().backward()
+    assert type(w.grad) is float and w.grad == 4.0
