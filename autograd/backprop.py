@@ -126,7 +126,13 @@ def _batch_step(node, g):
     every example, so its gradient is the sum of theirs: the same rule as fan-out.
     Arrays are never added to in place, so one array may safely serve as several gradients.
     """
-    for inp, d in zip(node.inputs, local_derivatives(node)):
+    op, a, b = node.op, node._a, node._b
+    if b is None:
+        pairs = ((a, op.local(a.data, op.param, node.data)[0]),)
+    else:
+        da, db = op.local(a.data, b.data, node.data)
+        pairs = ((a, da), (b, db))
+    for inp, d in pairs:
         if type(inp.data) is not _batch:  # the sum over examples of d_i * g_i
             total = float(np.dot(d, g)) if type(d) is _batch else d * float(g.sum())
             inp.grad = inp.grad + total
