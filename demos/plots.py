@@ -1,0 +1,183 @@
+"""The lessons' plots, in one place, drawn with matplotlib (the optional `plot` extra).
+
+Every function takes the lesson (for its output folder and its list of skipped plots) and
+returns the path it wrote, or None when matplotlib is missing or plots are turned off.
+Files are written to a temporary name and renamed, so a half-written PNG is never left.
+"""
+
+import os
+
+import numpy as np
+
+COLOURS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+
+
+def _pyplot(lesson, what):
+    """matplotlib's pyplot on a file-only backend, or None (and a note of what was skipped)."""
+    if not lesson.plots:
+        lesson.skipped.append(f"{what} (--no-plots)")
+        return None
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        lesson.skipped.append(f"{what}: matplotlib is missing (pip install 'chainrule[plot]')")
+        return None
+    plt.rcParams.update({"figure.dpi": 110, "font.size": 11, "axes.grid": True, "grid.alpha": 0.3})
+    return plt
+
+
+def _save(lesson, plt, fig, filename, what):
+    path = lesson.path(filename)
+    tmp = f"{path}.tmp.png"
+    fig.tight_layout()
+    fig.savefig(tmp)
+    plt.close(fig)
+    os.replace(tmp, path)
+    lesson.wrote(path, what)
+    return path
+
+
+def curves(lesson, filename, series, title, xlabel="epoch", ylabel="loss", log=False, what=None):
+    """One line per named series: {name: [y0, y1, ...]}."""
+    what = what or title
+    plt = _pyplot(lesson, what)
+    if plt is None:
+        return None
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    for (name, ys), colour in zip(series.items(), COLOURS * 4):
+        ax.plot(range(len(ys)), ys, label=name, color=colour, linewidth=2)
+    if log:
+        ax.set_yscale("log")
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    ax.legend()
+    return _save(lesson, plt, fig, filename, what)
+
+
+def decision_regions(lesson, filename, predict, X, y, title, what=None, lines=None):
+    """Shade where `predict(points)` says each class; dots for the data; optional lines.
+
+    `predict` takes an (n, 2) array and returns n scores (class = score > 0).
+    `lines` is a list of (w0, w1, b, label): the line w0*x + w1*y + b = 0 is drawn.
+    """
+    what = what or title
+    plt = _pyplot(lesson, what)
+    if plt is None:
+        return None
+    X, y = np.asarray(X, float), np.asarray(y)
+    pad = 0.5
+    x0, x1 = X[:, 0].min() - pad, X[:, 0].max() + pad
+    y0, y1 = X[:, 1].min() - pad, X[:, 1].max() + pad
+    gx, gy = np.meshgrid(np.linspace(x0, x1, 120), np.linspace(y0, y1, 120))
+    scores = np.asarray(predict(np.c_[gx.ravel(), gy.ravel()]), float).reshape(gx.shape)
+    fig, ax = plt.subplots(figsize=(5.5, 5))
+    ax.contourf(
+        gx, gy, scores > 0, levels=[-0.5, 0.5, 1.5], colors=["#cfe3f3", "#f9dcc4"], alpha=0.9
+    )
+    ax.contour(gx, gy, scores, levels=[0.0], colors="#333333", linewidths=1)
+    positive = y > 0
+    ax.scatter(
+        X[~positive, 0],
+        X[~positive, 1],
+        c=COLOURS[0],
+        edgecolors="white",
+        s=40,
+        label="class 0 / -1",
+    )
+    ax.scatter(
+        X[positive, 0], X[positive, 1], c=COLOURS[5], edgecolors="white", s=40, label="class 1"
+    )
+    for w0, w1, b, label in lines or []:
+        xs = np.linspace(x0, x1, 2)
+        if abs(w1) > 1e-12:
+            ax.plot(xs, -(w0 * xs + b) / w1, "--", color="#333333", label=label)
+        elif abs(w0) > 1e-12:
+            ax.axvline(-b / w0, linestyle="--", color="#333333", label=label)
+    ax.set(xlim=(x0, x1), ylim=(y0, y1), title=title)
+    ax.legend(loc="upper right", fontsize=9)
+    return _save(lesson, plt, fig, filename, what)
+
+
+def functions(lesson, filename, panels, title, what=None):
+    """A grid of small plots: panels is a list of (name, xs, {curve label: ys})."""
+    what = what or title
+    plt = _pyplot(lesson, what)
+    if plt is None:
+        return None
+    cols = 4
+    rows = (len(panels) + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(3.3 * cols, 2.6 * rows), squeeze=False)
+    for ax, (name, xs, curves_) in zip(axes.ravel(), panels):
+        for (label, ys), colour in zip(curves_.items(), COLOURS):
+            ax.plot(xs, ys, label=label, color=colour, linewidth=2)
+        ax.set_title(name)
+        ax.axhline(0, color="#999999", linewidth=0.8)
+        ax.axvline(0, color="#999999", linewidth=0.8)
+    for ax in axes.ravel()[len(panels) :]:
+        ax.axis("off")
+    axes.ravel()[0].legend(fontsize=8)
+    fig.suptitle(title)
+    return _save(lesson, plt, fig, filename, what)
+
+
+def bars(lesson, filename, groups, title, ylabel, log=True, what=None):
+    """Grouped bars: groups is {series name: {bar label: value}}."""
+    what = what or title
+    plt = _pyplot(lesson, what)
+    if plt is None:
+        return None
+    names = list(groups)
+    labels = list(next(iter(groups.values())))
+    width = 0.8 / len(names)
+    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    for i, (name, colour) in enumerate(zip(names, COLOURS)):
+        values = [max(groups[name][lab], 1e-300) for lab in labels]
+        ax.bar(np.arange(len(labels)) + i * width, values, width, label=name, color=colour)
+    ax.set_xticks(np.arange(len(labels)) + width * (len(names) - 1) / 2, labels)
+    if log:
+        ax.set_yscale("log")
+    ax.set(title=title, ylabel=ylabel)
+    ax.legend()
+    return _save(lesson, plt, fig, filename, what)
+
+
+def confusion(lesson, filename, matrix, title, what=None):
+    """A confusion matrix with counts in the cells."""
+    what = what or title
+    plt = _pyplot(lesson, what)
+    if plt is None:
+        return None
+    matrix = np.asarray(matrix)
+    fig, ax = plt.subplots(figsize=(5.5, 5))
+    ax.imshow(matrix, cmap="Blues")
+    ax.grid(False)
+    for (i, j), count in np.ndenumerate(matrix):
+        if count:
+            colour = "white" if count > matrix.max() / 2 else "black"
+            ax.text(j, i, str(count), ha="center", va="center", color=colour, fontsize=9)
+    ax.set(
+        title=title,
+        xlabel="predicted",
+        ylabel="true",
+        xticks=range(len(matrix)),
+        yticks=range(len(matrix)),
+    )
+    return _save(lesson, plt, fig, filename, what)
+
+
+def images(lesson, filename, pictures, captions, title, what=None):
+    """Small grey 8x8 images in a row, each with a caption."""
+    what = what or title
+    plt = _pyplot(lesson, what)
+    if plt is None:
+        return None
+    n = len(pictures)
+    fig, axes = plt.subplots(1, n, figsize=(1.6 * n, 2.2), squeeze=False)
+    for ax, picture, caption in zip(axes.ravel(), pictures, captions):
+        ax.imshow(np.asarray(picture).reshape(8, 8), cmap="gray_r")
+        ax.set_title(caption, fontsize=9)
+        ax.axis("off")
+    fig.suptitle(title)
+    return _save(lesson, plt, fig, filename, what)
