@@ -1,0 +1,54 @@
+"""Numbers as the pictures and tapes show them: every box, edge and text line uses `fmt`.
+
+A Value holds a float, or in batched mode a numpy array with one number per example; a
+picture shows one number per box, so `pick` chooses either one example or the batch mean.
+"""
+
+import numpy as np
+
+
+def pick(x, example=None):
+    """The one number to show for `x`: itself, or for a batch example `example` or the mean."""
+    if isinstance(x, np.ndarray):
+        return float(x.mean()) if example is None else float(x[example])
+    return float(x)
+
+
+def fmt(x, precision=4, example=None):
+    """`x` to `precision` significant digits, as a reader expects: -12, 0.5, 1.235e-05, 0."""
+    v = pick(x, example)
+    if v == 0.0:  # also -0.0, which would print as "-0" and puzzle a student
+        return "0"
+    return f"{v:.{precision}g}"
+
+
+def batch_size(nodes):
+    """The number of examples if any node holds a batch, else None."""
+    for node in nodes:
+        if isinstance(node.data, np.ndarray):
+            return node.data.size
+    return None
+
+
+def check_precision(precision, where):
+    """`precision` as a whole number of significant digits from 1 to 17, or a ValueError."""
+    if isinstance(precision, bool) or not isinstance(precision, int) or not 1 <= precision <= 17:
+        raise ValueError(
+            f"{where}: precision={precision!r}; expected a whole number from 1 to 17 "
+            "(significant digits)"
+        )
+    return precision
+
+
+def check_example(example, size, where):
+    """`example` as an index into a batch of `size` (None: the batch mean), or a ValueError."""
+    if example is None:
+        return None
+    if size is None:
+        raise ValueError(f"{where}: example={example!r}, but the graph holds no batch")
+    if isinstance(example, bool) or not isinstance(example, int) or not -size <= example < size:
+        raise ValueError(
+            f"{where}: example={example!r}; expected None (the batch mean) "
+            f"or an index from 0 to {size - 1}"
+        )
+    return example

@@ -1,0 +1,100 @@
+"""The tape: the graph under a root as a numbered list, the one walk every picture starts from.
+
+Row i is the node at position i of `autograd.topological_order(root)` (inputs come first),
+so ids (`v3`, `o3`) depend only on the computation, never on memory addresses.
+"""
+
+import numpy as np
+
+from autograd import Value, local_derivatives, topological_order
+
+
+class Row:
+    """One node of the tape: its position, its inputs' positions and its local derivatives."""
+
+    __slots__ = ("index", "node", "inputs", "locals", "role", "uses")
+
+    def __init__(self, index, node, inputs, locals_, role):
+        self.index, self.node, self.inputs, self.role = index, node, inputs, role
+        self.locals = locals_  # d(node)/d(input), one per input, from the op table
+        self.uses = 0  # how many edges leave this value (a*a counts two)
+
+    @property
+    def id(self):
+        return f"v{self.index}"
+
+    def name(self):
+        """What a reader calls this node: its label, else its id."""
+        return self.node.label or self.id
+
+
+def read_tape(root, params=None, where="read_tape"):
+    """The rows for every node under `root`, inputs first; `params` marks parameters."""
+    if type(root) is not Value:
+        raise TypeError(f"{where}: expected a Value as the root, got {type(root).__name__}")
+    marked = parameter_set(params, where)
+    order = topological_order(root)
+    position = {id(node): i for i, node in enumerate(order)}
+    rows = []
+    for i, node in enumerate(order):
+        inputs = tuple(position[id(inp)] for inp in node.inputs)
+        row = Row(i, node, inputs, local_derivatives(node), role_of(node, root, marked))
+        rows.append(row)
+        for j in inputs:
+            rows[j].uses += 1
+    return rows
+
+
+def role_of(node, root, params):
+    """parameter, input, constant, intermediate or output (see palette.ROLES)."""
+    if node is root:
+        return "output"
+    if node.op is not None:
+        return "intermediate"
+    if node in params:  # Values hash by identity
+        return "parameter"
+    return "input" if node.label else "constant"
+
+
+def parameter_set(params, where):
+    """The given parameters as a set: a list of Values, or anything with .parameters()."""
+    if params is None:
+        return frozenset()
+    if callable(getattr(params, "parameters", None)):  # a model: duck typing, viz never imports nn
+        params = params.parameters()
+    try:
+        items = list(params)
+    except TypeError:
+        raise TypeError(
+            f"{where}: params must be a list of Values (e.g. model.parameters()), "
+            f"got {type(params).__name__}"
+        ) from None
+    for p in items:
+        if type(p) is not Value:
+            raise TypeError(
+                f"{where}: params must hold Values (e.g. model.parameters()), "
+                f"found {type(p).__name__} {p!r}"
+            )
+    return frozenset(items)
+
+
+def contribution(rows, row, k):
+    """What edge k into `row` adds to its input's gradient: local derivative x upstream grad.
+
+    In batched mode an input holding one plain number (a weight) was used by every example,
+    so it collects the sum of their contributions, as backprop does.
+    """
+    c = row.locals[k] * row.node.grad
+    if isinstance(c, np.ndarray) and not isinstance(rows[row.inputs[k]].node.data, np.ndarray):
+        return float(c.sum())
+    return c
+
+
+def is_dead_relu(row, example=None):
+    """Whether `row` is a ReLU passing no gradient back (for a batch: for no example at all)."""
+    if row.node.op is None or row.node.op.name != "relu":
+        return False
+    d = row.locals[0]
+    if isinstance(d, np.ndarray):
+        return not d.any() if example is None else d[example] == 0.0
+    return d == 0.0
