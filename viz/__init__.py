@@ -1,1 +1,12 @@
-"""Pictures of the computation graph (filled in by the graph-picture issue)."""
+"""Pictures of the computation graph: draw_dot builds a graphviz.Digraph, render runs dot.
+
+g = viz.draw_dot(loss, params=model)   # shows inline in Jupyter; g.source is DOT text
+viz.save(g, "out/loss.svg")            # .svg, .png or .pdf, from the suffix
+"""
+
+from .dot import draw_dot
+from .render import GraphvizNotFoundError, save, to_svg
+
+__all__ = ["GraphvizNotFoundError", "draw_dot", "save", "to_svg"]
+
+# The backprop stepper and player (issue 4).

@@ -1,0 +1,495 @@
+"""draw_dot: the computation graph as a `graphviz.Digraph`, with the calculus on its edges.
+
+Each value is a box (label, data, grad); each op is an ellipse with its symbol. The edge from
+an input into an op carries the local derivative d(out)/d(in) and, where asked (by default at
+fan-out), what that edge adds to the input's gradient: local x the op output's grad. A value
+used several times has as gradient the sum of the `+=` on its outgoing edges.
+
+Stable ids, which the HTML backprop player relies on. With order = topological_order(root):
+  v{i}       the box of order[i]. Its numbers are SVG text inside <g id="v{i}-data"> and
+             <g id="v{i}-grad">, each holding only the formatted number.
+  o{i}       the op ellipse of order[i] (leaves have none).
+  e{i}_{k}   the edge from input k of order[i] into o{i}; a*a gives e{i}_0 and e{i}_1.
+  r{i}       the edge o{i} -> v{i}.
+Graphviz writes an HTML table cell's ID into SVG only on a link, and then as id="a_<ID>", so
+number cells carry HREF="#<ID>" and TOOLTIP, and render.to_svg renames "a_v{i}-data" to
+"v{i}-data". Collapsed scopes are boxes s{i} (i: the first member's position), with edges
+x{source}_{target}. viz.layout_svg(root) is the uncollapsed SVG carrying all of these ids.
+"""
+
+import math
+from html import escape as html_escape
+
+import graphviz
+
+from . import palette
+from .format import batch_size, check_example, check_precision, fmt, pick
+from .tape import contribution, is_dead_relu, read_tape
+
+RANKDIRS = ("LR", "TB")
+SHOW = ("data", "grad", "local", "fanout", "contribution")
+DEFAULT_SHOW = ("data", "grad", "local", "fanout")
+COLORS = ("role", "grad", None)
+MAX_NODES = 2500  # boxes; dot lays out MLP(2, [16, 16, 1]) (about 1,700 boxes) in a few seconds
+FONT = "Helvetica"
+TABLE = '<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="{spacing}" CELLPADDING="1">'
+
+
+def table(rows, spacing=0):
+    """An HTML-like label: the given <TR> rows in a borderless table."""
+    return f"<{TABLE.format(spacing=spacing)}{''.join(rows)}</TABLE>>"
+
+
+def escape(text):
+    """`text` made safe inside a Graphviz HTML-like label: entities, line breaks, no controls."""
+    text = "".join(c if c >= " " or c == "\n" else "\ufffd" for c in str(text))
+    return html_escape(text, quote=True).replace("\n", "<BR/>")
+
+
+def choice(where, name, value, allowed):
+    """`value` if it is one of `allowed`, else a ValueError that lists them."""
+    if value not in allowed:
+        shown = ", ".join(repr(a) for a in allowed)
+        raise ValueError(f"{where}: {name}={value!r}; choose one of {shown}")
+    return value
+
+
+class Options:
+    """The drawing options, checked once, with the facts about the graph the drawing needs."""
+
+    def __init__(
+        self,
+        where,
+        rows,
+        rankdir="LR",
+        show=DEFAULT_SHOW,
+        precision=4,
+        color="role",
+        cluster=True,
+        collapse=False,
+        legend=True,
+        title=None,
+        example=None,
+        max_nodes=MAX_NODES,
+    ):
+        self.where = where
+        self.rankdir = choice(where, "rankdir", rankdir, RANKDIRS)
+        show = (show,) if isinstance(show, str) else tuple(show)
+        self.show = frozenset(choice(where, "show", s, SHOW) for s in show)
+        self.precision = check_precision(precision, where)
+        self.color = choice(where, "color", color, COLORS)
+        self.collapse = check_collapse(where, collapse)
+        self.cluster, self.legend = bool(cluster), bool(legend)
+        self.batch = batch_size(row.node for row in rows)
+        self.example = check_example(example, self.batch, where)
+        if max_nodes is not None and (
+            isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1
+        ):
+            raise ValueError(
+                f"{where}: max_nodes={max_nodes!r}; expected a whole number >= 1 or None"
+            )
+        self.max_nodes = max_nodes
+        self.title = title
+        self.root_name = rows[-1].node.label or "root"
+        grads = [abs(pick(row.node.grad, self.example)) for row in rows]
+        self.biggest = max((g for g in grads if math.isfinite(g)), default=0.0)
+
+    def num(self, x):
+        """A number as this picture shows it."""
+        return fmt(x, self.precision, self.example)
+
+
+def check_collapse(where, collapse):
+    """False (draw every node), True (one box per scope) or a depth >= 1 (`1`: per layer)."""
+    if collapse is None or isinstance(collapse, bool):
+        return bool(collapse)
+    if isinstance(collapse, int) and collapse >= 1:
+        return collapse
+    raise ValueError(
+        f"{where}: collapse={collapse!r}; choose False, True (one box per scope) "
+        "or a scope depth >= 1 (1 folds each 'layer1', 2 each 'layer1.neuron3')"
+    )
+
+
+def check_size(opts, count):
+    """Refuse a picture so big that dot would work for minutes and nobody could read it."""
+    if opts.max_nodes is not None and count > opts.max_nodes:
+        raise ValueError(
+            f"{opts.where}: the picture would have {count} boxes, more than "
+            f"max_nodes={opts.max_nodes}; Graphviz could take minutes to lay it out. "
+            "Collapse module scopes (collapse=True draws one box per scope, collapse=1 one per "
+            "layer), draw a smaller graph (one example, fewer units), or raise max_nodes. "
+            "viz.to_text(root) lists a graph of any size."
+        )
+
+
+def draw_dot(
+    root,
+    *,
+    rankdir="LR",
+    show=DEFAULT_SHOW,
+    precision=4,
+    params=None,
+    color="role",
+    cluster=True,
+    collapse=False,
+    legend=True,
+    title=None,
+    example=None,
+    max_nodes=MAX_NODES,
+):
+    """The graph under `root` as a graphviz.Digraph: values, gradients, local derivatives.
+
+    rankdir: "LR" or "TB". show: any of "data", "grad" (in boxes), "local" (on edges),
+    "fanout" (what each edge adds to a gradient, on edges out of values used more than
+    once), "contribution" (that on every edge). precision: significant digits.
+    params: model.parameters() (or the model), coloured as parameters. color: "role",
+    "grad" (red positive, blue negative, darker is larger) or None. cluster: draw each
+    module scope as a frame. collapse: True folds each scope into one box, an int folds at
+    that depth. example: in batched mode, the example to show (None: the batch mean).
+    max_nodes: refuse larger pictures (None: no limit).
+    """
+    rows = read_tape(root, params, "draw_dot")
+    opts = Options(
+        "draw_dot",
+        rows,
+        rankdir,
+        show,
+        precision,
+        color,
+        cluster,
+        collapse,
+        legend,
+        title,
+        example,
+        max_nodes,
+    )
+    keys = [fold(row.node.scope, opts.collapse) for row in rows]
+    keys[-1] = ""  # the root (last in the order) stays visible: the picture is about it
+    members = {}
+    for row, key in zip(rows, keys):
+        if key:
+            members.setdefault(key, []).append(row)
+    visible = [row for row, key in zip(rows, keys) if not key]
+    ops = sum(1 for row in visible if row.node.op is not None)
+    check_size(opts, len(visible) + ops + len(members))
+
+    g = new_graph(opts)
+    frames = Clusters(opts.cluster)
+    for row in visible:
+        scope = row.node.scope
+        frame = parent(fold(scope, opts.collapse)) if opts.collapse and scope else scope
+        frames.add(frame, row.id, value_node(row, opts))
+        if row.node.op is not None:
+            frames.add(frame, f"o{row.index}", op_node(row, opts))
+    outputs = box_outputs(rows, keys)
+    box_name = {key: f"s{group[0].index}" for key, group in members.items()}
+    for key, group in members.items():
+        frames.add(parent(key), box_name[key], box_node(key, group, outputs[key], opts))
+    frames.emit(g)
+
+    joined = set()  # (source, target) pairs already drawn between folded boxes
+    for row in rows:
+        i = row.index
+        target = box_name[keys[i]] if keys[i] else f"o{i}"
+        for k, j in enumerate(row.inputs):
+            if not keys[i] and not keys[j]:
+                g.edge(f"v{j}", target, **edge_attrs(rows, row, k, opts))
+                continue
+            source = box_name[keys[j]] if keys[j] else f"v{j}"
+            if source != target and (source, target) not in joined:
+                joined.add((source, target))
+                g.edge(source, target, id=f"x{source}_{target}")
+        if row.node.op is not None and not keys[i]:
+            g.edge(f"o{i}", row.id, id=f"r{i}")
+    label = caption(opts, visible, boxes=bool(members))
+    if label is not None:
+        g.attr(label=label, labelloc="b", labeljust="l", fontsize="10")
+    return g
+
+
+def fold(scope, collapse):
+    """The scope a node made in `scope` is folded into ("" for none)."""
+    if not scope or not collapse:
+        return ""
+    return scope if collapse is True else ".".join(scope.split(".")[:collapse])
+
+
+def parent(scope):
+    """The enclosing scope: parent("layer1.neuron3") is "layer1"."""
+    return scope.rpartition(".")[0]
+
+
+def box_outputs(rows, keys):
+    """For each folded scope, its members that something outside it uses, in order."""
+    outputs = {key: {} for key in keys if key}
+    for row in rows:
+        for j in row.inputs:
+            if keys[j] and keys[j] != keys[row.index]:
+                outputs[keys[j]][j] = rows[j]
+    return {key: list(found.values()) for key, found in outputs.items()}
+
+
+def new_graph(opts):
+    """An empty Digraph with the house look: sans-serif, compact, white."""
+    return graphviz.Digraph(
+        "chainrule",
+        graph_attr={
+            "rankdir": opts.rankdir,
+            "fontname": FONT,
+            "nodesep": "0.18",
+            "ranksep": "0.3",
+            "bgcolor": "white",
+            "pad": "0.2",
+        },
+        node_attr={"fontname": FONT, "fontsize": "11"},
+        edge_attr={
+            "fontname": FONT,
+            "fontsize": "9",
+            "color": "#555555",
+            "fontcolor": "#333333",
+            "arrowsize": "0.6",
+        },
+    )
+
+
+class Clusters:
+    """Nodes grouped by module scope, emitted as nested `cluster_` subgraphs (one per scope)."""
+
+    def __init__(self, enabled):
+        self.enabled = enabled
+        self.nodes = {}  # scope -> [(name, attributes)], scopes in order of first use
+
+    def add(self, scope, name, attrs):
+        self.nodes.setdefault(scope if self.enabled else "", []).append((name, attrs))
+
+    def emit(self, g):
+        """Add every node to `g`, each inside the frames of its scope and the scopes around it."""
+        rank = {}  # every scope and enclosing scope, numbered in order of first use
+        for scope in self.nodes:
+            parts = scope.split(".") if scope else []
+            for depth in range(1, len(parts) + 1):
+                rank.setdefault(".".join(parts[:depth]), len(rank))
+        frames = {scope: cluster(scope, n) for scope, n in rank.items()}
+        for scope, nodes in self.nodes.items():
+            target = frames[scope] if scope else g
+            for name, attrs in nodes:
+                target.node(name, **attrs)
+        # Innermost first: a subgraph is copied into its parent when added, so it must be full.
+        for scope in sorted(rank, key=lambda s: (-s.count("."), rank[s])):
+            outer = parent(scope)
+            (frames[outer] if outer else g).subgraph(frames[scope])
+
+
+def cluster(scope, n):
+    """The frame drawn around the nodes of one scope, labelled with its last name."""
+    return graphviz.Digraph(
+        f"cluster_{n}",
+        graph_attr={
+            "label": f"<{escape(scope.rpartition('.')[2])}>",
+            "id": f"c{n}",
+            "style": "rounded",
+            "color": "#B0B0B0",
+            "fontcolor": "#555555",
+            "fontsize": "11",
+            "labeljust": "l",
+        },
+    )
+
+
+def value_fill(row, opts):
+    """(fill, border, dashed) for a value's box under the chosen colouring."""
+    if opts.color == "role":
+        fill, border, _ = palette.ROLES[row.role]
+        return fill, border, False
+    if opts.color == "grad":
+        return palette.grad_fill(pick(row.node.grad, opts.example), opts.biggest)
+    return "#FFFFFF", "#444444", False
+
+
+def value_node(row, opts):
+    """The attributes of the box for one value: label, data, grad (see the ids above)."""
+    fill, border, dashed = value_fill(row, opts)
+    return {
+        "id": row.id,
+        "label": value_label(row, opts, fill),
+        "shape": "box",
+        "style": "rounded,filled,dashed" if dashed else "rounded,filled",
+        "fillcolor": fill,
+        "color": border,
+        "fontcolor": palette.text_colour(fill),
+        "margin": "0.06,0.03",
+        "penwidth": "2" if row.role == "output" else "1",
+    }
+
+
+def value_label(row, opts, fill):
+    """An HTML-like table: the label, then a `data` row and a `grad` row."""
+    node, muted = row.node, palette.muted_colour(fill)
+    lines = []
+    if node.label:
+        lines.append(f'<TR><TD COLSPAN="2"><B>{escape(node.label)}</B></TD></TR>')
+    for word in ("data", "grad"):
+        if word not in opts.show:
+            continue
+        text = opts.num(getattr(node, word))
+        tip = (
+            f"{row.name()} = {text}"
+            if word == "data"
+            else (f"d{opts.root_name}/d{row.name()} = {text}")
+        )
+        cell = f"{row.id}-{word}"
+        lines.append(
+            f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="9" COLOR="{muted}">{word}</FONT></TD>'
+            f'<TD ALIGN="RIGHT" ID="{cell}" HREF="#{cell}" TOOLTIP="{escape(tip)}">{text}</TD></TR>'
+        )
+    if not lines:
+        lines.append(f"<TR><TD>{row.id}</TD></TR>")
+    return table(lines)
+
+
+def op_node(row, opts):
+    """The attributes of an op's ellipse: its symbol, greyed and marked when a ReLU is dead."""
+    text = escape(row.node.op.label)
+    dead = is_dead_relu(row, opts.example)
+    if dead:
+        text += '<BR/><FONT POINT-SIZE="9">dead</FONT>'
+    return {
+        "id": f"o{row.index}",
+        "label": f"<{text}>",
+        "shape": "ellipse",
+        "style": "filled,dashed" if dead else "filled",
+        "fillcolor": palette.DEAD_FILL if dead else palette.OP_FILL,
+        "color": palette.DEAD_BORDER if dead else palette.OP_BORDER,
+        "fontsize": "12",
+        "margin": "0.04,0.02",
+        "height": "0.3",
+    }
+
+
+def edge_attrs(rows, row, k, opts):
+    """The edge from input k of `row` into its op, labelled with the calculus it carries."""
+    lines = []
+    if "local" in opts.show:
+        lines.append(f"local {opts.num(row.locals[k])}")
+    if "contribution" in opts.show or ("fanout" in opts.show and rows[row.inputs[k]].uses > 1):
+        lines.append(f"+= {opts.num(contribution(rows, row, k))}")
+    attrs = {"id": f"e{row.index}_{k}"}
+    if lines:
+        attrs["label"] = "\\n".join(lines)  # \n: a line break in DOT's own escape syntax
+    return attrs
+
+
+def box_node(key, group, outputs, opts):
+    """The attributes of one folded scope: its name, size, and its output's numbers."""
+    if opts.color == "grad" and len(outputs) == 1:
+        fill, border, dashed = palette.grad_fill(
+            pick(outputs[0].node.grad, opts.example), opts.biggest
+        )
+    else:
+        fill, border, dashed = palette.MODULE_FILL, palette.MODULE_BORDER, False
+    muted = palette.muted_colour(fill)
+    name = key.rpartition(".")[2] if opts.cluster else key
+    lines = [
+        f'<TR><TD COLSPAN="2"><B>{escape(name)}</B></TD></TR>',
+        f'<TR><TD COLSPAN="2"><FONT POINT-SIZE="9" COLOR="{muted}">'
+        f"{len(group)} nodes</FONT></TD></TR>",
+    ]
+    if len(outputs) == 1:
+        for word in ("data", "grad"):
+            if word in opts.show:
+                lines.append(
+                    f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="9" COLOR="{muted}">{word}</FONT></TD>'
+                    f'<TD ALIGN="RIGHT">{opts.num(getattr(outputs[0].node, word))}</TD></TR>'
+                )
+    elif outputs:
+        lines.append(f'<TR><TD COLSPAN="2">{len(outputs)} outputs</TD></TR>')
+    return {
+        "id": f"s{group[0].index}",
+        "label": table(lines),
+        "shape": "box",
+        "style": "rounded,filled,dashed" if dashed else "rounded,filled",
+        "fillcolor": fill,
+        "color": border,
+        "fontcolor": palette.text_colour(fill),
+        "margin": "0.06,0.03",
+    }
+
+
+def swatch(fill, border, dashed=False):
+    """A small coloured cell, as the legend shows a box colour."""
+    style = ' STYLE="dashed"' if dashed else ""
+    size = 'WIDTH="24" HEIGHT="12" FIXEDSIZE="TRUE"'
+    return f'<TD BGCOLOR="{fill}" COLOR="{border}" BORDER="1"{style} {size}></TD>'
+
+
+def text_cell(text, colspan=1):
+    """A left-aligned cell of escaped text."""
+    return f'<TD ALIGN="LEFT" COLSPAN="{colspan}">{escape(text)}</TD>'
+
+
+def colour_key(opts, visible, boxes):
+    """The legend's colour rows: a swatch (two for gradient levels) and what it means."""
+    rows = []
+    if opts.color == "role":
+        present = {row.role for row in visible}
+        for role, (fill, border, meaning) in palette.ROLES.items():
+            if role in present:
+                rows.append(f"<TR>{swatch(fill, border)}{text_cell(meaning, 2)}</TR>")
+        if boxes:
+            key = swatch(palette.MODULE_FILL, palette.MODULE_BORDER)
+            rows.append(f"<TR>{key}{text_cell('a module scope, folded into one box', 2)}</TR>")
+    elif opts.color == "grad":
+        rows.append(f"<TR><TD>-</TD><TD>+</TD>{text_cell('grad, by size')}</TR>")
+        for level in range(palette.LEVELS):
+            high = opts.biggest / 10**level
+            if level < palette.LEVELS - 1:
+                text = f"|grad| {opts.num(high / 10)} to {opts.num(high)}"
+            else:
+                text = f"|grad| below {opts.num(high)}"
+            neg = swatch(palette.NEGATIVE[level], "#444444")
+            pos = swatch(palette.POSITIVE[level], "#444444")
+            rows.append(f"<TR>{neg}{pos}{text_cell(text)}</TR>")
+        zero = swatch(palette.ZERO_FILL, palette.ZERO_BORDER, dashed=True)
+        rows.append(f"<TR>{zero}{text_cell('grad exactly 0 (dashed)', 2)}</TR>")
+    if any(is_dead_relu(row, opts.example) for row in visible):
+        dead = swatch(palette.DEAD_FILL, palette.DEAD_BORDER, dashed=True)
+        rows.append(f"<TR>{dead}{text_cell('dead ReLU: input <= 0, passes 0 back', 2)}</TR>")
+    return rows
+
+
+def reading_key(opts, visible, extra=()):
+    """The legend's lines saying what the numbers in boxes and on edges mean."""
+    lines = []
+    if opts.show & {"data", "grad"}:
+        lines.append(f"box: data, and grad = d{opts.root_name}/d(box)")
+    if "local" in opts.show:
+        lines.append("edge: local = d(op output)/d(input)")
+    fanout = "fanout" in opts.show and any(row.uses > 1 for row in visible)
+    if "contribution" in opts.show or fanout:
+        lines.append("edge: += is local x grad of the op output,")
+        lines.append("         what this edge adds to the input's grad")
+    if fanout:
+        lines.append("a value used several times: its grad is the sum of its +=")
+    lines.extend(extra)
+    return [f"<TR>{text_cell(line)}</TR>" for line in lines]
+
+
+def caption(opts, visible, boxes=False, extra=()):
+    """The graph's label, under the picture: title, batch note and the legend, side by side."""
+    rows = []
+    if opts.title is not None:
+        rows.append(f'<TR><TD ALIGN="LEFT" COLSPAN="2"><B>{escape(opts.title)}</B></TD></TR>')
+    if opts.batch is not None:
+        shown = "the batch mean" if opts.example is None else f"example {opts.example}"
+        note = f"A batch of {opts.batch} examples: each number is {shown}"
+        note += " (a weight's grad: the sum over the batch)"
+        rows.append(f"<TR>{text_cell(note, 2)}</TR>")
+    if opts.legend:
+        colours = colour_key(opts, visible, boxes)
+        reading = reading_key(opts, visible, extra)
+        cells = [table(part, spacing=2) for part in (colours, reading) if part]
+        row = "".join(f'<TD VALIGN="TOP" ALIGN="LEFT">{cell[1:-1]}</TD>' for cell in cells)
+        if row:
+            rows.append(f"<TR>{row}</TR>")
+    return table(rows, spacing=4) if rows else None
