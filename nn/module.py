@@ -1,10 +1,20 @@
-"""`Module`: the base of every layer and model, as in PyTorch.
+"""`Module`: the base of every layer and model, as in PyTorch, and `Sequential`.
 
 A module finds its parameters by walking its own attributes (Values, modules, and lists of
-either) in the order they were set, so names are stable: `layers.0.neurons.3.w.1`.
+either) in the order they were set, so names are stable: `layers.0.neurons.3.w.1`. Its state
+saves to JSON (never pickle: loading a pickle can run code) and loads back checked.
 """
 
+import json
+import math
+import numbers
+import os
+import tempfile
+
 from autograd import Value, scope
+
+FORMAT = "chainrule-state-dict"  # the file's "format" field; "version" says which layout
+VERSION = 1
 
 
 class Module:
@@ -63,30 +73,159 @@ class Module:
         return self
 
     def eval(self):
-        """Switch to evaluation mode."""
+        """Switch to evaluation mode (dropout off)."""
         return self.train(False)
 
-    def tag_parameters(self):
+    def tag_parameters(self, path=None):
         """Give each parameter the scope of the module holding it, so graphs cluster it there."""
-        for _, m in self.named_modules():
-            path = _scope_path(self, m)
-            for key, item in m.named_children():
-                if isinstance(item, Value):
-                    item.scope = path
+        if path is None:
+            path = self.name
+        for _, item in self.named_children():
+            if isinstance(item, Value):
+                item.scope = path
+            else:
+                inner = f"{path}.{item.name}" if path and item.name else path or item.name
+                item.tag_parameters(inner)
         return self
 
+    # Saving and loading. A state is {dotted name: number}; every parameter is one number.
+    def state_dict(self):
+        """{dotted name: number} for every parameter, in named_parameters() order."""
+        return {name: p.data for name, p in self.named_parameters()}
 
-def _scope_path(root, target):
-    """The dotted scope names (Module.name) from root down to target."""
-    def walk(m, names):
-        if m is target:
-            return names
-        for _, child in m.named_children():
-            if isinstance(child, Module):
-                found = walk(child, names + ([child.name] if child.name else []))
-                if found is not None:
-                    return found
-        return None
+    def load_state_dict(self, state, where="load_state_dict"):
+        """Set every parameter from `state`; on any mismatch raise and change nothing."""
+        if not isinstance(state, dict):
+            raise TypeError(f"{where}: expected a dict of parameters, got {type(state).__name__}")
+        params = dict(self.named_parameters())
+        missing = [n for n in params if n not in state]
+        extra = [n for n in state if n not in params]
+        bad = [
+            f"{n} = {_describe(v)}" for n, v in state.items() if n in params and not _is_number(v)
+        ]
+        problems = []
+        if missing:
+            problems.append(f"missing {_listed(missing)}")
+        if extra:
+            problems.append(f"unexpected {_listed(extra)}")
+        if bad:
+            problems.append(f"not a single number: {_listed(bad)}")
+        if problems:
+            raise ValueError(
+                f"{where}: the state does not fit this {type(self).__name__} "
+                f"({len(params)} parameters): {'; '.join(problems)}"
+            )
+        for n, p in params.items():  # only now, when all of it fits
+            p.data = float(state[n])
+        return self
 
-    names = walk(root, [root.name] if root.name else [])
-    return ".".join(names or [])
+    def save(self, path):
+        """Write the parameters to `path` as JSON, atomically: a crash leaves the old file."""
+        state = self.state_dict()
+        bad = [n for n, v in state.items() if not _is_number(v) or not math.isfinite(v)]
+        if bad:
+            raise ValueError(
+                f"save({os.fspath(path)!r}): JSON holds only finite numbers; "
+                f"{_listed([f'{n} = {state[n]!r}' for n in bad])}"
+            )
+        payload = {
+            "format": FORMAT,
+            "version": VERSION,
+            "model": type(self).__name__,
+            "parameters": state,
+        }
+        atomic_write(path, json.dumps(payload, indent=1) + "\n")
+
+    def load(self, path):
+        """Read parameters saved by save(); a bad file raises and leaves the model unchanged."""
+        where = f"load({os.fspath(path)!r})"
+        with open(path, "rb") as f:
+            raw = f.read()
+        try:
+            payload = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        except UnicodeDecodeError:
+            raise ValueError(f"{where}: not a chainrule model file (not UTF-8 text)") from None
+        except json.JSONDecodeError as err:
+            raise ValueError(
+                f"{where}: not valid JSON ({err.msg} at line {err.lineno}, column {err.colno}); "
+                "the file is truncated or corrupt"
+            ) from None
+        except ValueError as err:  # NaN or Infinity, which Python's json would otherwise accept
+            raise ValueError(f"{where}: {err}") from None
+        if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+            raise ValueError(f"{where}: not a chainrule model file (no 'format': {FORMAT!r})")
+        if payload.get("version") != VERSION:
+            raise ValueError(
+                f"{where}: file version {payload.get('version')!r}, this chainrule reads {VERSION}"
+            )
+        saved_from = payload.get("model", "?")
+        return self.load_state_dict(payload.get("parameters"), f"{where} (saved from {saved_from})")
+
+
+class Sequential(Module):
+    """Modules applied in order, each to the output of the one before: Sequential(a, b)(x)."""
+
+    def __init__(self, *modules):
+        for i, m in enumerate(modules):
+            if not isinstance(m, Module):
+                raise TypeError(f"Sequential: item {i} must be a Module, got {type(m).__name__}")
+        self.layers = list(modules)
+        for i, m in enumerate(self.layers):
+            m.name = m.name or f"layer{i + 1}"  # as MLP names its layers, for graph clusters
+        self.tag_parameters()
+
+    def forward(self, x):
+        for m in self.layers:
+            x = m(x)
+        return x
+
+    def __repr__(self):
+        return f"Sequential({', '.join(map(repr, self.layers))})"
+
+
+def atomic_write(path, text):
+    """Replace `path` with `text` in one step: temp file in the same folder, fsync, os.replace."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    done = False
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        try:  # mkstemp makes the file private (0600); keep the old file's mode, else 0644
+            mode = os.stat(path).st_mode & 0o777
+        except FileNotFoundError:
+            mode = 0o644
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+        done = True
+    finally:
+        if not done:
+            os.unlink(tmp)
+    if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable (POSIX)
+        dirfd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(dirfd)
+        finally:
+            os.close(dirfd)
+
+
+def _is_number(v):
+    return isinstance(v, numbers.Real) and not isinstance(v, bool)
+
+
+def _describe(v):
+    if isinstance(v, (list, tuple)):
+        return f"a list of {len(v)}"
+    return f"{v!r}" if len(repr(v)) < 40 else type(v).__name__
+
+
+def _listed(items, most=5):
+    shown = ", ".join(items[:most])
+    return shown + (f" and {len(items) - most} more" if len(items) > most else "")
+
+
+def _reject_constant(name):
+    raise ValueError(f"{name} is not a number JSON allows")
