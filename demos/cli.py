@@ -3,11 +3,24 @@
 import argparse
 import sys
 
-from . import lesson01_car_tax, lesson02_chain_rule, lesson03_part_lifetime
+from . import (
+    lesson01_car_tax,
+    lesson02_chain_rule,
+    lesson03_part_lifetime,
+    lesson07_activations,
+    lesson08_cross_entropy,
+    lesson12_learning_rate,
+)
 
-LESSONS = {
-    m.LESSON.name: m.LESSON for m in (lesson01_car_tax, lesson02_chain_rule, lesson03_part_lifetime)
-}
+MODULES = (
+    lesson01_car_tax,
+    lesson02_chain_rule,
+    lesson03_part_lifetime,
+    lesson07_activations,
+    lesson08_cross_entropy,
+    lesson12_learning_rate,
+)
+LESSONS = {m.LESSON.name: m.LESSON for m in MODULES}
 
 
 class UsageError(Exception):

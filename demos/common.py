@@ -17,7 +17,7 @@ class Lesson:
         """Run it; returns a dict of the numbers it printed (tests check them)."""
         self.out = out or os.path.join("out", self.name)
         self.seed, self.plots, self.small, self.echo = seed, plots, small, echo
-        self.results, self.files, self.skipped = {}, [], []
+        self.results, self.files, self.skipped, self.notes = {}, [], [], []
         self._run(self)
         return self.results
 
@@ -38,6 +38,10 @@ class Lesson:
 
     def wrote(self, path, what):
         self.files.append((path, what))
+
+    def look_for(self, text):
+        """A line for the closing 'Look for' list: what the student should notice."""
+        self.notes.append(text)
 
     def pictures(self, root, **options):
         """Write the graph SVG and the backprop player for `root`, where viz can."""
@@ -63,6 +67,11 @@ class Lesson:
             self.say("Open:")
             for path, what in self.files:
                 self.say(f"  {path}  - {what}")
+        if self.notes:
+            self.say("")
+            self.say("Look for:")
+            for text in self.notes:
+                self.say(f"  - {text}")
         for item in self.skipped:
             self.say(f"(skipped {item})")
 

@@ -46,13 +46,17 @@ def curves(lesson, filename, series, title, xlabel="epoch", ylabel="loss", log=F
     plt = _pyplot(lesson, what)
     if plt is None:
         return None
-    fig, ax = plt.subplots(figsize=(7, 4.2))
+    many = len(series) > 3  # then the legend goes beside the plot, never over a curve
+    fig, ax = plt.subplots(figsize=(9.5 if many else 7, 4.2))
     for (name, ys), colour in zip(series.items(), COLOURS * 4):
-        ax.plot(range(len(ys)), ys, label=name, color=colour, linewidth=2)
+        ax.plot(range(1, len(ys) + 1), ys, label=name, color=colour, linewidth=2)
     if log:
         ax.set_yscale("log")
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
-    ax.legend()
+    if many:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=9)
+    else:
+        ax.legend()
     return _save(lesson, plt, fig, filename, what)
 
 
@@ -180,4 +184,22 @@ def images(lesson, filename, pictures, captions, title, what=None):
         ax.set_title(caption, fontsize=9)
         ax.axis("off")
     fig.suptitle(title)
+    return _save(lesson, plt, fig, filename, what)
+
+
+def lines(lesson, filename, xs, series, title, xlabel="x", ylabel="y", marks=(), what=None):
+    """Curves over shared xs: series is {name: ys}; marks are (x, y, text) points to label."""
+    what = what or title
+    plt = _pyplot(lesson, what)
+    if plt is None:
+        return None
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    for (name, ys), colour in zip(series.items(), COLOURS * 4):
+        ax.plot(xs, ys, label=name, color=colour, linewidth=2)
+    for x, y, text in marks:
+        ax.plot([x], [y], "o", color="#333333")
+        ax.annotate(text, (x, y), textcoords="offset points", xytext=(8, 8), fontsize=10)
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    if len(series) > 1:
+        ax.legend()
     return _save(lesson, plt, fig, filename, what)

@@ -1,16 +1,49 @@
 """Every lesson runs into a temporary folder and prints the numbers the documents give."""
 
+import importlib.util
+import math
+import os
+import shutil
+import xml.etree.ElementTree as ET
+
 import pytest
 
 from demos import cli
 
+HAVE_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
+HAVE_DOT = shutil.which("dot") is not None
 
-def run(name, tmp_path):
+
+def run(name, tmp_path, plots=True):
+    """Run a lesson small into tmp_path; its numbers, its printed text, and what it wrote."""
     lines = []
-    results = cli.LESSONS[name](
-        out=str(tmp_path / name), plots=False, small=True, echo=lines.append
-    )
+    lesson = cli.LESSONS[name]
+    results = lesson(out=str(tmp_path / name), plots=plots, small=True, echo=lines.append)
+    lesson.finish()
+    check_files(lesson)
     return results, "\n".join(lines)
+
+
+def check_files(lesson):
+    """Every file the lesson says it wrote exists, under its folder, and parses."""
+    for path, what in lesson.files:
+        assert what, f"{path} has no note on what to look for"
+        assert os.path.dirname(path) == lesson.out
+        with open(path, "rb") as f:
+            data = f.read()
+        if path.endswith(".svg"):
+            assert ET.fromstring(data).tag.endswith("svg")
+        elif path.endswith(".png"):
+            assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 1000
+        elif path.endswith(".html"):
+            assert b"<html" in data.lower()[:500]
+    written = {os.path.basename(p) for p, _ in lesson.files}
+    leftovers = [f for f in os.listdir(lesson.out) if ".tmp" in f] if written else []
+    assert not leftovers, f"temporary files left behind: {leftovers}"
+
+
+def wrote(name, tmp_path):
+    return set(os.listdir(tmp_path / name))
 
 
 def test_car_tax_gives_two_point_two(tmp_path):
@@ -56,3 +89,48 @@ def test_cli_bad_option_exits_two_without_traceback(capsys):
         cli.main(["run", "chain-rule", "--seed", "notanumber"])
     assert exit_info.value.code == 2
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_activations_derivatives_match_finite_differences_and_known_slopes(tmp_path):
+    r, text = run("activations", tmp_path)
+    assert r["worst_error"] < 1e-6
+    assert r["sigmoid_d0"] == pytest.approx(0.25)
+    assert r["tanh_d0"] == pytest.approx(1.0)
+    assert (r["relu_dminus"], r["relu_dplus"]) == (0.0, 1.0)
+    assert r["gelu_d0"] == pytest.approx(0.5) and r["swish_d0"] == pytest.approx(0.5)
+    assert r["step_d1"] == 0.0
+    for name in ("sigmoid", "tanh", "relu", "leaky_relu", "PReLU", "ELU", "swish", "GELU"):
+        assert any(n.startswith(name) for n in r["names"]), name
+    assert any("softmax" in n for n in r["names"]) and any("maxout" in n for n in r["names"])
+    if HAVE_MATPLOTLIB:
+        assert "activations.png" in wrote("activations", tmp_path)
+
+
+def test_cross_entropy_is_minus_log_point_seven_and_logit_gradient_is_p_minus_y(tmp_path):
+    r, text = run("cross-entropy", tmp_path)
+    assert r["ce"] == pytest.approx(-math.log(0.7)) and "0.357" in text
+    assert r["d_p1"] == pytest.approx(-1 / 0.7)
+    assert r["clipped"] == pytest.approx(-math.log(1e-15))
+    assert r["ce_logits"] == pytest.approx(r["ce"])
+    assert r["d_logits"] == pytest.approx([0.2, -0.3, 0.1])
+    assert r["ce_big"] == pytest.approx(1000.0)
+    assert "log(0.0)" in r["log_zero_error"]
+
+
+def test_learning_rate_too_low_and_too_high_both_end_worse_than_about_right(tmp_path):
+    r, text = run("learning-rate", tmp_path)
+    final = r["final"]
+    right = final["about right: 1.0"]
+    assert final["too low: 0.01"] > right
+    assert final["too high: 10"] > right
+    assert all(math.isfinite(v) for v in final.values())
+
+
+def test_without_plots_a_lesson_says_which_it_skipped(tmp_path):
+    lines = []
+    lesson = cli.LESSONS["learning-rate"]
+    lesson(out=str(tmp_path), plots=False, small=True, echo=lines.append)
+    lesson.finish()
+    text = "\n".join(lines)
+    assert "(skipped" in text and "--no-plots" in text
+    assert not any(p.endswith(".png") for p, _ in lesson.files)
