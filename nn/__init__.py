@@ -1,6 +1,6 @@
 """chainrule's neural-network library on the scalar engine, with PyTorch's names."""
 
-from . import activations, init
+from . import activations, functional, init, losses
 from .activations import (
     ELU,
     GELU,
@@ -15,9 +15,29 @@ from .activations import (
     Tanh,
 )
 from .layers import MLP, Dropout, Layer, Linear, Maxout, MaxoutNeuron, Neuron
+from .losses import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HingeLoss,
+    L1Loss,
+    MSELoss,
+    cross_entropy,
+    mse_loss,
+)
 from .module import Module, Sequential
 
 __all__ = [
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "CrossEntropyLoss",
+    "HingeLoss",
+    "L1Loss",
+    "MSELoss",
+    "cross_entropy",
+    "mse_loss",
+    "functional",
+    "losses",
     "ELU",
     "GELU",
     "MLP",
