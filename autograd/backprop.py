@@ -5,8 +5,6 @@ derivative d(node)/d(input) by the node's finished gradient d(root)/d(node) and 
 product to the input's gradient. A value used twice receives two contributions: fan-out adds.
 """
 
-import numpy as np
-
 from . import value as _state
 from .value import Value, _batch, _fmt, finite
 
@@ -128,18 +126,21 @@ def _batch_step(node, g):
     """
     op, a, b = node.op, node._a, node._b
     if b is None:
-        pairs = ((a, op.local(a.data, op.param, node.data)[0]),)
+        _pass_batch(a, op.local(a.data, op.param, node.data)[0], g)
     else:
         da, db = op.local(a.data, b.data, node.data)
-        pairs = ((a, da), (b, db))
-    for inp, d in pairs:
-        if type(inp.data) is not _batch:  # the sum over examples of d_i * g_i
-            total = float(np.dot(d, g)) if type(d) is _batch else d * float(g.sum())
-            inp.grad = inp.grad + total
-        else:
-            contribution = g if type(d) is not _batch and d == 1.0 else d * g
-            fresh = type(inp.grad) is not _batch and inp.grad == 0.0
-            inp.grad = contribution if fresh else inp.grad + contribution
+        _pass_batch(a, da, g)
+        _pass_batch(b, db, g)
+
+
+def _pass_batch(inp, d, g):
+    """Add local derivative d times the per-example gradients g to the gradient of `inp`."""
+    if type(inp.data) is not _batch:  # a plain number: the sum over examples of d_i * g_i
+        inp.grad = inp.grad + (float(d.dot(g)) if type(d) is _batch else d * float(g.sum()))
+        return
+    contribution = g if type(d) is not _batch and d == 1.0 else d * g
+    old = inp.grad
+    inp.grad = contribution if type(old) is not _batch and old == 0.0 else old + contribution
 
 
 def _restore(order, saved, keep_fresh=True):
