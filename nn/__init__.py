@@ -1,6 +1,6 @@
 """chainrule's neural-network library on the scalar engine, with PyTorch's names."""
 
-from . import activations, functional, init, losses
+from . import activations, functional, init, losses, optim, schedules
 from .activations import (
     ELU,
     GELU,
@@ -26,8 +26,23 @@ from .losses import (
     mse_loss,
 )
 from .module import Module, Sequential
+from .optim import SGD, Adam, Optimizer, RMSprop, clip_grad_norm_, clip_grad_value_
+from .schedules import CosineAnnealingLR, ExponentialLR, LinearLR, LRScheduler, StepLR
 
 __all__ = [
+    "SGD",
+    "Adam",
+    "Optimizer",
+    "RMSprop",
+    "clip_grad_norm_",
+    "clip_grad_value_",
+    "CosineAnnealingLR",
+    "ExponentialLR",
+    "LinearLR",
+    "LRScheduler",
+    "StepLR",
+    "optim",
+    "schedules",
     "BCELoss",
     "BCEWithLogitsLoss",
     "CrossEntropyLoss",

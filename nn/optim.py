@@ -1,0 +1,149 @@
+"""Optimisers: how a gradient becomes a change of weight. SGD, Adam, RMSprop; gradient clipping.
+
+The formulas are PyTorch's (torch.optim), so the same settings give the same steps. Every
+optimiser keeps its state (velocities, moment estimates) itself, one entry per parameter.
+"""
+
+import math
+
+from autograd import Value
+
+
+class Optimizer:
+    """Base: holds the parameters and the learning rate `lr`; step() updates, zero_grad() clears."""
+
+    def __init__(self, params, lr):
+        self.params = list(params)
+        name = type(self).__name__
+        if not self.params:
+            raise ValueError(f"{name}: got no parameters to optimise")
+        for i, p in enumerate(self.params):
+            if not isinstance(p, Value):
+                raise TypeError(f"{name}: parameter {i} must be a Value, got {type(p).__name__}")
+        _check(name, "lr", lr, 0.0, math.inf)
+        self.lr = float(lr)
+
+    def zero_grad(self):
+        """Set every parameter's gradient to 0 (backward() adds to it)."""
+        for p in self.params:
+            p.grad = 0.0
+
+    def step(self):
+        raise NotImplementedError(f"{type(self).__name__}.step is not written")
+
+
+def _check(name, what, value, low, high, high_open=False):
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not ok or not (low <= value and (value < high if high_open else value <= high)):
+        bracket = ")" if high_open else "]"
+        raise ValueError(f"{name}: {what} must be in [{low:g}, {high:g}{bracket}, got {value!r}")
+
+
+class SGD(Optimizer):
+    """w -= lr * g, with optional momentum (heavy ball or Nesterov) and weight decay.
+
+    weight decay adds wd * w to g (the gradient of (wd / 2) * w^2). With momentum mu the
+    velocity is v = mu * v + g (v = g on the first step) and the step uses v, or g + mu * v
+    for Nesterov, which looks ahead along the velocity.
+    """
+
+    def __init__(self, params, lr=0.01, momentum=0.0, nesterov=False, weight_decay=0.0):
+        super().__init__(params, lr)
+        _check("SGD", "momentum", momentum, 0.0, 1.0, high_open=True)
+        _check("SGD", "weight_decay", weight_decay, 0.0, math.inf)
+        if nesterov and not momentum:
+            raise ValueError("SGD: nesterov=True needs a momentum > 0")
+        self.momentum, self.nesterov, self.weight_decay = momentum, bool(nesterov), weight_decay
+        self.velocity = [None] * len(self.params)
+
+    def step(self):
+        """One update of every parameter from its .grad."""
+        lr, mu, wd, velocity = self.lr, self.momentum, self.weight_decay, self.velocity
+        for i, p in enumerate(self.params):
+            g = p.grad
+            if wd:
+                g = g + wd * p.data
+            if mu:
+                v = velocity[i]
+                v = g if v is None else mu * v + g
+                velocity[i] = v
+                g = g + mu * v if self.nesterov else v
+            p.data -= lr * g
+
+
+class Adam(Optimizer):
+    """Adam: momentum on g (m) and on g^2 (v), both bias-corrected; step lr * m^ / (sqrt(v^) + eps).
+
+    Each weight gets its own step size, large where gradients have been small and steady.
+    """
+
+    def __init__(self, params, lr=0.001, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        super().__init__(params, lr)
+        beta1, beta2 = betas
+        _check("Adam", "betas[0]", beta1, 0.0, 1.0, high_open=True)
+        _check("Adam", "betas[1]", beta2, 0.0, 1.0, high_open=True)
+        _check("Adam", "eps", eps, 0.0, math.inf)
+        _check("Adam", "weight_decay", weight_decay, 0.0, math.inf)
+        self.beta1, self.beta2, self.eps, self.weight_decay = beta1, beta2, eps, weight_decay
+        self.t = 0  # steps taken: the bias corrections depend on it
+        self.m = [0.0] * len(self.params)
+        self.v = [0.0] * len(self.params)
+
+    def step(self):
+        """One update of every parameter from its .grad."""
+        self.t += 1
+        b1, b2, eps, wd, lr = self.beta1, self.beta2, self.eps, self.weight_decay, self.lr
+        c1, c2 = 1.0 - b1**self.t, 1.0 - b2**self.t  # m and v start at 0: undo that bias
+        step_size, root_c2 = lr / c1, math.sqrt(c2)  # grouped as PyTorch does, for equal floats
+        m, v = self.m, self.v
+        for i, p in enumerate(self.params):
+            g = p.grad
+            if wd:
+                g = g + wd * p.data
+            m[i] = b1 * m[i] + (1.0 - b1) * g
+            v[i] = b2 * v[i] + (1.0 - b2) * g * g
+            p.data -= step_size * m[i] / (math.sqrt(v[i]) / root_c2 + eps)
+
+
+class RMSprop(Optimizer):
+    """RMSprop: divide g by the root of a running mean of g^2: v = a v + (1 - a) g^2."""
+
+    def __init__(self, params, lr=0.01, alpha=0.99, eps=1e-8, weight_decay=0.0):
+        super().__init__(params, lr)
+        _check("RMSprop", "alpha", alpha, 0.0, 1.0, high_open=True)
+        _check("RMSprop", "eps", eps, 0.0, math.inf)
+        _check("RMSprop", "weight_decay", weight_decay, 0.0, math.inf)
+        self.alpha, self.eps, self.weight_decay = alpha, eps, weight_decay
+        self.v = [0.0] * len(self.params)
+
+    def step(self):
+        """One update of every parameter from its .grad."""
+        a, eps, wd, lr, v = self.alpha, self.eps, self.weight_decay, self.lr, self.v
+        for i, p in enumerate(self.params):
+            g = p.grad
+            if wd:
+                g = g + wd * p.data
+            v[i] = a * v[i] + (1.0 - a) * g * g
+            p.data -= lr * g / (math.sqrt(v[i]) + eps)
+
+
+def clip_grad_norm_(parameters, max_norm):
+    """Scale all gradients together so their joint L2 norm is at most max_norm; return the norm.
+
+    The direction of the step is kept, only its length is capped (against exploding gradients).
+    """
+    params = list(parameters)
+    _check("clip_grad_norm_", "max_norm", max_norm, 0.0, math.inf)
+    norm = math.sqrt(sum(p.grad * p.grad for p in params))
+    if norm > max_norm:
+        scale = max_norm / (norm + 1e-6)
+        for p in params:
+            p.grad = p.grad * scale
+    return norm
+
+
+def clip_grad_value_(parameters, clip_value):
+    """Clamp every gradient into [-clip_value, clip_value] (this can change the direction)."""
+    _check("clip_grad_value_", "clip_value", clip_value, 0.0, math.inf)
+    for p in parameters:
+        p.grad = min(max(p.grad, -clip_value), clip_value)
