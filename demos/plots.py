@@ -60,11 +60,12 @@ def curves(lesson, filename, series, title, xlabel="epoch", ylabel="loss", log=F
     return _save(lesson, plt, fig, filename, what)
 
 
-def decision_regions(lesson, filename, predict, X, y, title, what=None, lines=None):
+def decision_regions(lesson, filename, predict, X, y, title, what=None, lines=None, wrong=None):
     """Shade where `predict(points)` says each class; dots for the data; optional lines.
 
     `predict` takes an (n, 2) array and returns n scores (class = score > 0).
     `lines` is a list of (w0, w1, b, label): the line w0*x + w1*y + b = 0 is drawn.
+    `wrong` marks the examples the model gets wrong (a boolean per example) with a red ring.
     """
     what = what or title
     plt = _pyplot(lesson, what)
@@ -76,31 +77,50 @@ def decision_regions(lesson, filename, predict, X, y, title, what=None, lines=No
     y0, y1 = X[:, 1].min() - pad, X[:, 1].max() + pad
     gx, gy = np.meshgrid(np.linspace(x0, x1, 120), np.linspace(y0, y1, 120))
     scores = np.asarray(predict(np.c_[gx.ravel(), gy.ravel()]), float).reshape(gx.shape)
-    fig, ax = plt.subplots(figsize=(5.5, 5))
+    fig, ax = plt.subplots(figsize=(7.2, 5))
     ax.contourf(
         gx, gy, scores > 0, levels=[-0.5, 0.5, 1.5], colors=["#cfe3f3", "#f9dcc4"], alpha=0.9
     )
     ax.contour(gx, gy, scores, levels=[0.0], colors="#333333", linewidths=1)
     positive = y > 0
+    size = 90 if len(X) <= 20 else 30  # a truth table's four points should be seen from the back
     ax.scatter(
         X[~positive, 0],
         X[~positive, 1],
         c=COLOURS[0],
         edgecolors="white",
-        s=40,
+        s=size,
         label="class 0 / -1",
     )
     ax.scatter(
-        X[positive, 0], X[positive, 1], c=COLOURS[5], edgecolors="white", s=40, label="class 1"
+        X[positive, 0], X[positive, 1], c=COLOURS[5], edgecolors="white", s=size, label="class 1"
     )
-    for w0, w1, b, label in lines or []:
+    if wrong is not None and np.any(wrong):
+        wrong = np.asarray(wrong, bool)
+        ax.scatter(
+            X[wrong, 0],
+            X[wrong, 1],
+            s=size * 4,
+            facecolors="none",
+            edgecolors="#d62728",
+            linewidths=2,
+            label="wrong",
+        )
+    styles = [
+        ("--", "#333333"),
+        (":", "#7b3294"),
+        ("-.", "#1b7837"),
+        ((0, (5, 1, 1, 1)), "#8c510a"),
+    ]
+    for (w0, w1, b, label), (dash, colour) in zip(lines or [], styles * 4):
         xs = np.linspace(x0, x1, 2)
         if abs(w1) > 1e-12:
-            ax.plot(xs, -(w0 * xs + b) / w1, "--", color="#333333", label=label)
+            ys = -(w0 * xs + b) / w1
+            ax.plot(xs, ys, linestyle=dash, color=colour, linewidth=2, label=label)
         elif abs(w0) > 1e-12:
-            ax.axvline(-b / w0, linestyle="--", color="#333333", label=label)
+            ax.axvline(-b / w0, linestyle=dash, color=colour, linewidth=2, label=label)
     ax.set(xlim=(x0, x1), ylim=(y0, y1), title=title)
-    ax.legend(loc="upper right", fontsize=9)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=9)  # never over a dot
     return _save(lesson, plt, fig, filename, what)
 
 

@@ -134,3 +134,24 @@ def test_without_plots_a_lesson_says_which_it_skipped(tmp_path):
     text = "\n".join(lines)
     assert "(skipped" in text and "--no-plots" in text
     assert not any(p.endswith(".png") for p, _ in lesson.files)
+
+
+def test_perceptron_computes_and_learns_and_or_not_but_never_xor(tmp_path):
+    r, text = run("perceptron", tmp_path)
+    assert r["and_table"] == {(0, 0): 0.0, (1, 0): 0.0, (0, 1): 0.0, (1, 1): 1.0}
+    learned = r["learned"]
+    assert learned["and"]["outputs"] == [0.0, 0.0, 0.0, 1.0] and learned["and"]["converged"]
+    assert learned["or"]["outputs"] == [0.0, 1.0, 1.0, 1.0] and learned["or"]["converged"]
+    assert learned["not"]["outputs"] == [1.0, 0.0] and learned["not"]["converged"]
+    assert not learned["xor"]["converged"] and learned["xor"]["last_errors"] > 0
+    assert learned["xor"]["outputs"] != [0.0, 1.0, 1.0, 0.0]
+    if HAVE_MATPLOTLIB:
+        assert {"perceptron_and.png", "perceptron_xor.png"} <= wrote("perceptron", tmp_path)
+
+
+def test_xor_is_solved_by_a_hidden_layer(tmp_path):
+    r, text = run("xor", tmp_path)
+    assert r["solved"] and "solved: yes" in text
+    p = r["probs"]
+    assert p[0] < 0.5 < p[1] and p[2] > 0.5 > p[3]
+    assert r["loss"][-1] < r["loss"][0] / 10
