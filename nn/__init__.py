@@ -1,6 +1,6 @@
 """chainrule's neural-network library on the scalar engine, with PyTorch's names."""
 
-from . import activations, functional, init, losses, optim, schedules
+from . import activations, data, functional, init, losses, optim, schedules
 from .activations import (
     ELU,
     GELU,
@@ -13,6 +13,16 @@ from .activations import (
     Step,
     Swish,
     Tanh,
+)
+from .data import (
+    DataLoader,
+    load_digits,
+    logic_gate,
+    make_blobs,
+    make_circles,
+    make_moons,
+    make_spiral,
+    train_test_split,
 )
 from .layers import MLP, Dropout, Layer, Linear, Maxout, MaxoutNeuron, Neuron
 from .losses import (
@@ -30,6 +40,15 @@ from .optim import SGD, Adam, Optimizer, RMSprop, clip_grad_norm_, clip_grad_val
 from .schedules import CosineAnnealingLR, ExponentialLR, LinearLR, LRScheduler, StepLR
 
 __all__ = [
+    "DataLoader",
+    "load_digits",
+    "logic_gate",
+    "make_blobs",
+    "make_circles",
+    "make_moons",
+    "make_spiral",
+    "train_test_split",
+    "data",
     "SGD",
     "Adam",
     "Optimizer",
