@@ -11,8 +11,11 @@ from . import (
     lesson06_xor,
     lesson07_activations,
     lesson08_cross_entropy,
+    lesson09_moons,
+    lesson10_digits,
     lesson12_learning_rate,
 )
+from .common import MissingExtra
 
 MODULES = (
     lesson01_car_tax,
@@ -22,6 +25,8 @@ MODULES = (
     lesson06_xor,
     lesson07_activations,
     lesson08_cross_entropy,
+    lesson09_moons,
+    lesson10_digits,
     lesson12_learning_rate,
 )
 LESSONS = {m.LESSON.name: m.LESSON for m in MODULES}
@@ -76,6 +81,9 @@ def main(argv=None):
     except UsageError as err:
         print(f"chainrule: {err}", file=sys.stderr)
         return 2
+    except MissingExtra as err:
+        print(f"chainrule: {err}", file=sys.stderr)
+        return 3
     except KeyboardInterrupt:
         return 130
     return 0

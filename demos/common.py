@@ -7,6 +7,10 @@ from autograd import backward_steps, topological_order
 from autograd.value import _fmt
 
 
+class MissingExtra(Exception):
+    """A lesson needs an optional package that is not installed; the message says which."""
+
+
 class Lesson:
     """A named, runnable lesson: `run(lesson)` prints and records, `build()` gives its graph."""
 
@@ -43,20 +47,20 @@ class Lesson:
         """A line for the closing 'Look for' list: what the student should notice."""
         self.notes.append(text)
 
-    def pictures(self, root, **options):
-        """Write the graph SVG and the backprop player for `root`, where viz can."""
+    def pictures(self, root, filename="graph.svg", what=None, player=True, **options):
+        """Write the graph SVG (draw_dot's options) and, with player, the backprop page for it."""
         try:
             import viz
         except ImportError:  # pragma: no cover - viz is part of the package
             return
         if hasattr(viz, "draw_dot") and hasattr(viz, "save"):
             try:
-                path = self.path("graph.svg")
+                path = self.path(filename)
                 viz.save(viz.draw_dot(root, **options), path)
-                self.wrote(path, "the graph: values, gradients, local derivatives on edges")
+                self.wrote(path, what or "the graph: values, gradients, local derivatives on edges")
             except RuntimeError as err:  # no Graphviz: say so, keep going
-                self.skipped.append(f"graph.svg ({err.__class__.__name__}: Graphviz missing)")
-        if hasattr(viz, "backprop_html"):
+                self.skipped.append(f"{filename} ({err.__class__.__name__}: Graphviz missing)")
+        if player and hasattr(viz, "backprop_html"):
             path = self.path("backprop.html")
             viz.backprop_html(root, path)
             self.wrote(path, "step through backprop in a browser (arrow keys; Q for quiz mode)")

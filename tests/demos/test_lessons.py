@@ -4,6 +4,7 @@ import importlib.util
 import math
 import os
 import shutil
+import sys
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -155,3 +156,28 @@ def test_xor_is_solved_by_a_hidden_layer(tmp_path):
     p = r["probs"]
     assert p[0] < 0.5 < p[1] and p[2] > 0.5 > p[3]
     assert r["loss"][-1] < r["loss"][0] / 10
+
+
+def test_moons_reaches_high_accuracy_even_when_small(tmp_path):
+    r, text = run("moons", tmp_path)
+    assert r["parameters"] == 337  # MLP(2, [16, 16, 1]), as in micrograd
+    assert r["accuracy"] >= 0.9
+    assert r["loss"][-1] < r["loss"][0]
+    if HAVE_MATPLOTLIB:
+        assert {"moons_loss.png", "moons_regions.png"} <= wrote("moons", tmp_path)
+
+
+def test_digits_beats_a_floor_at_small_size_and_counts_every_test_image(tmp_path):
+    pytest.importorskip("sklearn", reason="the digits data comes from scikit-learn")
+    r, text = run("digits", tmp_path)
+    assert r["accuracy"] >= 0.8
+    assert r["confusion"].sum() == 360 and r["confusion"].trace() == round(r["accuracy"] * 360)
+    assert "Test accuracy" in text
+
+
+def test_cli_missing_optional_extra_is_one_line_and_nonzero(monkeypatch, capsys, tmp_path):
+    for name in ("sklearn", "sklearn.datasets"):
+        monkeypatch.setitem(sys.modules, name, None)  # as if scikit-learn were not installed
+    assert cli.main(["run", "digits", "--out", str(tmp_path)]) == 3
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "scikit-learn" in err and "Traceback" not in err
