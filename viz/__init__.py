@@ -10,3 +10,9 @@ from .render import GraphvizNotFoundError, save, to_svg
 __all__ = ["GraphvizNotFoundError", "draw_dot", "save", "to_svg"]
 
 # The backprop stepper and player (issue 4).
+from .frames import backprop_frames  # noqa: E402
+from .narrate import backprop_story, narrate  # noqa: E402
+from .player import backprop_html  # noqa: E402
+from .stepper import step_terminal  # noqa: E402
+
+__all__ += ["backprop_frames", "backprop_html", "backprop_story", "narrate", "step_terminal"]
