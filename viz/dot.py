@@ -18,6 +18,7 @@ x{source}_{target}. viz.layout_svg(root) is the uncollapsed SVG carrying all of 
 """
 
 import math
+import re
 from html import escape as html_escape
 
 import graphviz
@@ -31,7 +32,10 @@ SHOW = ("data", "grad", "local", "fanout", "contribution")
 DEFAULT_SHOW = ("data", "grad", "local", "fanout")
 COLORS = ("role", "grad", None)
 MAX_NODES = 2500  # boxes; dot lays out MLP(2, [16, 16, 1]) (about 1,700 boxes) in a few seconds
+LARGE = 300  # boxes; beyond this, edge labels float beside edges (dot then lays out ~10x faster)
 FONT = "Helvetica"
+DIGITS = re.compile(r"(\d+)")
+PORTS = {"LR": ("e", "w"), "TB": ("s", "n")}  # where edges leave and enter a folded box
 TABLE = '<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="{spacing}" CELLPADDING="1">'
 
 
@@ -90,6 +94,7 @@ class Options:
             )
         self.max_nodes = max_nodes
         self.title = title
+        self.drawn = set()  # what the legend must explain: "dead", "sum", "folded"
         self.root_name = rows[-1].node.label or "root"
         grads = [abs(pick(row.node.grad, self.example)) for row in rows]
         self.biggest = max((g for g in grads if math.isfinite(g)), default=0.0)
@@ -172,9 +177,11 @@ def draw_dot(
             members.setdefault(key, []).append(row)
     visible = [row for row, key in zip(rows, keys) if not key]
     ops = sum(1 for row in visible if row.node.op is not None)
-    check_size(opts, len(visible) + ops + len(members))
+    count = len(visible) + ops + len(members)
+    check_size(opts, count)
 
-    g = new_graph(opts)
+    opts.edge_label = "xlabel" if count > LARGE else "label"
+    g = new_graph(opts, large=count > LARGE, folded=bool(members))
     frames = Clusters(opts.cluster)
     for row in visible:
         scope = row.node.scope
@@ -184,11 +191,12 @@ def draw_dot(
             frames.add(frame, f"o{row.index}", op_node(row, opts))
     outputs = box_outputs(rows, keys)
     box_name = {key: f"s{group[0].index}" for key, group in members.items()}
-    for key, group in members.items():
+    for key in sorted(members, key=natural):  # neuron2 before neuron10, as a reader counts
+        group = members[key]
         frames.add(parent(key), box_name[key], box_node(key, group, outputs[key], opts))
     frames.emit(g)
 
-    joined = set()  # (source, target) pairs already drawn between folded boxes
+    joined = {}  # edges between folded boxes: (source, target) -> sort key
     for row in rows:
         i = row.index
         target = box_name[keys[i]] if keys[i] else f"o{i}"
@@ -197,12 +205,23 @@ def draw_dot(
                 g.edge(f"v{j}", target, **edge_attrs(rows, row, k, opts))
                 continue
             source = box_name[keys[j]] if keys[j] else f"v{j}"
-            if source != target and (source, target) not in joined:
-                joined.add((source, target))
-                g.edge(source, target, id=f"x{source}_{target}")
+            if source != target:
+                joined[source, target] = (natural(keys[j] or source), natural(keys[i] or target))
         if row.node.op is not None and not keys[i]:
             g.edge(f"o{i}", row.id, id=f"r{i}")
-    label = caption(opts, visible, boxes=bool(members))
+    # In name order, which ordering=out keeps: neuron1 .. neuron16 read left to right.
+    tail, head = PORTS[opts.rankdir]
+    for source, target in sorted(joined, key=joined.get):
+        g.edge(
+            source,
+            target,
+            id=f"x{source}_{target}",
+            tailport=tail if source[0] == "s" else "",
+            headport=head if target[0] == "s" else "",
+            color=palette.FOLDED_EDGE,
+            penwidth="0.7",
+        )
+    label = caption(opts, visible)
     if label is not None:
         g.attr(label=label, labelloc="b", labeljust="l", fontsize="10")
     return g
@@ -230,18 +249,34 @@ def box_outputs(rows, keys):
     return {key: list(found.values()) for key, found in outputs.items()}
 
 
-def new_graph(opts):
-    """An empty Digraph with the house look: sans-serif, compact, white."""
+def natural(text):
+    """A sort key that reads numbers as numbers: layer2 < layer10."""
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in DIGITS.split(text)]
+
+
+def new_graph(opts, large=False, folded=False):
+    """An empty Digraph with the house look: sans-serif, compact, white.
+
+    Folded boxes are joined by straight lines (the familiar picture of a dense layer) with
+    room between the ranks. A large graph gets dot's quicker positioning (nslimit).
+    """
+    graph = {
+        "rankdir": opts.rankdir,
+        "fontname": FONT,
+        "nodesep": "0.18",
+        "ranksep": "0.8" if folded else "0.3",
+        "bgcolor": "white",
+        "pad": "0.2",
+    }
+    if folded:
+        # Between dense layers every order crosses as often, so keep ours (neuron1, neuron2..):
+        # edges written in name order (ordering=out) and almost no reordering (mclimit).
+        graph.update(splines="line", ordering="out", mclimit="0.01")
+    if large:
+        graph["nslimit"] = "2"
     return graphviz.Digraph(
         "chainrule",
-        graph_attr={
-            "rankdir": opts.rankdir,
-            "fontname": FONT,
-            "nodesep": "0.18",
-            "ranksep": "0.3",
-            "bgcolor": "white",
-            "pad": "0.2",
-        },
+        graph_attr=graph,
         node_attr={"fontname": FONT, "fontsize": "11"},
         edge_attr={
             "fontname": FONT,
@@ -353,6 +388,7 @@ def op_node(row, opts):
     text = escape(row.node.op.label)
     dead = is_dead_relu(row, opts.example)
     if dead:
+        opts.drawn.add("dead")
         text += '<BR/><FONT POINT-SIZE="9">dead</FONT>'
     return {
         "id": f"o{row.index}",
@@ -372,11 +408,13 @@ def edge_attrs(rows, row, k, opts):
     lines = []
     if "local" in opts.show:
         lines.append(f"local {opts.num(row.locals[k])}")
-    if "contribution" in opts.show or ("fanout" in opts.show and rows[row.inputs[k]].uses > 1):
+    fanout = rows[row.inputs[k]].uses > 1
+    if "contribution" in opts.show or ("fanout" in opts.show and fanout):
         lines.append(f"+= {opts.num(contribution(rows, row, k))}")
+        opts.drawn.add("sum" if fanout else "contribution")
     attrs = {"id": f"e{row.index}_{k}"}
     if lines:
-        attrs["label"] = "\\n".join(lines)  # \n: a line break in DOT's own escape syntax
+        attrs[opts.edge_label] = "\\n".join(lines)  # \n: a line break in DOT's own escape syntax
     return attrs
 
 
@@ -388,6 +426,11 @@ def box_node(key, group, outputs, opts):
         )
     else:
         fill, border, dashed = palette.MODULE_FILL, palette.MODULE_BORDER, False
+        opts.drawn.add("folded")
+    dead = len(outputs) == 1 and is_dead_relu(outputs[0], opts.example)
+    if dead:
+        border, dashed = palette.DEAD_BORDER, True
+        opts.drawn.add("dead")
     muted = palette.muted_colour(fill)
     name = key.rpartition(".")[2] if opts.cluster else key
     lines = [
@@ -404,6 +447,8 @@ def box_node(key, group, outputs, opts):
                 )
     elif outputs:
         lines.append(f'<TR><TD COLSPAN="2">{len(outputs)} outputs</TD></TR>')
+    if dead:
+        lines.append('<TR><TD COLSPAN="2"><FONT POINT-SIZE="9">dead ReLU</FONT></TD></TR>')
     return {
         "id": f"s{group[0].index}",
         "label": table(lines),
@@ -428,19 +473,19 @@ def text_cell(text, colspan=1):
     return f'<TD ALIGN="LEFT" COLSPAN="{colspan}">{escape(text)}</TD>'
 
 
-def colour_key(opts, visible, boxes):
-    """The legend's colour rows: a swatch (two for gradient levels) and what it means."""
-    rows = []
+def colour_key(opts, visible):
+    """The legend's colours: per line three cells, a swatch (two for gradients) and a meaning."""
+    cells = []
     if opts.color == "role":
         present = {row.role for row in visible}
         for role, (fill, border, meaning) in palette.ROLES.items():
             if role in present:
-                rows.append(f"<TR>{swatch(fill, border)}{text_cell(meaning, 2)}</TR>")
-        if boxes:
+                cells.append(swatch(fill, border) + text_cell(meaning, 2))
+        if "folded" in opts.drawn:
             key = swatch(palette.MODULE_FILL, palette.MODULE_BORDER)
-            rows.append(f"<TR>{key}{text_cell('a module scope, folded into one box', 2)}</TR>")
+            cells.append(key + text_cell("a module scope, folded into one box", 2))
     elif opts.color == "grad":
-        rows.append(f"<TR><TD>-</TD><TD>+</TD>{text_cell('grad, by size')}</TR>")
+        cells.append("<TD>-</TD><TD>+</TD>" + text_cell("grad, by size"))
         for level in range(palette.LEVELS):
             high = opts.biggest / 10**level
             if level < palette.LEVELS - 1:
@@ -449,47 +494,44 @@ def colour_key(opts, visible, boxes):
                 text = f"|grad| below {opts.num(high)}"
             neg = swatch(palette.NEGATIVE[level], "#444444")
             pos = swatch(palette.POSITIVE[level], "#444444")
-            rows.append(f"<TR>{neg}{pos}{text_cell(text)}</TR>")
+            cells.append(neg + pos + text_cell(text))
         zero = swatch(palette.ZERO_FILL, palette.ZERO_BORDER, dashed=True)
-        rows.append(f"<TR>{zero}{text_cell('grad exactly 0 (dashed)', 2)}</TR>")
-    if any(is_dead_relu(row, opts.example) for row in visible):
+        cells.append(zero + text_cell("grad exactly 0 (dashed)", 2))
+    if "dead" in opts.drawn:
         dead = swatch(palette.DEAD_FILL, palette.DEAD_BORDER, dashed=True)
-        rows.append(f"<TR>{dead}{text_cell('dead ReLU: input <= 0, passes 0 back', 2)}</TR>")
-    return rows
+        cells.append(dead + text_cell("dead ReLU (dashed): input <= 0, passes 0 back", 2))
+    return cells
 
 
-def reading_key(opts, visible, extra=()):
+def reading_key(opts, extra=()):
     """The legend's lines saying what the numbers in boxes and on edges mean."""
     lines = []
     if opts.show & {"data", "grad"}:
         lines.append(f"box: data, and grad = d{opts.root_name}/d(box)")
     if "local" in opts.show:
         lines.append("edge: local = d(op output)/d(input)")
-    fanout = "fanout" in opts.show and any(row.uses > 1 for row in visible)
-    if "contribution" in opts.show or fanout:
+    if opts.drawn & {"sum", "contribution"}:
         lines.append("edge: += is local x grad of the op output,")
         lines.append("         what this edge adds to the input's grad")
-    if fanout:
+    if "sum" in opts.drawn:
         lines.append("a value used several times: its grad is the sum of its +=")
     lines.extend(extra)
-    return [f"<TR>{text_cell(line)}</TR>" for line in lines]
+    return lines
 
 
-def caption(opts, visible, boxes=False, extra=()):
-    """The graph's label, under the picture: title, batch note and the legend, side by side."""
+def caption(opts, visible, extra=()):
+    """The graph's label, under the picture: title, batch note, then the legend's two columns."""
     rows = []
     if opts.title is not None:
-        rows.append(f'<TR><TD ALIGN="LEFT" COLSPAN="2"><B>{escape(opts.title)}</B></TD></TR>')
+        rows.append(f'<TR><TD ALIGN="LEFT" COLSPAN="5"><B>{escape(opts.title)}</B></TD></TR>')
     if opts.batch is not None:
         shown = "the batch mean" if opts.example is None else f"example {opts.example}"
         note = f"A batch of {opts.batch} examples: each number is {shown}"
-        note += " (a weight's grad: the sum over the batch)"
-        rows.append(f"<TR>{text_cell(note, 2)}</TR>")
+        rows.append(f"<TR>{text_cell(note + ' (a weight: the sum over the batch)', 5)}</TR>")
     if opts.legend:
-        colours = colour_key(opts, visible, boxes)
-        reading = reading_key(opts, visible, extra)
-        cells = [table(part, spacing=2) for part in (colours, reading) if part]
-        row = "".join(f'<TD VALIGN="TOP" ALIGN="LEFT">{cell[1:-1]}</TD>' for cell in cells)
-        if row:
-            rows.append(f"<TR>{row}</TR>")
+        colours, reading = colour_key(opts, visible), reading_key(opts, extra)
+        for n in range(max(len(colours), len(reading))):
+            left = colours[n] if n < len(colours) else '<TD COLSPAN="3"></TD>'
+            right = text_cell(reading[n]) if n < len(reading) else "<TD></TD>"
+            rows.append(f'<TR>{left}<TD WIDTH="16"></TD>{right}</TR>')
     return table(rows, spacing=4) if rows else None

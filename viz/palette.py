@@ -21,6 +21,7 @@ MODULE_FILL, MODULE_BORDER = "#D9CCE6", "#6A4C93"  # a folded module scope (coll
 DEAD_FILL, DEAD_BORDER = "#C8C8C8", "#555555"  # a ReLU whose input is <= 0 passes nothing back
 ZERO_FILL, ZERO_BORDER = "#FFFFFF", "#8C8C8C"  # drawn dashed: the gradient is exactly 0
 NONFINITE_FILL, NONFINITE_BORDER = "#4D4D4D", "#000000"  # nan or inf
+FOLDED_EDGE = "#8C8C8C"  # lines between folded boxes: many, so lighter than the rest
 PATH_EDGE, CONTEXT_EDGE = "#222222", "#AAAAAA"
 
 # RdBu, strongest first: level 0 is within 10x of the largest |grad|, level 1 within 100x...
