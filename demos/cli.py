@@ -13,6 +13,7 @@ from . import (
     lesson08_cross_entropy,
     lesson09_moons,
     lesson10_digits,
+    lesson11_vanishing,
     lesson12_learning_rate,
 )
 from .common import MissingExtra
@@ -27,6 +28,7 @@ MODULES = (
     lesson08_cross_entropy,
     lesson09_moons,
     lesson10_digits,
+    lesson11_vanishing,
     lesson12_learning_rate,
 )
 LESSONS = {m.LESSON.name: m.LESSON for m in MODULES}

@@ -155,7 +155,7 @@ def bars(lesson, filename, groups, title, ylabel, log=True, what=None):
     names = list(groups)
     labels = list(next(iter(groups.values())))
     width = 0.8 / len(names)
-    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    fig, ax = plt.subplots(figsize=(10, 4.2))
     for i, (name, colour) in enumerate(zip(names, COLOURS)):
         values = [max(groups[name][lab], 1e-300) for lab in labels]
         ax.bar(np.arange(len(labels)) + i * width, values, width, label=name, color=colour)
@@ -163,7 +163,7 @@ def bars(lesson, filename, groups, title, ylabel, log=True, what=None):
     if log:
         ax.set_yscale("log")
     ax.set(title=title, ylabel=ylabel)
-    ax.legend()
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=9)  # never over a bar
     return _save(lesson, plt, fig, filename, what)
 
 

@@ -181,3 +181,15 @@ def test_cli_missing_optional_extra_is_one_line_and_nonzero(monkeypatch, capsys,
     assert cli.main(["run", "digits", "--out", str(tmp_path)]) == 3
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "scikit-learn" in err and "Traceback" not in err
+
+
+def test_vanishing_sigmoid_fades_relu_he_holds_and_clipping_keeps_training(tmp_path):
+    r, text = run("vanishing", tmp_path)
+    sigmoid, relu = r["norms"]["sigmoid, Xavier init"], r["norms"]["ReLU, He init"]
+    assert sigmoid[0] < sigmoid[-1] * 1e-3  # orders of magnitude smaller next to the input
+    assert relu[0] > relu[-1] * 1e-2  # within a couple of orders
+    assert min(r["norms"]["ReLU, init 2x too large"]) > 1e3
+    assert r["plain"][-1] > r["plain"][0] * 1e6  # unclipped, the loss blows up
+    assert r["clipped"][-1] < r["clipped"][0]  # clipped, it falls
+    chain = r["chain"]  # dL/dw along the sigmoid chain shrinks towards the input
+    assert all(abs(a) < abs(b) for a, b in zip(chain, chain[1:]))

@@ -1,0 +1,153 @@
+"""Lesson 11: vanishing and exploding gradients, layer by layer, and two remedies.
+
+Run it:  chainrule run vanishing
+Look at: the gradient norm of each layer of a 10-hidden-layer network. With sigmoid it
+shrinks about 4x per layer towards the input (sigmoid' <= 0.25), so the first layers barely
+learn; ReLU with He initialisation keeps it even; ReLU with weights twice too large makes
+it explode, and a single step then throws the loss to 1e50. Clipping the gradient norm keeps
+that run learning. graph.svg: a chain of sigmoids, one box per layer, coloured by gradient:
+the colour fades towards the input.
+"""
+
+import math
+
+import numpy as np
+
+from autograd import Value, scope, topological_order
+from nn.layers import MLP
+from nn.losses import mse_loss
+from nn.optim import SGD
+from nn.train import DivergedError, fit
+
+from . import plots
+from .common import Lesson
+
+WIDTH, DEPTH = 8, 10
+CHAIN = 6  # sigmoid units in the pictured chain
+
+
+def too_large(fan_in, fan_out, rng):
+    """He's normal initialisation with twice its standard deviation: activations grow."""
+    return rng.gauss(0.0, 2.0 * math.sqrt(2.0 / fan_in))
+
+
+NETWORKS = {
+    "sigmoid, Xavier init": ("sigmoid", "xavier_normal"),
+    "ReLU, He init": ("relu", "he_normal"),
+    "ReLU, init 2x too large": ("relu", too_large),
+}
+
+
+def layer_norms(model, X, Y):
+    """The loss and, per layer, the L2 norm of the gradient of all its weights and biases."""
+    loss = mse_loss(model([Value(column) for column in X.T]), Y)
+    model.zero_grad()
+    loss.backward()
+    norms = [math.sqrt(sum(p.grad * p.grad for p in layer.parameters())) for layer in model.layers]
+    return loss.data, norms
+
+
+def train(X, Y, seed, clip, steps):
+    """Full-batch SGD (lr 0.01) on the too-large ReLU network; the loss per step."""
+    model = MLP(WIDTH, [WIDTH] * DEPTH + [1], activation="relu", init=too_large, rng=seed)
+    try:
+        history = fit(
+            model,
+            X,
+            Y,
+            loss="mse",
+            optimizer=SGD(model.parameters(), lr=0.01),
+            epochs=steps,
+            clip_grad_norm=clip,
+            metric=None,
+            batched=True,
+            progress=False,
+        )
+    except DivergedError as err:  # overflow: keep the losses before it
+        history = err.history
+    return history.loss
+
+
+def build():
+    """A chain of sigmoid units, h_i = sigmoid(w_i h_(i-1) + b_i), and its loss (h_6 - 1)^2."""
+    h = Value(1.0, "x")
+    for i in range(1, CHAIN + 1):
+        with scope(f"layer{i}"):
+            w, b = Value(1.0, f"w{i}"), Value(0.0, f"b{i}")
+            u = w * h + b
+            u.label = f"u{i}"
+            h = u.sigmoid()
+            h.label = f"h{i}"
+    loss = (h - 1.0) ** 2
+    loss.label = "L"
+    loss.backward()
+    return loss
+
+
+def run(lesson):
+    rng = np.random.default_rng(lesson.seed)
+    X, Y = rng.standard_normal((32, WIDTH)), rng.standard_normal(32)
+    lesson.say(f"{DEPTH} hidden layers of {WIDTH} units, one output; 32 random examples, MSE.")
+    lesson.say("Gradient norm of each layer's parameters, from the input side to the output:")
+    groups = {}
+    for name, (activation, init) in NETWORKS.items():
+        model = MLP(WIDTH, [WIDTH] * DEPTH + [1], activation=activation, init=init, rng=lesson.seed)
+        loss, norms = layer_norms(model, X, Y)
+        groups[name] = {f"{i + 1}": n for i, n in enumerate(norms)}
+        lesson.say(f"  {name} (loss {loss:.3g}):")
+        lesson.say("    " + " ".join(f"{n:.1e}" for n in norms))
+        lesson.say(f"    first / last layer: {norms[0] / norms[-1]:.1e}")
+    lesson.record(norms={k: list(v.values()) for k, v in groups.items()})
+
+    steps = 10 if lesson.small else 30
+    plain = train(X, Y, lesson.seed, None, steps)
+    clipped = train(X, Y, lesson.seed, 1.0, steps)
+    lesson.say("")
+    lesson.say(f"Training the exploding network {steps} steps, SGD lr 0.01:")
+    lesson.say(f"  no clipping:         loss {plain[0]:.3g} -> {plain[-1]:.3g}")
+    lesson.say(f"  gradient norm <= 1:  loss {clipped[0]:.3g} -> {clipped[-1]:.3g}")
+    lesson.say("Clipping rescales the whole gradient to length 1 (its direction is kept), so one")
+    lesson.say("huge gradient can no longer throw the weights far away.")
+    lesson.record(plain=plain, clipped=clipped)
+
+    chain = build()
+    grads = {node.label: node.grad for node in topological_order(chain) if not node.inputs}
+    ws = [grads[f"w{i}"] for i in range(1, CHAIN + 1)]
+    lesson.say("")
+    lesson.say(f"A chain of {CHAIN} sigmoid units, every weight 1: dL/dw from the input side:")
+    lesson.say("  " + "  ".join(f"w{i + 1}: {g:.1e}" for i, g in enumerate(ws)))
+    lesson.record(chain=ws)
+
+    plots.bars(
+        lesson,
+        "gradient_norms.png",
+        groups,
+        "Gradient norm per layer (1 = next to the input)",
+        "gradient norm (log scale)",
+        what="sigmoid's bars fall to the left; ReLU+He stays level; too-large init explodes",
+    )
+    plots.curves(
+        lesson,
+        "clipping.png",
+        {"no clipping": plain, "clip_grad_norm 1.0": clipped},
+        "The exploding network trained, with and without clipping",
+        xlabel="step",
+        log=True,
+        what="unclipped, one step throws the loss to ~1e50; clipped, it falls",
+    )
+    lesson.pictures(
+        chain,
+        color="grad",
+        collapse=True,
+        what="the sigmoid chain, one box per layer, coloured by gradient",
+    )
+    lesson.look_for("graph.svg: the boxes pale from right to left as the gradient fades")
+    lesson.look_for("backprop.html: step through the chain; each sigmoid multiplies by <= 0.25")
+
+
+LESSON = Lesson(
+    "vanishing",
+    "per-layer gradient norms: sigmoid fades, ReLU+He holds, clipping tames",
+    run,
+    build,
+)
