@@ -1,6 +1,7 @@
 """The `chainrule` command: list the lessons, run one, or step through its backprop."""
 
 import argparse
+import os
 import sys
 
 from . import (
@@ -78,7 +79,10 @@ def main(argv=None):
 
             if not hasattr(viz, "step_terminal"):
                 raise UsageError("the terminal stepper is not available in this build")
-            viz.step_terminal(lesson.build(), pause=not args.no_pause)
+            try:
+                viz.step_terminal(lesson.build(), pause=not args.no_pause)
+            except BrokenPipeError:  # `chainrule step NAME | head`: the reader left; stop quietly
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             return 0
     except UsageError as err:
         print(f"chainrule: {err}", file=sys.stderr)

@@ -9,7 +9,7 @@ import tempfile
 import xml.etree.ElementTree as ET
 
 from .dot import draw_dot
-from .narrate import Story, d, paren
+from .narrate import Story, paren
 from .render import to_svg
 from .tape import read_tape
 
@@ -81,7 +81,7 @@ class Walk:
             context.append(q.index)
             slot = f" (input {t.slot + 1})" if q.inputs.count(e.index) > 1 else ""
             product = (
-                f"{d(f, q.name())} · {d(q.name(), e.name)} = {story.num(t.upstream)} · "
+                f"{story.d(f, q.name())} · {story.d(q.name(), e.name)} = {story.num(t.upstream)} · "
                 f"{paren(story.num(t.local))} = {story.num(t.contribution)}"
             )
             if len(e.terms) > 1:
@@ -91,7 +91,7 @@ class Walk:
             first, *rest = e.symbolic.split(" + ")
             question, answer = [first] + [f"+ {term}" for term in rest], [e.substituted, e.numeric]
         else:  # the root: df/df = 1
-            question, answer = [d(f, e.name)], [e.numeric]
+            question, answer = [story.d(f, e.name)], [e.numeric]
         note = ""
         if e.index == self.story.root_index:
             note = (
@@ -104,7 +104,7 @@ class Walk:
             "heading": f"Gradient of {e.name}",
             "lines": question,
             "answer": answer,
-            "ask": d(f, e.name),
+            "ask": story.d(f, e.name),
             "uses": uses,
             "note": note,
             "why": e.why,

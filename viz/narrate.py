@@ -35,11 +35,12 @@ class Explanation:
     def symbolic(self):
         """The chain rule in symbols: df/dx = df/dq · dq/dx (+ one product per use)."""
         f = self.story.root_name
-        left = d(f, self.name)
+        left = self.story.d(f, self.name)
         if self.index == self.story.root_index:
             return f"{left} = 1"
         if not self.terms:
             return f"{left} = 0"
+        d = self.story.d
         products = [
             f"{d(f, t.consumer.name())} · {d(t.consumer.name(), self.name)}" for t in self.terms
         ]
@@ -105,6 +106,7 @@ class Story:
             )
         self.root_index = len(self.rows) - 1
         self.root_name = self.rows[-1].name()
+        self.spaced = any(len(row.name()) > 3 for row in self.rows)
         steps = fresh_steps(root, self.rows)
         self.grads = [step.grad for step in steps]
         self.forward = [self.forward_line(row) for row in self.rows]
@@ -117,6 +119,11 @@ class Story:
     def num(self, x):
         """A number as the story prints it."""
         return fmt(x, self.precision)
+
+    def d(self, top, bottom):
+        """The derivative of `top` by `bottom` as text: df/dx, or d total/d price when any
+        name in the graph is a word (one style for the whole story, so lines read alike)."""
+        return f"d {top}/d {bottom}" if self.spaced else f"d{top}/d{bottom}"
 
     def forward_line(self, row):
         """How `row`'s value is computed: `q = x + y = -2 + 5 = 3`, or `x = -2` for a leaf."""
@@ -168,7 +175,7 @@ class Story:
         """Why one use contributes 0: the op's local derivative is 0, or df/dq is already 0."""
         q, f = t.consumer, self.root_name
         if t.local != 0.0:
-            return f"d{f}/d{q.name()} is already 0"
+            return f"{self.d(f, q.name())} is already 0"
         op, inputs = q.node.op, q.node.inputs
         if op.name == "relu":
             return (
@@ -181,7 +188,7 @@ class Story:
         if op.name == "mul":
             other = inputs[1 - t.slot]
             return f"the other factor {self.rows_name(other)} is 0"
-        return f"the local derivative d{q.name()}/d{row.name()} is 0"
+        return f"the local derivative {self.d(q.name(), row.name())} is 0"
 
     def rows_name(self, node):
         """The name of a node of this story (it is under the root)."""
@@ -226,13 +233,6 @@ def expression(op, args, numbers=False):
     if op.param is not None:
         return f"{op.symbol}({args[0]}, {op.param:g})"
     return f"{op.symbol}({args[0]})"
-
-
-def d(top, bottom):
-    """The plain-text derivative of `top` by `bottom`: dq/dx, or d total/d price."""
-    if len(top) <= 3 and len(bottom) <= 3:
-        return f"d{top}/d{bottom}"
-    return f"d {top}/d {bottom}"
 
 
 def paren(text):

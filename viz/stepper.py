@@ -7,7 +7,7 @@
 import os
 import sys
 
-from .narrate import Story, d, paren
+from .narrate import Story, paren
 
 QUIT_KEYS = (b"q", b"Q", b"\x04", b"")  # q, Ctrl-D, end of input
 
@@ -98,7 +98,8 @@ def step_terminal(root, pause=True, *, out=None, keys=None, color=None, precisio
         out.flush()
     say("")
     leaves = [e for e in reversed(story.backward) if story.rows[e.index].node.op is None]
-    shown = ", ".join(f"{d(f, e.name)} = {story.num(e.grad)}" for e in leaves)
+    named = [e for e in leaves if story.rows[e.index].node.label]  # constants say little
+    shown = ", ".join(f"{story.d(f, e.name)} = {story.num(e.grad)}" for e in named or leaves)
     say(paint("head", "Done") + f": {shown}")
     out.flush()
     return total
@@ -113,14 +114,14 @@ def step_lines(story, explanation, paint):
         q = t.consumer
         slot = f" (input {t.slot + 1})" if q.node.inputs.count(q.node.inputs[t.slot]) > 1 else ""
         line = (
-            f"from {q.name()} = {story.formula(q)}{slot}: upstream {d(f, q.name())} = "
-            f"{paint('grad', num(t.upstream))}, local {d(q.name(), x)} = {num(t.local)}, "
+            f"from {q.name()} = {story.formula(q)}{slot}: upstream {story.d(f, q.name())} = "
+            f"{paint('grad', num(t.upstream))}, local {story.d(q.name(), x)} = {num(t.local)}, "
             f"contributes {num(t.upstream)} · {paren(num(t.local))} = {num(t.contribution)}"
         )
         if several:
             line += f"; running sum {num(t.running)}"
         lines.append(line)
-    pad = " " * len(d(f, x))
+    pad = " " * len(story.d(f, x))
     if explanation.substituted:
         lines.append(explanation.symbolic)
         lines.append(f"{pad} {explanation.substituted}")

@@ -14,6 +14,9 @@
   const LIT = ["cr-current", "cr-context", "cr-op", "cr-flow", "cr-future"];
   let at = 0, timer = null, quiz = Boolean(data.quiz);
   let answers = {}; // step index -> {typed, right}
+  const full = svg.viewBox.baseVal, whole = [full.x, full.y, full.width, full.height];
+  const READABLE = 1.2; // screen pixels per SVG point at which an 11 pt label reads easily
+  let zoom = 1, shownBox = whole.slice(), frame = null;
 
   const valueStep = (i) => i;
   const gradStep = (i) => 2 * n - 1 - i;
@@ -66,7 +69,8 @@
     box.replaceChildren();
     texts.forEach((text, k) => {
       const div = document.createElement("div");
-      div.textContent = text;
+      // Keep "d L/d v17" on one line: a derivative split over two lines is hard to read.
+      div.textContent = text.replace(/\bd (\S+?)\/d (\S+)/g, "d\u00a0$1/d\u00a0$2");
       if (classes) div.className = classes(k, texts.length);
       box.appendChild(div);
     });
@@ -112,9 +116,62 @@
     $("quiz").checked = quiz;
   }
 
+  // The camera: at zoom 1 the whole graph fits; zoomed in, it follows the current step.
+  function focusBox() {
+    const step = steps[at], ids = [`v${step.node}`].concat(step.context.map((i) => `v${i}`), step.flow);
+    const base = el.graph0;
+    const m = base ? base.transform.baseVal.consolidate() : null;
+    const t = m ? m.matrix : { a: 1, d: 1, e: 0, f: 0 };
+    let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+    ids.forEach((id) => {
+      if (!el[id]) return;
+      const b = el[id].getBBox();
+      x0 = Math.min(x0, t.a * b.x + t.e); y0 = Math.min(y0, t.d * b.y + t.f);
+      x1 = Math.max(x1, t.a * (b.x + b.width) + t.e); y1 = Math.max(y1, t.d * (b.y + b.height) + t.f);
+    });
+    return [(x0 + x1) / 2, (y0 + y1) / 2];
+  }
+
+  function target() {
+    if (zoom <= 1) return whole.slice();
+    // A window the shape of the pane, `zoom` times closer than the fitted picture.
+    const pane = graph.getBoundingClientRect();
+    const scale = zoom * Math.min(pane.width / whole[2], pane.height / whole[3]);
+    const w = pane.width / scale, h = pane.height / scale, [cx, cy] = focusBox();
+    const clamp = (c, size, lo, span) =>
+      size >= span ? lo + (span - size) / 2 : Math.max(lo, Math.min(lo + span - size, c - size / 2));
+    return [clamp(cx, w, whole[0], whole[2]), clamp(cy, h, whole[1], whole[3]), w, h];
+  }
+
+  function moveCamera() {
+    const from = shownBox.slice(), to = target(), start = performance.now();
+    if (frame !== null) cancelAnimationFrame(frame);
+    const tick = (now) => {
+      const u = Math.min(1, (now - start) / 350), ease = u * (2 - u);
+      shownBox = from.map((v, k) => v + (to[k] - v) * ease);
+      svg.setAttribute("viewBox", shownBox.join(" "));
+      frame = u < 1 ? requestAnimationFrame(tick) : null;
+    };
+    frame = requestAnimationFrame(tick);
+  }
+
+  function setZoom(z) {
+    zoom = Math.max(1, Math.min(8, z));
+    $("zoom-fit").textContent = zoom > 1 ? `${zoom.toFixed(1)}\u00d7` : "Fit";
+    moveCamera();
+  }
+
+  function startZoom() {
+    // Big graphs start zoomed in far enough to read, following the step; small ones fit.
+    const pane = graph.getBoundingClientRect();
+    const fit = Math.min(pane.width / whole[2], pane.height / whole[3]);
+    return fit > 0 && fit < READABLE ? Math.round((READABLE / fit) * 2) / 2 : 1;
+  }
+
   function draw() {
     drawGraph();
     drawPanel();
+    moveCamera();
     if (waiting()) {
       stop();
       $("answer").value = "";
@@ -167,6 +224,9 @@
   $("prev").addEventListener("click", () => { stop(); go(at - 1); });
   $("reset").addEventListener("click", () => { stop(); answers = {}; go(0); });
   $("play").addEventListener("click", play);
+  $("zoom-in").addEventListener("click", () => setZoom(zoom * 1.5));
+  $("zoom-out").addEventListener("click", () => setZoom(zoom / 1.5));
+  $("zoom-fit").addEventListener("click", () => setZoom(zoom > 1 ? 1 : startZoom()));
   $("speed").addEventListener("input", () => { if (timer !== null) { stop(); play(); } });
   $("quiz").addEventListener("change", () => { quiz = $("quiz").checked; draw(); });
   $("ask").addEventListener("submit", check);
@@ -180,9 +240,14 @@
     else if (key === "Home") { stop(); go(0); }
     else if (key === "End") { stop(); go(total - 1); }
     else if (key === " " && event.target !== $("answer")) play();
+    else if (key === "+" || key === "=") setZoom(zoom * 1.5);
+    else if (key === "-") setZoom(zoom / 1.5);
+    else if (key === "0") setZoom(1);
     else if ((key === "q" || key === "Q") && event.target !== $("answer")) { quiz = !quiz; draw(); }
     else return;
     event.preventDefault();
   });
+  zoom = startZoom();
+  setZoom(zoom);
   go(0);
 })();
