@@ -5,9 +5,22 @@ viz.save(g, "out/loss.svg")            # .svg, .png or .pdf, from the suffix
 """
 
 from .dot import draw_dot
+from .path import Path, Paths, draw_path, find_paths
 from .render import GraphvizNotFoundError, save, to_svg
+from .text import to_json, to_text
 
-__all__ = ["GraphvizNotFoundError", "draw_dot", "save", "to_svg"]
+__all__ = [
+    "GraphvizNotFoundError",
+    "Path",
+    "Paths",
+    "draw_dot",
+    "draw_path",
+    "find_paths",
+    "save",
+    "to_json",
+    "to_svg",
+    "to_text",
+]
 
 # The backprop stepper and player (issue 4).
 from .frames import backprop_frames  # noqa: E402

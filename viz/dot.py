@@ -342,12 +342,12 @@ def value_fill(row, opts):
     return "#FFFFFF", "#444444", False
 
 
-def value_node(row, opts):
-    """The attributes of the box for one value: label, data, grad (see the ids above)."""
+def value_node(row, opts, note=None):
+    """The attributes of the box for one value: label, `note`, data, grad (see the ids above)."""
     fill, border, dashed = value_fill(row, opts)
     return {
         "id": row.id,
-        "label": value_label(row, opts, fill),
+        "label": value_label(row, opts, fill, note),
         "shape": "box",
         "style": "rounded,filled,dashed" if dashed else "rounded,filled",
         "fillcolor": fill,
@@ -358,12 +358,15 @@ def value_node(row, opts):
     }
 
 
-def value_label(row, opts, fill):
-    """An HTML-like table: the label, then a `data` row and a `grad` row."""
+def value_label(row, opts, fill, note=None):
+    """An HTML-like table: the label, a small note, then a `data` row and a `grad` row."""
     node, muted = row.node, palette.muted_colour(fill)
     lines = []
     if node.label:
         lines.append(f'<TR><TD COLSPAN="2"><B>{escape(node.label)}</B></TD></TR>')
+    if note:
+        small = f'<FONT POINT-SIZE="9" COLOR="{muted}">{escape(note)}</FONT>'
+        lines.append(f'<TR><TD COLSPAN="2">{small}</TD></TR>')
     for word in ("data", "grad"):
         if word not in opts.show:
             continue
