@@ -1,6 +1,6 @@
 """chainrule's neural-network library on the scalar engine, with PyTorch's names."""
 
-from . import activations, data, functional, init, losses, optim, schedules
+from . import activations, data, diagnostics, functional, init, losses, optim, schedules
 from .activations import (
     ELU,
     GELU,
@@ -24,6 +24,7 @@ from .data import (
     make_spiral,
     train_test_split,
 )
+from .diagnostics import dead_relus, grad_norms
 from .layers import MLP, Dropout, Layer, Linear, Maxout, MaxoutNeuron, Neuron
 from .losses import (
     BCELoss,
@@ -37,9 +38,20 @@ from .losses import (
 )
 from .module import Module, Sequential
 from .optim import SGD, Adam, Optimizer, RMSprop, clip_grad_norm_, clip_grad_value_
+from .progress import ProgressBar
 from .schedules import CosineAnnealingLR, ExponentialLR, LinearLR, LRScheduler, StepLR
+from .train import DivergedError, History, evaluate, fit, predict
 
 __all__ = [
+    "dead_relus",
+    "grad_norms",
+    "diagnostics",
+    "ProgressBar",
+    "DivergedError",
+    "History",
+    "evaluate",
+    "fit",
+    "predict",
     "DataLoader",
     "load_digits",
     "logic_gate",

@@ -1,0 +1,240 @@
+"""The training loop: forward, loss, zero_grad, backward, step, over epochs of batches.
+
+`fit` records loss and accuracy per epoch (and on held-out data when given), shows a progress
+bar, and stops with the step number the moment the loss turns NaN or infinite. Only
+`_forward` and `_targets` know whether examples go one at a time or as one batched Value.
+"""
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from autograd import Value, no_grad
+
+from .data import DataLoader
+from .losses import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    categorical_cross_entropy,
+    cross_entropy,
+    hinge_loss,
+    l1_penalty,
+    l2_penalty,
+    mse_loss,
+)
+from .optim import clip_grad_norm_
+from .progress import ProgressBar
+
+
+def _argmax(out, y):
+    return float(np.mean(out.argmax(axis=1) == y))
+
+
+def _sign(out, y):
+    return float(np.mean((out > 0) == (y > 0)))
+
+
+def _half(out, y):
+    return float(np.mean((out >= 0.5) == (y >= 0.5)))
+
+
+def _zero(out, y):
+    return float(np.mean((out >= 0) == (y >= 0.5)))
+
+
+def _nearest(out, y):
+    return float(np.mean(np.abs(out - y) < 0.5))
+
+
+# name: (loss function, accuracy on numpy outputs and targets: which answer counts as right)
+LOSSES = {
+    "mse": (mse_loss, _nearest),  # within 0.5 of the target
+    "bce": (binary_cross_entropy, _half),  # probability >= 0.5 means class 1
+    "bce_with_logits": (binary_cross_entropy_with_logits, _zero),  # logit >= 0 means class 1
+    "cross_entropy": (cross_entropy, _argmax),  # the largest logit is the class
+    "categorical_cross_entropy": (categorical_cross_entropy, _argmax),  # from probabilities
+    "hinge": (hinge_loss, _sign),  # the score's sign is the label (-1 or +1)
+}
+
+
+def _loss_and_metric(loss, metric):
+    if isinstance(loss, str):
+        try:
+            loss_fn, default = LOSSES[loss]
+        except KeyError:
+            allowed = ", ".join(repr(k) for k in LOSSES)
+            raise ValueError(f"fit: unknown loss {loss!r}; choose one of {allowed}") from None
+    elif callable(loss):
+        loss_fn, default = loss, None
+    else:
+        raise TypeError(f"fit: loss must be a name or a function (pred, target), got {loss!r}")
+    if metric == "auto":
+        metric = default
+    elif metric is not None and not callable(metric):
+        raise TypeError(f"fit: metric must be 'auto', None or a function, got {metric!r}")
+    return loss_fn, metric
+
+
+@dataclass
+class History:
+    """Per-epoch records of a fit: loss, accuracy, validation ones, learning rate, seconds."""
+
+    loss: list = field(default_factory=list)
+    accuracy: list = field(default_factory=list)
+    val_loss: list = field(default_factory=list)
+    val_accuracy: list = field(default_factory=list)
+    lr: list = field(default_factory=list)
+    seconds: list = field(default_factory=list)
+    steps: int = 0
+
+
+class DivergedError(FloatingPointError):
+    """The loss became NaN or infinite: `.step`, `.epoch` and `.history` tell when and how."""
+
+    def __init__(self, message, step, epoch, history):
+        super().__init__(message)
+        self.step, self.epoch, self.history = step, epoch, history
+
+
+def _forward(model, Xb, batched):
+    """Outputs for a batch: one model call per example, or one call on a Value per feature."""
+    if batched:
+        return model([Value(column) for column in Xb.T])
+    return [model(x) for x in Xb.tolist()]
+
+
+def _targets(yb, batched):
+    """Targets shaped like _forward's outputs: a list per example, or arrays per output."""
+    if batched:
+        return list(yb.T) if yb.ndim == 2 else yb
+    return yb.tolist()
+
+
+def _numbers(out, batched):
+    """Outputs as a numpy array, one row per example (a column per output if several)."""
+    if batched:
+        if isinstance(out, (list, tuple)):
+            return np.column_stack([np.asarray(v.data) for v in out])
+        return np.asarray(out.data)
+    return np.array([[v.data for v in o] if isinstance(o, (list, tuple)) else o.data for o in out])
+
+
+def predict(model, X, batched=True):
+    """The model's outputs for X as numbers, in evaluation mode, building no graph."""
+    was_training = model.training
+    model.eval()
+    try:
+        with no_grad():
+            return _numbers(_forward(model, np.asarray(X, dtype=float), batched), batched)
+    finally:
+        model.train(was_training)
+
+
+def evaluate(model, X, y, loss, metric="auto", batched=True):
+    """(loss, accuracy) on held-out data in evaluation mode; accuracy is None without a metric."""
+    loss_fn, metric = _loss_and_metric(loss, metric)
+    X, y = np.asarray(X, dtype=float), np.asarray(y)
+    was_training = model.training
+    model.eval()
+    try:
+        with no_grad():
+            out = _forward(model, X, batched)
+            value = loss_fn(out, _targets(y, batched)).data
+    finally:
+        model.train(was_training)
+    return value, (metric(_numbers(out, batched), y) if metric else None)
+
+
+def fit(
+    model,
+    X,
+    y,
+    *,
+    loss,
+    optimizer,
+    epochs=10,
+    batch_size=None,
+    shuffle=True,
+    seed=0,
+    l2=0.0,
+    l1=0.0,
+    scheduler=None,
+    clip_grad_norm=None,
+    validation_data=None,
+    metric="auto",
+    batched=True,
+    progress=None,
+    stream=None,
+):
+    """Train `model` on (X, y) and return a History; see the module docstring.
+
+    loss: a name from LOSSES or a function (outputs, targets) -> Value. batch_size: None for
+    full batch, 1 for stochastic, else mini-batch. l2, l1: penalty weights added to the loss
+    (micrograd's demo uses l2=1e-4). scheduler: stepped once per epoch. clip_grad_norm: cap
+    on the gradient norm. validation_data: (X, y) evaluated after each epoch. batched: feed a
+    batch as one Value per feature, one graph per batch (the default, fast); False builds one
+    graph per example, as micrograd does. progress: None
+    shows a bar when `stream` (default sys.stderr) is a terminal; True or False forces it.
+    """
+    loss_fn, metric = _loss_and_metric(loss, metric)
+    X, y = np.asarray(X, dtype=float), np.asarray(y)
+    if not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"fit: epochs must be a whole number >= 1, got {epochs!r}")
+    loader = DataLoader(X, y, batch_size, shuffle=shuffle, seed=seed)
+    params = model.parameters()
+    history = History()
+    bar = ProgressBar(epochs * len(loader), stream=stream, enabled=progress)
+    step, last = 0, None
+    try:
+        for epoch in range(1, epochs + 1):
+            model.train()
+            started = time.perf_counter()
+            lr = optimizer.lr
+            loss_sum = right = 0.0
+            seen = 0
+            for batch, (Xb, yb) in enumerate(loader, 1):
+                step += 1
+                out = _forward(model, Xb, batched)
+                total = loss_fn(out, _targets(yb, batched))
+                if l2:
+                    total = total + l2 * l2_penalty(params)
+                if l1:
+                    total = total + l1 * l1_penalty(params)
+                if not math.isfinite(total.data):
+                    raise DivergedError(
+                        f"fit: the loss became {total.data} at step {step} (epoch {epoch}, "
+                        f"batch {batch} of {len(loader)}); the step before it was {last}. "
+                        "Try a smaller learning rate, or clip_grad_norm",
+                        step,
+                        epoch,
+                        history,
+                    )
+                optimizer.zero_grad()
+                total.backward()
+                if clip_grad_norm is not None:
+                    clip_grad_norm_(params, clip_grad_norm)
+                optimizer.step()
+                last = total.data
+                seen += len(yb)
+                loss_sum += last * len(yb)
+                fields = {"epoch": f"{epoch}/{epochs}", "loss": f"{loss_sum / seen:.4f}"}
+                if metric:
+                    right += metric(_numbers(out, batched), yb) * len(yb)
+                    fields["acc"] = f"{right / seen:.1%}"
+                bar.update(**fields)
+                history.steps = step
+            history.loss.append(loss_sum / seen)
+            history.accuracy.append(right / seen if metric else None)
+            history.lr.append(lr)
+            if validation_data is not None:
+                val_loss, val_acc = evaluate(model, *validation_data, loss_fn, metric, batched)
+                history.val_loss.append(val_loss)
+                history.val_accuracy.append(val_acc)
+            history.seconds.append(time.perf_counter() - started)
+            if scheduler is not None:
+                scheduler.step()
+    finally:
+        bar.close()
+    return history
