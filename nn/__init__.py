@@ -38,6 +38,7 @@ from .losses import (
 )
 from .module import Module, Sequential
 from .optim import SGD, Adam, Optimizer, RMSprop, clip_grad_norm_, clip_grad_value_
+from .perceptron import Perceptron, PerceptronReport
 from .progress import ProgressBar
 from .schedules import CosineAnnealingLR, ExponentialLR, LinearLR, LRScheduler, StepLR
 from .train import DivergedError, History, evaluate, fit, predict
@@ -46,6 +47,8 @@ __all__ = [
     "dead_relus",
     "grad_norms",
     "diagnostics",
+    "Perceptron",
+    "PerceptronReport",
     "ProgressBar",
     "DivergedError",
     "History",
