@@ -98,7 +98,7 @@
       verdict.className = answer.right ? "right" : "wrong";
       verdict.textContent = answer.right
         ? `\u2713 Right: you typed ${answer.typed}`
-        : `\u2717 Not quite: you typed ${answer.typed}; it is ${nodes[step.node].grad}`;
+        : `\u2717 Not quite: you typed ${answer.typed}. ${step.ask} = ${nodes[step.node].grad}`;
     }
     const uses = hide ? [] : step.uses;
     const title = uses.length > 1 ? `Used ${uses.length} times, so the uses add up:` : "Used once:";

@@ -1,0 +1,152 @@
+"""The HTML player and the slide frames: one offline file, inert labels, atomic writes, the
+same layout in every frame, and the step data the page walks through."""
+
+import json
+import os
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from autograd import Value
+from viz.frames import backprop_frames
+from viz.player import backprop_html, script_json
+
+pytestmark = pytest.mark.dot  # every test here lays the graph out with Graphviz
+
+SVG = "{http://www.w3.org/2000/svg}"
+EVIL = "</script><script>alert(1)</script>"
+
+
+def chain_rule(label_x="x"):
+    x, y, z = Value(-2.0, label_x), Value(5.0, "y"), Value(-4.0, "z")
+    q = x + y
+    q.label = "q"
+    f = q * z
+    f.label = "f"
+    return f
+
+
+def page_data(page):
+    """The step data inside the page's JSON script element."""
+    found = re.search(r'<script type="application/json" id="cr-data">(.*?)</script>', page, re.S)
+    return json.loads(found.group(1))
+
+
+def test_page_is_self_contained(tmp_path):
+    page = backprop_html(chain_rule(), tmp_path / "p.html").html
+    assert page.startswith("<!DOCTYPE html>")
+    assert not re.search(r"<script[^>]*\bsrc=", page)
+    assert "<link" not in page and "@import" not in page and "url(" not in page
+    assert "default-src 'none'" in page  # the browser itself refuses any request
+    assert "{{" not in page  # every placeholder filled
+    assert page.count("<svg") == 1
+
+
+def test_page_carries_every_step_with_the_seed_numbers(tmp_path):
+    data = page_data(backprop_html(chain_rule(), tmp_path / "p.html").html)
+    names = [node["name"] for node in data["nodes"]]
+    grads = {node["name"]: node["grad"] for node in data["nodes"]}
+    assert names == ["x", "y", "q", "z", "f"]
+    assert grads == {"x": "-4", "y": "-4", "q": "-4", "z": "3", "f": "1"}
+    steps = data["steps"]
+    assert len(steps) == 10
+    assert [s["phase"] for s in steps] == ["forward"] * 5 + ["backward"] * 5
+    assert steps[2]["lines"] == ["q = x + y = -2 + 5 = 3"]
+    last = steps[-1]
+    assert names[last["node"]] == "x" and last["grad"] == -4.0
+    assert last["lines"] == ["df/dx = df/dq · dq/dx"] and last["answer"] == ["= -4 · 1", "= -4"]
+    assert last["flow"] == ["e2_0", "r2"]  # x's gradient arrives along x -> (+) -> q
+    assert last["context"] == [2]
+
+
+def test_every_highlighted_id_exists_in_the_embedded_svg(tmp_path):
+    page = backprop_html(chain_rule(), tmp_path / "p.html").html
+    svg = re.search(r"<svg.*</svg>", page, re.S).group(0)
+    ids = {el.get("id") for el in ET.fromstring(svg).iter()}
+    data = page_data(page)
+    for step in data["steps"]:
+        assert f"v{step['node']}" in ids
+        assert set(step["flow"]) <= ids
+    for i in range(len(data["nodes"])):
+        assert {f"v{i}-data", f"v{i}-grad"} <= ids
+    assert "<title>" not in svg and "xlink:title" not in svg  # tooltips would give answers away
+
+
+def test_a_script_label_stays_inert(tmp_path):
+    player = backprop_html(chain_rule(EVIL), tmp_path / "p.html")
+    page = player.html
+    assert page.count("<script") == 2  # the JSON and the player: nothing from the label
+    assert "alert(1)</script>" not in page
+    assert page_data(page)["nodes"][0]["name"] == EVIL  # the JSON still says it exactly
+    assert "&lt;/script&gt;&lt;script&gt;alert(1)" in page  # drawn as text in the SVG
+    assert "<script" not in player._repr_html_()
+
+
+def test_script_json_escapes_what_could_end_the_element():
+    text = script_json({"a": "</script>&<!--"})
+    assert "<" not in text and ">" not in text and "&" not in text
+    assert json.loads(text) == {"a": "</script>&<!--"}
+
+
+def test_jupyter_shows_it_in_an_iframe():
+    player = backprop_html(chain_rule())
+    html = player._repr_html_()
+    assert html.startswith("<iframe srcdoc=") and "&lt;!DOCTYPE html&gt;" in html
+    assert player.path is None
+
+
+def test_write_is_atomic_and_replaces_an_old_page(tmp_path):
+    path = tmp_path / "new" / "backprop.html"
+    backprop_html(chain_rule(), path)
+    first = path.read_text(encoding="utf-8")
+    backprop_html(chain_rule(EVIL), path)
+    second = path.read_text(encoding="utf-8")
+    assert first != second and second.endswith("</html>\n")
+    assert os.listdir(path.parent) == ["backprop.html"]  # no temporary file left behind
+
+
+def test_the_player_leaves_gradients_as_they_were():
+    f = chain_rule()
+    f.backward()
+    backprop_html(f)
+    assert f.inputs[0].grad == -4.0  # not doubled by the player's own backward pass
+
+
+def test_bad_options_are_refused():
+    with pytest.raises(TypeError, match="quiz must be True or False"):
+        backprop_html(chain_rule(), quiz="yes")
+    with pytest.raises(ValueError, match="rankdir='XY'"):
+        backprop_html(chain_rule(), rankdir="XY")
+
+
+def test_frames_one_per_step_on_one_layout(tmp_path):
+    paths = backprop_frames(chain_rule(), tmp_path / "frames")
+    assert [os.path.basename(p) for p in paths] == [f"step{i:02d}.svg" for i in range(1, 11)]
+    trees = [ET.parse(p).getroot() for p in paths]
+
+    def shape(tree, node_id):
+        box = next(el for el in tree.iter() if el.get("id") == node_id)
+        return box.find(f"{SVG}path").get("d")
+
+    def cell(tree, cell_id):
+        group = next(el for el in tree.iter() if el.get("id") == cell_id)
+        return group.find(f"{SVG}text").text
+
+    for node_id in ("v0", "v2", "v4"):  # every box at the same place in every frame
+        assert len({shape(tree, node_id) for tree in trees}) == 1
+    first, last = trees[0], trees[-1]
+    assert cell(first, "v0-data") == "-2" and cell(first, "v4-data") == "?"
+    assert cell(first, "v0-grad") == "?"
+    assert [cell(last, f"v{i}-grad") for i in range(5)] == ["-4", "-4", "-4", "3", "1"]
+    caption = " ".join(t.text for t in last.iter(f"{SVG}text") if t.text)
+    assert "Step 10 / 10: Gradient of x" in caption
+    assert "df/dx = df/dq · dq/dx = -4 · 1 = -4" in caption
+
+
+def test_lesson_run_writes_the_player(tmp_path):
+    from demos.lesson02_chain_rule import LESSON
+
+    LESSON(out=str(tmp_path), plots=False, echo=lambda text: None)
+    page = (tmp_path / "backprop.html").read_text(encoding="utf-8")
+    assert page_data(page)["title"] == "Backprop through f = q * z"
