@@ -9,7 +9,7 @@ import nn
 from autograd import Value
 
 from .common import interleaved, ratio
-from .engine import moons
+from .engine import MoonsStep, moons
 
 
 class ChainruleBatchStep:
@@ -64,25 +64,48 @@ class TorchStep:
         return loss.item()
 
 
+class MicrogradStep:
+    """micrograd 0.1.0's own demo step (one graph per example), the anchor."""
+
+    def __init__(self, X, y):
+        import micrograd.engine as mge
+        import micrograd.nn as mgn
+
+        self.step = MoonsStep(mge.Value, mgn.MLP, X, y)
+
+    def __call__(self):
+        self.step.forward()
+        self.step.backward()
+        self.step.update()
+
+
 def run(repeats=7, steps=20):
-    """Median seconds per step for each, and the ratio."""
+    """Median seconds per step for each, and the ratios (micrograd runs one step a round)."""
     import torch
 
     torch.set_num_threads(1)
     X, y = moons()
-    ours, theirs = ChainruleBatchStep(X, y), TorchStep(X, y)
-    for fn in (ours, theirs):  # warm up
+    contenders = {"pytorch": TorchStep(X, y), "chainrule": ChainruleBatchStep(X, y)}
+    counts = {"pytorch": steps, "chainrule": steps}
+    try:
+        contenders["micrograd"], counts["micrograd"] = MicrogradStep(X, y), 1
+    except ImportError:  # micrograd is in the bench extra too; PyTorch alone still compares
+        pass
+    for fn in contenders.values():  # warm up
         fn()
 
-    def many(fn):
-        return lambda: [fn() for _ in range(steps)]
+    def many(fn, n):
+        return lambda: [fn() for _ in range(n)]
 
-    t = interleaved({"pytorch": many(theirs), "chainrule": many(ours)}, repeats)
-    per_step = {k: v / steps for k, v in t.items()}
-    return {
+    t = interleaved({k: many(fn, counts[k]) for k, fn in contenders.items()}, repeats)
+    per_step = {k: v / counts[k] for k, v in t.items()}
+    res = {
         "step_seconds": per_step,
         "times_pytorch": ratio(per_step["chainrule"], per_step["pytorch"]),
     }
+    if "micrograd" in per_step:
+        res["faster_than_micrograd"] = ratio(per_step["micrograd"], per_step["chainrule"])
+    return res
 
 
 def report(res):
@@ -92,6 +115,11 @@ def report(res):
         f"moons step, batched (100 points, full batch): pytorch {t['pytorch'] * 1e3:.2f} ms, "
         f"chainrule {t['chainrule'] * 1e3:.2f} ms -> {res['times_pytorch']:.1f}x PyTorch's time"
     )
+    if "micrograd" in t:
+        print(
+            f"  micrograd's own step {t['micrograd'] * 1e3:.0f} ms -> chainrule batched is "
+            f"{res['faster_than_micrograd']:.0f}x faster"
+        )
 
 
 if __name__ == "__main__":
