@@ -54,6 +54,8 @@ class Perceptron(Module):
         _check_size("Perceptron: nin", nin)
         self.w = [Value(0.0, f"w{i}") for i in range(nin)]
         self.b = Value(0.0, "b")
+        if not isinstance(lr, (int, float)) or isinstance(lr, bool) or not lr > 0:
+            raise ValueError(f"Perceptron: lr must be a number > 0, got {lr!r}")
         self.lr = lr
 
     def forward(self, x):

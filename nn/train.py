@@ -29,7 +29,8 @@ from .progress import ProgressBar
 
 
 def _argmax(out, y):
-    return float(np.mean(out.argmax(axis=1) == y))
+    labels = y.argmax(axis=1) if y.ndim == 2 else y  # one-hot rows, or class indices
+    return float(np.mean(out.argmax(axis=1) == labels))
 
 
 def _sign(out, y):
@@ -57,6 +58,19 @@ LOSSES = {
     "categorical_cross_entropy": (categorical_cross_entropy, _argmax),  # from probabilities
     "hinge": (hinge_loss, _sign),  # the score's sign is the label (-1 or +1)
 }
+
+
+def _check_targets(loss, y):
+    """Catch the label mix-ups a student makes most: 0/1 labels for hinge, float class labels."""
+    if loss == "hinge" and not np.isin(y, (-1, 1)).all():
+        found = sorted(set(np.unique(y).tolist()))[:5]
+        raise ValueError(f"fit: hinge loss needs labels -1 and +1, got {found} (try 2 * y - 1)")
+    if loss in ("cross_entropy", "categorical_cross_entropy") and y.ndim == 1:
+        if y.dtype.kind == "f" and np.array_equal(y, np.round(y)):
+            y = y.astype(int)  # whole-number floats: class indices
+        if y.dtype.kind not in "iu":
+            raise ValueError(f"fit: {loss} needs whole-number class labels, got {y.dtype} {y[:5]}")
+    return y
 
 
 def _loss_and_metric(loss, metric):
@@ -135,7 +149,7 @@ def predict(model, X, batched=True):
 def evaluate(model, X, y, loss, metric="auto", batched=True):
     """(loss, accuracy) on held-out data in evaluation mode; accuracy is None without a metric."""
     loss_fn, metric = _loss_and_metric(loss, metric)
-    X, y = np.asarray(X, dtype=float), np.asarray(y)
+    X, y = np.asarray(X, dtype=float), _check_targets(loss, np.asarray(y))
     was_training = model.training
     model.eval()
     try:
@@ -179,9 +193,12 @@ def fit(
     shows a bar when `stream` (default sys.stderr) is a terminal; True or False forces it.
     """
     loss_fn, metric = _loss_and_metric(loss, metric)
-    X, y = np.asarray(X, dtype=float), np.asarray(y)
+    X, y = np.asarray(X, dtype=float), _check_targets(loss, np.asarray(y))
     if not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"fit: epochs must be a whole number >= 1, got {epochs!r}")
+    if validation_data is not None:
+        Xv, yv = validation_data
+        validation_data = np.asarray(Xv, dtype=float), _check_targets(loss, np.asarray(yv))
     loader = DataLoader(X, y, batch_size, shuffle=shuffle, seed=seed)
     params = model.parameters()
     history = History()

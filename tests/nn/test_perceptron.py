@@ -64,3 +64,5 @@ def test_a_perceptron_runs_on_a_batch_and_checks_its_input():
         p([1.0, 0.0, 1.0])
     with pytest.raises(ValueError, match=r"Perceptron.fit: 4 inputs but 3 targets"):
         p.fit(X, y[:3])
+    with pytest.raises(ValueError, match=r"Perceptron: lr must be a number > 0, got 0"):
+        nn.Perceptron(2, lr=0)

@@ -151,6 +151,28 @@ def test_fit_rejects_bad_settings():
         nn.fit(model, X, y, loss="mse", optimizer=opt, epochs=0)
 
 
+def test_label_mixups_are_caught_before_training():
+    X, y = nn.make_moons(20, seed=0)
+    model = nn.MLP(2, [4, 1], rng=0)
+    opt = nn.SGD(model.parameters())
+    with pytest.raises(ValueError, match=r"hinge loss needs labels -1 and \+1, got \[0, 1\]"):
+        nn.fit(model, X, y, loss="hinge", optimizer=opt)
+    with pytest.raises(ValueError, match=r"cross_entropy needs whole-number class labels"):
+        nn.fit(model, X, y + 0.5, loss="cross_entropy", optimizer=opt)
+
+
+def test_class_labels_as_floats_or_one_hot_rows_train_the_same():
+    X, y = nn.make_blobs(30, centers=3, seed=1)
+    results = []
+    for target in (y, y.astype(float), np.eye(3)[y]):
+        model = nn.MLP(2, [4, 3], activation="tanh", rng=3)
+        opt = nn.SGD(model.parameters(), lr=0.1)
+        history = nn.fit(model, X, target, loss="cross_entropy", optimizer=opt, epochs=2)
+        results.append((history.loss, history.accuracy))
+    assert results[0][0] == pytest.approx(results[1][0], abs=1e-12) == results[2][0]
+    assert results[0][1] == results[1][1] == results[2][1]
+
+
 def test_fit_with_a_custom_loss_and_no_metric():
     X, y = nn.logic_gate("or")
     model = nn.MLP(2, [1], rng=0)
