@@ -300,11 +300,11 @@ class Clusters:
 
     def emit(self, g):
         """Add every node to `g`, each inside the frames of its scope and the scopes around it."""
-        rank = {}  # every scope and enclosing scope, numbered in order of first use
+        scopes = set()  # every scope and enclosing scope, numbered as a reader counts
         for scope in self.nodes:
             parts = scope.split(".") if scope else []
-            for depth in range(1, len(parts) + 1):
-                rank.setdefault(".".join(parts[:depth]), len(rank))
+            scopes.update(".".join(parts[:depth]) for depth in range(1, len(parts) + 1))
+        rank = {scope: n for n, scope in enumerate(sorted(scopes, key=natural))}
         frames = {scope: cluster(scope, n) for scope, n in rank.items()}
         for scope, nodes in self.nodes.items():
             target = frames[scope] if scope else g
