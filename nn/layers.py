@@ -29,6 +29,7 @@ class Neuron(Module):
         self.act = make_activation(activation) if nonlin else None
 
     def forward(self, x):
+        """b + sum w_i x_i, then the activation; x holds numbers or Values (one or a batch)."""
         if len(x) != len(self.w):
             raise ValueError(f"Neuron: expected {len(self.w)} inputs, got {len(x)}")
         out = self.b
@@ -55,6 +56,7 @@ class MaxoutNeuron(Module):
             piece.name = f"piece{k + 1}"
 
     def forward(self, x):
+        """The largest piece at x."""
         return maxout([piece(x) for piece in self.pieces])
 
     def __repr__(self):
@@ -92,6 +94,7 @@ class Layer(Module):
         self.tag_parameters()
 
     def forward(self, x):
+        """Each neuron on the same x (then softmax over them, for a softmax layer)."""
         out = [n(x) for n in self.neurons]
         if self.softmax:
             out = softmax(out)
@@ -130,6 +133,7 @@ class Dropout(Module):
         self.rng = as_rng(rng)
 
     def forward(self, x):
+        """x with dropout applied in training mode; x itself in evaluation mode."""
         if not self.training or self.p == 0.0:
             return x
         if isinstance(x, (list, tuple)):
@@ -187,6 +191,7 @@ class MLP(Module):
         self.tag_parameters()
 
     def forward(self, x):
+        """The layers in order, with dropout between hidden layers when asked for."""
         layers, dropout = self.layers, self.dropout
         for layer in layers[:-1]:
             x = layer(x)

@@ -24,6 +24,7 @@ class Module:
     training = True
 
     def forward(self, *args):
+        """What the module computes; subclasses write it, and calling the module runs it."""
         raise NotImplementedError(f"{type(self).__name__}.forward is not written")
 
     def __call__(self, *args):
@@ -175,6 +176,7 @@ class Sequential(Module):
         self.tag_parameters()
 
     def forward(self, x):
+        """Each module in turn, on the output of the one before."""
         for m in self.layers:
             x = m(x)
         return x

@@ -29,6 +29,7 @@ class Optimizer:
             p.grad = 0.0
 
     def step(self):
+        """Update every parameter from its .grad (each optimiser writes its own rule)."""
         raise NotImplementedError(f"{type(self).__name__}.step is not written")
 
 

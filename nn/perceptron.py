@@ -24,6 +24,7 @@ class PerceptronReport:
 
     @property
     def epochs(self):
+        """How many epochs fit() ran."""
         return len(self.errors)
 
     def __bool__(self):
@@ -59,6 +60,7 @@ class Perceptron(Module):
         self.lr = lr
 
     def forward(self, x):
+        """step(w . x + b) for one example (a list of numbers) or a batch (a Value per input)."""
         if len(x) != len(self.w):
             raise ValueError(f"Perceptron: expected {len(self.w)} inputs, got {len(x)}")
         out = self.b

@@ -21,6 +21,7 @@ class LRScheduler:
         optimizer.lr = self.lr_at(0)
 
     def lr_at(self, t):
+        """The learning rate for epoch t (each schedule writes its formula)."""
         raise NotImplementedError(f"{type(self).__name__}.lr_at is not written")
 
     def step(self):
