@@ -9,7 +9,7 @@ import os
 import platform
 import tempfile
 
-from . import batched, digits, engine, profile
+from . import batched, digits, engine, profile, render
 
 
 def main(argv=None):
@@ -37,6 +37,12 @@ def main(argv=None):
     results["profile"] = profile.run()
     for title, text in results["profile"].items():
         print(f"-- {title}\n{text}")
+    print("\n== Drawing MLP(2, [16, 16, 1]) to SVG (viz + Graphviz dot, medians) ==")
+    try:
+        results["render"] = render.run()
+        render.report(results["render"])
+    except RuntimeError as err:  # no Graphviz: the other benchmarks still count
+        print(f"skipped: {err}")
     print("\n== Summary: ratios measured side by side in this run ==")
     for line in summary(results):
         print(line)

@@ -1,0 +1,63 @@
+"""Drawing a network: the single-example graph of MLP(2, [16, 16, 1]) to SVG, whole and folded.
+
+Run: python -m benchmarks.render   (the issue's targets: whole < 5 s, folded < 1 s)
+"""
+
+import random
+import re
+import shutil
+import statistics
+import time
+
+import nn
+import viz
+from autograd import Value, topological_order
+
+TARGETS = {"whole": 5.0, "collapsed": 1.0}  # seconds, from the graph-picture issue
+
+
+def mlp_loss():
+    """The loss of micrograd's demo network on one example, after backward()."""
+    random.seed(1337)
+    model = nn.MLP(2, [16, 16, 1])
+    loss = (model([Value(0.5, "x0"), Value(-1.2, "x1")]) - 1.0) ** 2
+    loss.label = "loss"
+    loss.backward()
+    return model, loss
+
+
+def run(repeats=3):
+    """Time draw_dot + to_svg for each view; return {view: {seconds, boxes, ...}}."""
+    if shutil.which("dot") is None:
+        raise RuntimeError("Graphviz's dot is not on PATH")
+    model, loss = mlp_loss()
+    res = {"graph_nodes": len(topological_order(loss))}
+    for view, options in (("whole", {}), ("collapsed", {"collapse": True})):
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            svg = viz.to_svg(viz.draw_dot(loss, params=model, **options))
+            times.append(time.perf_counter() - t0)
+        res[view] = {
+            "seconds": statistics.median(times),
+            "boxes": len(re.findall(r'class="node"', svg)),
+            "edges": len(re.findall(r'class="edge"', svg)),
+            "target_seconds": TARGETS[view],
+        }
+    return res
+
+
+def report(res):
+    """Print one line per view: time, size, and whether it meets the target."""
+    print(f"MLP(2, [16, 16, 1]), one example: {res['graph_nodes']} values in the graph")
+    for view in ("whole", "collapsed"):
+        r = res[view]
+        verdict = "ok" if r["seconds"] < r["target_seconds"] else "TOO SLOW"
+        print(
+            f"  {view:9} {r['seconds']:6.2f} s  ({r['boxes']} boxes, {r['edges']} edges;"
+            f" target < {r['target_seconds']:g} s: {verdict})"
+        )
+
+
+if __name__ == "__main__":
+    report(run())
