@@ -106,7 +106,7 @@ class Layer(Module):
 
 
 class Linear(Layer):
-    """`nout` sums with no activation, as PyTorch's nn.Linear(in_features, out_features)."""
+    """`nout` weighted sums w . x + b with no activation, as PyTorch's nn.Linear(nin, nout)."""
 
     def __init__(self, nin, nout, init="uniform", rng=None):
         super().__init__(nin, nout, nonlin=False, init=init, rng=rng)

@@ -189,8 +189,8 @@ def fit(
     (micrograd's demo uses l2=1e-4). scheduler: stepped once per epoch. clip_grad_norm: cap
     on the gradient norm. validation_data: (X, y) evaluated after each epoch. batched: feed a
     batch as one Value per feature, one graph per batch (the default, fast); False builds one
-    graph per example, as micrograd does. progress: None
-    shows a bar when `stream` (default sys.stderr) is a terminal; True or False forces it.
+    graph per example, as micrograd does. progress: None shows a bar when `stream` (default
+    sys.stderr) is a terminal; True or False forces it. History.loss includes the penalties.
     """
     loss_fn, metric = _loss_and_metric(loss, metric)
     X, y = np.asarray(X, dtype=float), _check_targets(loss, np.asarray(y))
@@ -220,9 +220,10 @@ def fit(
                 if l1:
                     total = total + l1 * l1_penalty(params)
                 if not math.isfinite(total.data):
+                    before = "" if last is None else f"; the step before, it was {last:.6g}"
                     raise DivergedError(
                         f"fit: the loss became {total.data} at step {step} (epoch {epoch}, "
-                        f"batch {batch} of {len(loader)}); the step before it was {last}. "
+                        f"batch {batch} of {len(loader)}){before}. "
                         "Try a smaller learning rate, or clip_grad_norm",
                         step,
                         epoch,
