@@ -105,6 +105,9 @@ def test_maxout_takes_the_largest_piece_and_sends_it_the_gradient():
     out = A.maxout(pieces)
     out.backward()
     assert out.data == 2.0 and [p.grad for p in pieces] == [0.0, 1.0, 0.0]
+    for point in ([0.5, 2.0, -1.0], [3.0, 2.0, -1.0], [0.5, -2.0, 1.0]):  # no ties
+        result = gradcheck(lambda a, b, c: A.maxout([a * a, b, 2.0 * c]), point)
+        assert result.ok, result.table()
     layer = nn.Maxout(2, 3, pieces=4, rng=0)
     x = [0.3, -0.9]
     for unit, y in zip(layer.neurons, layer(x)):
