@@ -14,7 +14,7 @@ Stable ids, which the HTML backprop player relies on. With order = topological_o
 Graphviz writes an HTML table cell's ID into SVG only on a link, and then as id="a_<ID>", so
 number cells carry HREF="#<ID>" and TOOLTIP, and render.to_svg renames "a_v{i}-data" to
 "v{i}-data". Collapsed scopes are boxes s{i} (i: the first member's position), with edges
-x{source}_{target}. viz.layout_svg(root) is the uncollapsed SVG carrying all of these ids.
+x{source}_{target}; module frames are c{n}, n counting scopes in name order.
 """
 
 import math
@@ -522,17 +522,27 @@ def reading_key(opts, extra=()):
     return lines
 
 
+def batch_note(opts):
+    """For a batched graph, which numbers the boxes show."""
+    if opts.batch is None:
+        return []
+    shown = "the batch mean" if opts.example is None else f"example {opts.example}"
+    return [
+        f"a batch of {opts.batch} examples: each number is {shown}",
+        "(a weight's grad is the sum over the batch)",
+    ]
+
+
 def caption(opts, visible, extra=()):
     """The graph's label, under the picture: title, batch note, then the legend's two columns."""
     rows = []
     if opts.title is not None:
         rows.append(f'<TR><TD ALIGN="LEFT" COLSPAN="5"><B>{escape(opts.title)}</B></TD></TR>')
-    if opts.batch is not None:
-        shown = "the batch mean" if opts.example is None else f"example {opts.example}"
-        note = f"A batch of {opts.batch} examples: each number is {shown}"
-        rows.append(f"<TR>{text_cell(note + ' (a weight: the sum over the batch)', 5)}</TR>")
+    batch = batch_note(opts)
+    if batch and not opts.legend:
+        rows.extend(f"<TR>{text_cell(line, 5)}</TR>" for line in batch)
     if opts.legend:
-        colours, reading = colour_key(opts, visible), reading_key(opts, extra)
+        colours, reading = colour_key(opts, visible), batch + reading_key(opts, extra)
         for n in range(max(len(colours), len(reading))):
             left = colours[n] if n < len(colours) else '<TD COLSPAN="3"></TD>'
             right = text_cell(reading[n]) if n < len(reading) else "<TD></TD>"

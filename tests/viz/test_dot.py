@@ -341,7 +341,7 @@ def test_a_batch_is_drawn_for_one_chosen_example_or_the_batch_mean():
     last = viz.draw_dot(loss, example=2).source
     assert cell(last, rows["err"], "data") == "-0.5"  # 0.5 * 3 - 2
     assert cell(last, rows["w"], "grad") == fmt(w.grad)  # a weight: the batch's sum
-    assert "A batch of 3 examples: each number is example 2" in last
+    assert "a batch of 3 examples: each number is example 2" in last
     assert "each number is the batch mean" in mean
     with pytest.raises(ValueError, match="example=3; expected None .* or an index from 0 to 2"):
         viz.draw_dot(loss, example=3)
