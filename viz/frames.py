@@ -111,7 +111,6 @@ class Walk:
             "flow": sorted(set(flow), key=flow.index),
             "context": sorted(set(context)),
             "grad": e.grad if math.isfinite(e.grad) else None,  # JSON has no nan
-            "latex": e.latex(),
         }
 
     def state(self, s):
