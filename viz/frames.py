@@ -21,6 +21,7 @@ ET.register_namespace("xlink", XLINK)
 FORWARD, BACKWARD = "#0072B2", "#D55E00"  # Okabe-Ito blue (values) and vermilion (gradients)
 HIDDEN = "?"
 CAPTION_LINE = 20  # SVG units per line of the caption under a frame
+CHAR_WIDTH = 7.5  # about the width of one 13-unit Helvetica character, to size the caption
 
 
 class Walk:
@@ -231,6 +232,9 @@ def frame_svg(walk, s):
         outline(ids.get(f"v{i}"), colour, 2, dashed=True)
     for name in step["flow"]:
         outline(ids.get(name), colour, 3)
+        for text in ids[name].findall(f"{{{SVG}}}text") if name in ids else []:
+            text.set("fill", colour)  # the edge's numbers in the step's colour, as on the page
+            text.set("font-weight", "bold")
         if name.startswith("r"):
             outline(ids.get(f"o{name[1:]}"), colour, 2.5)
     outline(ids.get(f"v{current}"), colour, 4)
@@ -244,7 +248,9 @@ def frame_svg(walk, s):
 def caption(step):
     """The narration lines a frame prints under the graph."""
     uses = [f"{head}: {product}" for head, product in step["uses"]]
-    lines = uses + [" ".join(step["lines"] + step["answer"])]
+    lines = (
+        uses + [" ".join(step["lines"])] + ([" ".join(step["answer"])] if step["answer"] else [])
+    )
     return lines + ([f"({step['why']})"] if step["why"] else [])
 
 
@@ -252,9 +258,11 @@ def add_caption(tree, lines):
     """Grow the picture downwards and write `lines` under the graph (the layout stays put)."""
     x0, y0, w, h = (float(v) for v in tree.get("viewBox").split())
     extra = CAPTION_LINE * (len(lines) + 0.6)
-    tree.set("viewBox", f"{x0:g} {y0:g} {w:g} {h + extra:g}")
-    if tree.get("height", "").endswith("pt"):
-        tree.set("height", f"{float(tree.get('height')[:-2]) + extra:g}pt")
+    wide = max(w, 20 + CHAR_WIDTH * max(len(line) for line in lines))  # never cut a line off
+    tree.set("viewBox", f"{x0:g} {y0:g} {wide:g} {h + extra:g}")
+    for attribute, grow in (("width", wide - w), ("height", extra)):
+        if tree.get(attribute, "").endswith("pt"):
+            tree.set(attribute, f"{float(tree.get(attribute)[:-2]) + grow:g}pt")
     band = ET.SubElement(tree, f"{{{SVG}}}g", {"id": "caption"})
     for k, line in enumerate(lines):
         text = ET.SubElement(
