@@ -16,6 +16,8 @@ from . import (
     lesson10_digits,
     lesson11_vanishing,
     lesson12_learning_rate,
+    lesson13_optimisers,
+    lesson14_regularisation,
 )
 from .common import MissingExtra
 
@@ -31,6 +33,8 @@ MODULES = (
     lesson10_digits,
     lesson11_vanishing,
     lesson12_learning_rate,
+    lesson13_optimisers,
+    lesson14_regularisation,
 )
 LESSONS = {m.LESSON.name: m.LESSON for m in MODULES}
 

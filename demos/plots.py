@@ -29,10 +29,28 @@ def _pyplot(lesson, what):
     return plt
 
 
-def _save(lesson, plt, fig, filename, what):
+def _log_axis(ax):
+    """A log-scale y axis labelled 0.3, 1, 1e+06 (not 3 x 10^-1)."""
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    ax.set_yscale("log")
+    ax.autoscale_view()
+    low, high = ax.get_ylim()
+    plain = FuncFormatter(lambda v, _: f"{v:g}")
+    ax.yaxis.set_major_formatter(plain)
+    if high / low < 50:  # under about a decade and a half: label 0.2, 0.3, 0.5 too
+        ax.yaxis.set_minor_formatter(
+            FuncFormatter(lambda v, _: f"{v:g}" if f"{v:.0e}"[0] in "235" else "")
+        )
+    else:
+        ax.yaxis.set_minor_formatter(NullFormatter())
+
+
+def _save(lesson, plt, fig, filename, what, layout=True):
     path = lesson.path(filename)
     tmp = f"{path}.tmp.png"
-    fig.tight_layout()
+    if layout:
+        fig.tight_layout()
     fig.savefig(tmp)
     plt.close(fig)
     os.replace(tmp, path)
@@ -40,18 +58,30 @@ def _save(lesson, plt, fig, filename, what):
     return path
 
 
-def curves(lesson, filename, series, title, xlabel="epoch", ylabel="loss", log=False, what=None):
-    """One line per named series: {name: [y0, y1, ...]}."""
+def curves(
+    lesson,
+    filename,
+    series,
+    title,
+    xlabel="epoch",
+    ylabel="loss",
+    log=False,
+    what=None,
+    pairs=False,
+):
+    """One line per named series: {name: [y0, y1, ...]}; pairs: (solid, dashed) share a colour."""
     what = what or title
     plt = _pyplot(lesson, what)
     if plt is None:
         return None
     many = len(series) > 3  # then the legend goes beside the plot, never over a curve
     fig, ax = plt.subplots(figsize=(9.5 if many else 7, 4.2))
-    for (name, ys), colour in zip(series.items(), COLOURS * 4):
-        ax.plot(range(1, len(ys) + 1), ys, label=name, color=colour, linewidth=2)
+    for i, (name, ys) in enumerate(series.items()):
+        colour = COLOURS[(i // 2 if pairs else i) % len(COLOURS)]
+        dash = "--" if pairs and i % 2 else "-"
+        ax.plot(range(1, len(ys) + 1), ys, dash, label=name, color=colour, linewidth=2)
     if log:
-        ax.set_yscale("log")
+        _log_axis(ax)
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     if many:
         ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=9)
@@ -71,19 +101,41 @@ def decision_regions(lesson, filename, predict, X, y, title, what=None, lines=No
     plt = _pyplot(lesson, what)
     if plt is None:
         return None
+    fig, ax = plt.subplots(figsize=(7.2, 5))
+    _regions(ax, predict, X, y, title, lines, wrong)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=9)  # never over a dot
+    return _save(lesson, plt, fig, filename, what)
+
+
+def decision_panels(lesson, filename, panels, X, y, title, what=None):
+    """Several models' regions side by side: panels is a list of (subtitle, predict, wrong)."""
+    what = what or title
+    plt = _pyplot(lesson, what)
+    if plt is None:
+        return None
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 4.6), squeeze=False)
+    for ax, (subtitle, predict, wrong) in zip(axes.ravel(), panels):
+        _regions(ax, predict, X, y, subtitle, None, wrong)
+    handles, labels = axes.ravel()[0].get_legend_handles_labels()
+    fig.suptitle(title)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=10, frameon=False)
+    return _save(lesson, plt, fig, filename, what, layout=False)
+
+
+def _regions(ax, predict, X, y, title, lines, wrong):
     X, y = np.asarray(X, float), np.asarray(y)
     pad = 0.5
     x0, x1 = X[:, 0].min() - pad, X[:, 0].max() + pad
     y0, y1 = X[:, 1].min() - pad, X[:, 1].max() + pad
     gx, gy = np.meshgrid(np.linspace(x0, x1, 120), np.linspace(y0, y1, 120))
     scores = np.asarray(predict(np.c_[gx.ravel(), gy.ravel()]), float).reshape(gx.shape)
-    fig, ax = plt.subplots(figsize=(7.2, 5))
     ax.contourf(
         gx, gy, scores > 0, levels=[-0.5, 0.5, 1.5], colors=["#cfe3f3", "#f9dcc4"], alpha=0.9
     )
     ax.contour(gx, gy, scores, levels=[0.0], colors="#333333", linewidths=1)
     positive = y > 0
-    size = 90 if len(X) <= 20 else 30  # a truth table's four points should be seen from the back
+    size = 90 if len(X) <= 40 else 30  # a truth table's four points should be seen from the back
     ax.scatter(
         X[~positive, 0],
         X[~positive, 1],
@@ -120,8 +172,6 @@ def decision_regions(lesson, filename, predict, X, y, title, what=None, lines=No
         elif abs(w0) > 1e-12:
             ax.axvline(-b / w0, linestyle=dash, color=colour, linewidth=2, label=label)
     ax.set(xlim=(x0, x1), ylim=(y0, y1), title=title)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=9)  # never over a dot
-    return _save(lesson, plt, fig, filename, what)
 
 
 def functions(lesson, filename, panels, title, what=None):
@@ -161,7 +211,7 @@ def bars(lesson, filename, groups, title, ylabel, log=True, what=None):
         ax.bar(np.arange(len(labels)) + i * width, values, width, label=name, color=colour)
     ax.set_xticks(np.arange(len(labels)) + width * (len(names) - 1) / 2, labels)
     if log:
-        ax.set_yscale("log")
+        _log_axis(ax)
     ax.set(title=title, ylabel=ylabel)
     ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=9)  # never over a bar
     return _save(lesson, plt, fig, filename, what)

@@ -193,3 +193,23 @@ def test_vanishing_sigmoid_fades_relu_he_holds_and_clipping_keeps_training(tmp_p
     assert r["clipped"][-1] < r["clipped"][0]  # clipped, it falls
     chain = r["chain"]  # dL/dw along the sigmoid chain shrinks towards the input
     assert all(abs(a) < abs(b) for a, b in zip(chain, chain[1:]))
+
+
+def test_optimisers_all_learn_and_smaller_batches_take_more_steps_and_go_further(tmp_path):
+    r, text = run("optimisers", tmp_path)
+    assert set(r["final"]) >= {"SGD, lr 0.1", "SGD + momentum 0.9", "RMSprop, lr 0.01"}
+    assert all(loss < 0.69 for loss in r["final"].values())  # all below guessing (ln 2)
+    steps = [r["timing"][name][0] for name in ("batch (all 200)", "mini-batch (20)")]
+    assert steps[1] == 10 * steps[0] and r["timing"]["stochastic (1)"][0] == 200 * steps[0]
+    batches = r["batches"]
+    assert batches["batch (all 200)"] > batches["mini-batch (20)"] > batches["stochastic (1)"]
+
+
+def test_regularisation_trades_training_fit_for_smaller_weights(tmp_path):
+    r, text = run("regularisation", tmp_path)
+    final = r["final"]
+    assert set(final) == {"none", "L2 0.003", "dropout 0.3"}
+    assert final["L2 0.003"]["train_loss"] > final["none"]["train_loss"]
+    assert all(0.5 < f["test_accuracy"] <= 1.0 for f in final.values())
+    if HAVE_MATPLOTLIB:
+        assert {"regions.png", "overfitting.png"} <= wrote("regularisation", tmp_path)

@@ -1,0 +1,108 @@
+"""Lesson 14: regularisation: L2 and dropout on a data set small enough to memorise.
+
+Run it:  chainrule run regularisation
+Look at: 30 noisy training points, a 2-32-32-1 network with 1,185 parameters. Unregularised,
+its training loss goes to almost 0 while the loss on 400 fresh points first falls, then
+climbs: it is learning the noise (overfitting.png, solid = train, dashed = test). L2
+(weight decay) and dropout keep the test loss lower; regions.png shows the unregularised
+boundary reaching around single noisy points.
+"""
+
+from nn.data import make_moons
+from nn.layers import MLP
+from nn.optim import Adam
+from nn.train import fit, predict
+
+from . import plots
+from .common import Lesson
+
+L2 = 3e-3
+DROPOUT = 0.3
+SETTINGS = {"none": (0.0, 0.0), f"L2 {L2:g}": (L2, 0.0), f"dropout {DROPOUT:g}": (0.0, DROPOUT)}
+
+
+def train(X, y, test, l2, dropout, epochs, sizes, seed):
+    """A fresh ReLU network (He init), full-batch Adam; the model and its History."""
+    model = MLP(2, sizes, activation="relu", init="he_normal", dropout=dropout, rng=seed)
+    history = fit(
+        model,
+        X,
+        y,
+        loss="bce_with_logits",
+        optimizer=Adam(model.parameters(), lr=0.01),
+        epochs=epochs,
+        l2=l2,
+        validation_data=test,
+        seed=seed,
+        batched=True,
+        progress=False,
+    )
+    return model, history
+
+
+def run(lesson):
+    epochs, sizes = (60, [16, 16, 1]) if lesson.small else (200, [32, 32, 1])
+    X, y = make_moons(30, noise=0.3, seed=lesson.seed + 1)
+    X_test, y_test = make_moons(400, noise=0.3, seed=lesson.seed + 2)
+    params = 2 * sizes[0] + sizes[0] + sizes[0] * sizes[1] + sizes[1] + sizes[1] + 1
+    lesson.say(
+        f"30 training points, 400 test points (noisy moons); a 2-{sizes[0]}-{sizes[1]}-1 ReLU"
+        f" network, {params} parameters; Adam, {epochs} full-batch steps."
+    )
+    lesson.say(
+        f"{'regulariser':>12}  {'train loss':>10}  {'test loss':>9}  {'best test':>9}"
+        f"  {'train acc':>9}  {'test acc':>8}"
+    )
+    curves, final, panels = {}, {}, []
+    for name, (l2, dropout) in SETTINGS.items():
+        model, history = train(X, y, (X_test, y_test), l2, dropout, epochs, sizes, lesson.seed)
+        scores = predict(model, X, batched=True)
+        train_loss = history.loss[-1]
+        final[name] = {
+            "train_loss": train_loss,
+            "test_loss": history.val_loss[-1],
+            "best_test_loss": min(history.val_loss),
+            "test_accuracy": history.val_accuracy[-1],
+        }
+        lesson.say(
+            f"{name:>12}  {train_loss:>10.4f}  {history.val_loss[-1]:>9.4f}"
+            f"  {min(history.val_loss):>9.4f}  {history.accuracy[-1]:>9.0%}"
+            f"  {history.val_accuracy[-1]:>8.1%}"
+        )
+        curves[f"{name}: train"] = history.loss
+        curves[f"{name}: test"] = history.val_loss
+        panels.append(
+            (
+                f"{name}: test loss {history.val_loss[-1]:.2f}",
+                lambda pts, model=model: predict(model, pts, batched=True),
+                (scores > 0) != (y == 1),
+            )
+        )
+    lesson.say("(train loss includes the L2 penalty; dropout is off when measuring the test loss)")
+    lesson.say("The unregularised test loss ends well above its best: the network fits noise.")
+    lesson.record(final=final)
+    plots.decision_panels(
+        lesson,
+        "regions.png",
+        panels,
+        X,
+        y,
+        "The boundaries learned from 30 points",
+        what="unregularised, the boundary reaches around single noisy points",
+    )
+    plots.curves(
+        lesson,
+        "overfitting.png",
+        curves,
+        "Train and test loss with and without regularisation",
+        xlabel="step",
+        log=True,
+        pairs=True,
+        what="unregularised: train falls to ~0 while test climbs back up",
+    )
+    lesson.look_for("the gap between train and test loss: widest without regularisation")
+
+
+LESSON = Lesson(
+    "regularisation", "L2 and dropout on a small data set that overfits without them", run
+)
