@@ -511,6 +511,8 @@ def reading_key(opts, extra=()):
     lines = []
     if opts.show & {"data", "grad"}:
         lines.append(f"box: data, and grad = d{opts.root_name}/d(box)")
+    if "grad" in opts.show and opts.biggest == 0.0:
+        lines.append(f"every grad is 0: call {opts.root_name}.backward() before drawing")
     if "local" in opts.show:
         lines.append("edge: local = d(op output)/d(input)")
     if opts.drawn & {"sum", "contribution"}:

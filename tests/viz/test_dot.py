@@ -121,6 +121,15 @@ def test_fanout_contributions_appear_only_where_a_value_is_used_twice():
     assert edge_label(every, "e2_1") == "local 3\\n+= 3"
 
 
+def test_a_graph_drawn_before_backward_says_to_call_it():
+    x = Value(2.0, "x")
+    y = x * x
+    y.label = "y"
+    assert "every grad is 0: call y.backward() before drawing" in viz.draw_dot(y).source
+    y.backward()
+    assert "before drawing" not in viz.draw_dot(y).source
+
+
 def test_show_chooses_the_numbers_and_precision_their_digits():
     f = chain_rule()
     src = viz.draw_dot(f, show=("data",)).source
