@@ -11,6 +11,7 @@ from .format import batch_size, check_precision, fmt
 from .tape import read_tape
 
 INFIX = ("+", "-", "*", "/", "**")
+ROUNDING = 1e-12  # a sum this much smaller than its terms is a cancellation, not a signal
 
 
 class Term:
@@ -156,6 +157,8 @@ class Story:
             why = "backprop starts here: the output changes one for one with itself"
         elif grad == 0.0:
             why = self.zero_reason(row, terms)
+        elif abs(grad) <= ROUNDING * max(abs(t.contribution) for t in terms):
+            why = "the contributions cancel: this is 0 up to floating-point rounding"
         return Explanation(self, i, row.name(), grad, terms, why)
 
     def zero_reason(self, row, terms):

@@ -133,6 +133,15 @@ def test_cancelling_uses_are_called_out():
     assert "cancel" in e.why
 
 
+def test_a_cancellation_left_with_rounding_error_is_called_zero():
+    x = Value(0.1, "x")
+    c = x * 0.3 + x * 0.7 - x  # 0.3 + 0.7 - 1 is not exactly 0 in floating point
+    c.label = "c"
+    e = narrate(c, x)
+    assert e.grad != 0.0 and abs(e.grad) < 1e-15
+    assert "0 up to floating-point rounding" in e.why
+
+
 def test_latex_form_is_a_formula_with_escaped_names():
     f, x, *_ = chain_rule()
     tex = narrate(f, x).latex()

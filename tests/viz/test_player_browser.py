@@ -142,3 +142,27 @@ def test_a_script_label_stays_inert_in_the_browser(tmp_path, browser_page):
     assert evil in page.locator("#panel").text_content()  # and in the narration
     assert page.locator("img").count() == 0
     assert seen == {"outside": [], "errors": [], "dialogs": []}
+
+
+def test_a_bigger_graph_starts_zoomed_and_follows_the_step(tmp_path, browser_page):
+    from demos.lesson03_part_lifetime import build
+
+    page, seen = browser_page
+    path = backprop_html(build(), tmp_path / "backprop.html").path
+    page.goto(Path(path).as_uri())
+    assert page.locator("#zoom-fit").text_content().endswith("\u00d7")  # zoomed in to read
+    boxes = set()
+    for _ in range(40):  # faster than the camera glides: every box must stay a real box
+        page.keyboard.press("ArrowRight")
+        boxes.add(page.locator("#graph svg").get_attribute("viewBox"))
+    settle(page)
+    boxes.add(page.locator("#graph svg").get_attribute("viewBox"))
+    for box in boxes:
+        x, y, w, h = (float(v) for v in box.split())
+        assert w > 0 and h > 0
+    assert len(boxes) > 2  # the camera moved with the steps
+    page.keyboard.press("0")
+    settle(page)
+    assert page.locator("#zoom-fit").text_content() == "Fit"
+    page.screenshot(path=str(SHOTS / "player-network-fit.png"))
+    assert seen == {"outside": [], "errors": [], "dialogs": []}

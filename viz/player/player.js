@@ -144,10 +144,12 @@
   }
 
   function moveCamera() {
-    const from = shownBox.slice(), to = target(), start = performance.now();
+    const from = shownBox.slice(), to = target();
+    let start = null; // the first frame's own clock: performance.now() may run ahead of it
     if (frame !== null) cancelAnimationFrame(frame);
     const tick = (now) => {
-      const u = Math.min(1, (now - start) / 350), ease = u * (2 - u);
+      if (start === null) start = now;
+      const u = Math.min(1, Math.max(0, (now - start) / 350)), ease = u * (2 - u);
       shownBox = from.map((v, k) => v + (to[k] - v) * ease);
       svg.setAttribute("viewBox", shownBox.join(" "));
       frame = u < 1 ? requestAnimationFrame(tick) : null;
