@@ -8,6 +8,7 @@ from . import (
     lesson01_car_tax,
     lesson02_chain_rule,
     lesson03_part_lifetime,
+    lesson04_two_layer_formulas,
     lesson05_perceptron,
     lesson06_xor,
     lesson07_activations,
@@ -25,6 +26,7 @@ MODULES = (
     lesson01_car_tax,
     lesson02_chain_rule,
     lesson03_part_lifetime,
+    lesson04_two_layer_formulas,
     lesson05_perceptron,
     lesson06_xor,
     lesson07_activations,
@@ -83,6 +85,9 @@ def main(argv=None):
 
             if not hasattr(viz, "step_terminal"):
                 raise UsageError("the terminal stepper is not available in this build")
+            if lesson.build is None:
+                small = ", ".join(n for n, each in LESSONS.items() if each.build is not None)
+                raise UsageError(f"{args.name!r} trains many graphs, none to step; try: {small}")
             try:
                 viz.step_terminal(lesson.build(), pause=not args.no_pause)
             except BrokenPipeError:  # `chainrule step NAME | head`: the reader left; stop quietly

@@ -213,3 +213,43 @@ def test_regularisation_trades_training_fit_for_smaller_weights(tmp_path):
     assert all(0.5 < f["test_accuracy"] <= 1.0 for f in final.values())
     if HAVE_MATPLOTLIB:
         assert {"regions.png", "overfitting.png"} <= wrote("regularisation", tmp_path)
+
+
+def test_two_layer_formulas_path_products_equal_the_gradients(tmp_path):
+    r, text = run("two-layer-formulas", tmp_path)
+    paths = r["paths"]
+    for weight, names in (
+        ("w2_00", [("L", "y"), ("y", "u2"), ("u2", "w2_00")]),
+        ("w1_00", [("L", "y"), ("y", "u2"), ("u2", "h0"), ("h0", "u0"), ("u0", "w1_00")]),
+    ):
+        p = paths[weight]
+        assert p["names"] == names
+        assert p["product"] == pytest.approx(p["grad"], rel=1e-12) and p["grad"] != 0
+        assert math.prod(p["factors"]) == pytest.approx(p["grad"], rel=1e-12)
+    # the hand formula: dL/dw2_00 = 2(y - 1) * y(1 - y) * h0
+    dl_dy, dy_du2, h0 = paths["w2_00"]["factors"]
+    y = dl_dy / 2 + 1
+    assert dy_du2 == pytest.approx(y * (1 - y)) and y == pytest.approx(0.86707, abs=1e-5)
+    assert paths["w1_00"]["factors"][2] == pytest.approx(1.5)  # du2/dh0 = w2_00
+    assert paths["w1_00"]["factors"][4] == pytest.approx(0.1)  # du0/dw1_00 = x0
+    if HAVE_DOT:
+        assert {"path_w1_00.svg", "path_w2_00.svg"} <= wrote("two-layer-formulas", tmp_path)
+
+
+def test_every_lesson_is_listed_in_reading_order():
+    names = list(cli.LESSONS)
+    assert names[:4] == ["car-tax", "chain-rule", "part-lifetime", "two-layer-formulas"]
+    assert len(names) == 14 and names[-1] == "regularisation"
+
+
+def test_cli_step_refuses_a_lesson_without_one_graph(capsys):
+    assert cli.main(["step", "learning-rate"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "chain-rule" in err
+
+
+def test_cli_run_writes_under_out_and_ends_with_what_to_open(capsys, tmp_path):
+    assert cli.main(["run", "cross-entropy", "--out", str(tmp_path), "--no-plots"]) == 0
+    out = capsys.readouterr().out
+    assert "0.357" in out and "Look for:" in out
+    assert "(skipped" in out and "--no-plots" in out
