@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 from autograd import Value, scope, topological_order
+from nn.diagnostics import grad_norms
 from nn.layers import MLP
 from nn.losses import mse_loss
 from nn.optim import SGD
@@ -43,8 +44,7 @@ def layer_norms(model, X, Y):
     loss = mse_loss(model([Value(column) for column in X.T]), Y)
     model.zero_grad()
     loss.backward()
-    norms = [math.sqrt(sum(p.grad * p.grad for p in layer.parameters())) for layer in model.layers]
-    return loss.data, norms
+    return loss.data, list(grad_norms(model).values())  # layer1 (next to the input) first
 
 
 def train(X, Y, seed, clip, steps):
