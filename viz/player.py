@@ -14,8 +14,8 @@ IFRAME_HEIGHT = 640  # pixels: the page inside a Jupyter output cell
 
 
 def asset(name):
-    """The text of a file shipped in viz/player/ (the page template, its script and styles)."""
-    return files("viz").joinpath("player", name).read_text(encoding="utf-8")
+    """The text of a file shipped beside this module: the page, its script and its styles."""
+    return files("viz").joinpath(name).read_text(encoding="utf-8")
 
 
 def script_json(data):
@@ -80,7 +80,7 @@ def backprop_html(root, path=None, *, title=None, quiz=False, precision=4, rankd
         "script": asset("player.js"),
     }
     # One pass, so text put in (a label, say) is never searched for another placeholder.
-    page = re.sub(r"\{\{(\w+)\}\}", lambda m: parts[m.group(1)], asset("page.html"))
+    page = re.sub(r"\{\{(\w+)\}\}", lambda m: parts[m.group(1)], asset("player.html"))
     player = Player(page)
     if path is not None:
         player.save(os.fspath(path))
