@@ -97,7 +97,7 @@ class Walk:
         if e.index == self.story.root_index:
             note = (
                 f"The backward pass starts at the output {f} and walks back to the inputs. "
-                f"Each grad is d{f}/d(node): how much {f} moves per unit nudge of that node."
+                f"Each grad is {story.per_node()}: how much {f} moves per unit nudge of that node."
             )
         return {
             "phase": "backward",

@@ -126,6 +126,10 @@ class Story:
         name in the graph is a word (one style for the whole story, so lines read alike)."""
         return f"d {top}/d {bottom}" if self.spaced else f"d{top}/d{bottom}"
 
+    def per_node(self):
+        """d(root)/d(node) in the story's style: df/d(node) or d total/d(node)."""
+        return self.d(self.root_name, "(node)").replace("/d (node)", "/d(node)")
+
     def forward_line(self, row):
         """How `row`'s value is computed: `q = x + y = -2 + 5 = 3`, or `x = -2` for a leaf."""
         node, value = row.node, self.num(row.node.data)

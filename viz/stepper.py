@@ -78,7 +78,7 @@ def step_terminal(root, pause=True, *, out=None, keys=None, color=None, precisio
     say("")
     say(
         paint("head", "Backward pass")
-        + paint("dim", f": d{f}/d(node) for every node, from {f} back to the inputs")
+        + paint("dim", f": {story.per_node()} for every node, from {f} back to the inputs")
     )
     total = len(story.backward)
     for n, explanation in enumerate(story.backward, 1):
