@@ -170,7 +170,6 @@ def draw_dot(
         max_nodes,
     )
     keys = [fold(row.node.scope, opts.collapse) for row in rows]
-    keys[-1] = ""  # the root (last in the order) stays visible: the picture is about it
     members = {}
     for row, key in zip(rows, keys):
         if key:
@@ -191,25 +190,35 @@ def draw_dot(
             frames.add(frame, f"o{row.index}", op_node(row, opts))
     outputs = box_outputs(rows, keys)
     box_name = {key: f"s{group[0].index}" for key, group in members.items()}
-    for key in sorted(members, key=natural):  # neuron2 before neuron10, as a reader counts
-        group = members[key]
-        frames.add(parent(key), box_name[key], box_node(key, group, outputs[key], opts))
-    frames.emit(g)
-
     joined = {}  # edges between folded boxes: (source, target) -> sort key
     for row in rows:
+        for j in row.inputs:
+            source = box_name[keys[j]] if keys[j] else f"v{j}"
+            target = box_name[keys[row.index]] if keys[row.index] else f"o{row.index}"
+            if (keys[j] or keys[row.index]) and source != target:
+                joined[source, target] = (
+                    natural(keys[j] or source),
+                    natural(keys[row.index] or target),
+                )
+    siblings = {}  # frame -> its folded boxes, in name order
+    for key in sorted(members, key=natural):  # neuron2 before neuron10, as a reader counts
+        frame = parent(key) if opts.cluster else ""
+        frames.add(frame, box_name[key], box_node(key, members[key], outputs[key], opts))
+        siblings.setdefault(frame, []).append(box_name[key])
+    for frame, names in siblings.items():
+        inside = set(names)
+        if not any(s in inside and t in inside for s, t in joined):  # parallel, like neurons
+            # dot orders a rank left to right; rankdir=LR turns that into bottom to top.
+            frames.keep_in_order(frame, names[::-1] if opts.rankdir == "LR" else names)
+    frames.emit(g)
+
+    for row in rows:
         i = row.index
-        target = box_name[keys[i]] if keys[i] else f"o{i}"
         for k, j in enumerate(row.inputs):
             if not keys[i] and not keys[j]:
-                g.edge(f"v{j}", target, **edge_attrs(rows, row, k, opts))
-                continue
-            source = box_name[keys[j]] if keys[j] else f"v{j}"
-            if source != target:
-                joined[source, target] = (natural(keys[j] or source), natural(keys[i] or target))
+                g.edge(f"v{j}", f"o{i}", **edge_attrs(rows, row, k, opts))
         if row.node.op is not None and not keys[i]:
             g.edge(f"o{i}", row.id, id=f"r{i}")
-    # In name order, which ordering=out keeps: neuron1 .. neuron16 read left to right.
     tail, head = PORTS[opts.rankdir]
     for source, target in sorted(joined, key=joined.get):
         g.edge(
@@ -246,6 +255,8 @@ def box_outputs(rows, keys):
         for j in row.inputs:
             if keys[j] and keys[j] != keys[row.index]:
                 outputs[keys[j]][j] = rows[j]
+    if keys[-1]:  # the root folded into its scope's box: that box shows the root's numbers
+        outputs[keys[-1]] = {len(rows) - 1: rows[-1]}
     return {key: list(found.values()) for key, found in outputs.items()}
 
 
@@ -269,9 +280,8 @@ def new_graph(opts, large=False, folded=False):
         "pad": "0.2",
     }
     if folded:
-        # Between dense layers every order crosses as often, so keep ours (neuron1, neuron2..):
-        # edges written in name order (ordering=out) and almost no reordering (mclimit).
-        graph.update(splines="line", ordering="out", mclimit="0.01")
+        # Straight lines; and dot keeps the neuron order keep_in_order asks (no re-shuffling).
+        graph.update(splines="line", mclimit="0.01", remincross="false")
     if large:
         graph["nslimit"] = "2"
     return graphviz.Digraph(
@@ -294,9 +304,14 @@ class Clusters:
     def __init__(self, enabled):
         self.enabled = enabled
         self.nodes = {}  # scope -> [(name, attributes)], scopes in order of first use
+        self.orders = {}  # scope -> node names to keep side by side in this order
 
     def add(self, scope, name, attrs):
         self.nodes.setdefault(scope if self.enabled else "", []).append((name, attrs))
+
+    def keep_in_order(self, scope, names):
+        """Hold `names` in one rank, in this order (dot would otherwise shuffle equal choices)."""
+        self.orders[scope if self.enabled else ""] = names
 
     def emit(self, g):
         """Add every node to `g`, each inside the frames of its scope and the scopes around it."""
@@ -310,6 +325,11 @@ class Clusters:
             target = frames[scope] if scope else g
             for name, attrs in nodes:
                 target.node(name, **attrs)
+        for scope, names in self.orders.items():
+            row = graphviz.Digraph(graph_attr={"rank": "same"})
+            for a, b in zip(names, names[1:]):
+                row.edge(a, b, style="invis")
+            (frames[scope] if scope else g).subgraph(row)
         # Innermost first: a subgraph is copied into its parent when added, so it must be full.
         for scope in sorted(rank, key=lambda s: (-s.count("."), rank[s])):
             outer = parent(scope)
@@ -411,6 +431,7 @@ def edge_attrs(rows, row, k, opts):
     lines = []
     if "local" in opts.show:
         lines.append(f"local {opts.num(row.locals[k])}")
+        opts.drawn.add("local")
     fanout = rows[row.inputs[k]].uses > 1
     if "contribution" in opts.show or ("fanout" in opts.show and fanout):
         lines.append(f"+= {opts.num(contribution(rows, row, k))}")
@@ -461,6 +482,7 @@ def box_node(key, group, outputs, opts):
         "color": border,
         "fontcolor": palette.text_colour(fill),
         "margin": "0.06,0.03",
+        "penwidth": "2" if any(row.role == "output" for row in outputs) else "1",  # the root
     }
 
 
@@ -484,9 +506,6 @@ def colour_key(opts, visible):
         for role, (fill, border, meaning) in palette.ROLES.items():
             if role in present:
                 cells.append(swatch(fill, border) + text_cell(meaning, 2))
-        if "folded" in opts.drawn:
-            key = swatch(palette.MODULE_FILL, palette.MODULE_BORDER)
-            cells.append(key + text_cell("a module scope, folded into one box", 2))
     elif opts.color == "grad":
         cells.append("<TD>-</TD><TD>+</TD>" + text_cell("grad, by size"))
         for level in range(palette.LEVELS):
@@ -500,6 +519,12 @@ def colour_key(opts, visible):
             cells.append(neg + pos + text_cell(text))
         zero = swatch(palette.ZERO_FILL, palette.ZERO_BORDER, dashed=True)
         cells.append(zero + text_cell("grad exactly 0 (dashed)", 2))
+    if "folded" in opts.drawn:
+        key = swatch(palette.MODULE_FILL, palette.MODULE_BORDER)
+        what = "a module scope, folded into one box"
+        cells.append(
+            key + text_cell(what if opts.color != "grad" else what + " (several outputs)", 2)
+        )
     if "dead" in opts.drawn:
         dead = swatch(palette.DEAD_FILL, palette.DEAD_BORDER, dashed=True)
         cells.append(dead + text_cell("dead ReLU (dashed): input <= 0, passes 0 back", 2))
@@ -513,7 +538,7 @@ def reading_key(opts, extra=()):
         lines.append(f"box: data, and grad = d{opts.root_name}/d(box)")
     if "grad" in opts.show and opts.biggest == 0.0:
         lines.append(f"every grad is 0: call {opts.root_name}.backward() before drawing")
-    if "local" in opts.show:
+    if "local" in opts.drawn:
         lines.append("edge: local = d(op output)/d(input)")
     if opts.drawn & {"sum", "contribution"}:
         lines.append("edge: += is local x grad of the op output,")

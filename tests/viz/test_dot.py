@@ -277,10 +277,22 @@ def test_collapse_folds_each_neuron_so_a_big_mlp_is_a_few_dozen_boxes():
     assert len(re.findall(r"^\t+(s\d+) \[", layers, re.M)) == 3
 
 
+def test_a_root_made_inside_a_module_is_shown_by_its_folded_box():
+    random.seed(2)
+    model = nn.MLP(2, [3, 1])
+    score = model([Value(0.5, "x0"), Value(-1.2, "x1")])
+    score.backward()
+    src = viz.draw_dot(score, collapse=1).source
+    drawn = re.findall(r"^\t+([vos]\d+) \[", src, re.M)
+    assert sorted(name[0] for name in drawn) == ["s", "s", "v", "v"]  # x0, x1 and two layers
+    last = next(line for line in src.splitlines() if "<B>layer2</B>" in line)
+    assert "<B>layer2</B>" in last and f">{fmt(score.data)}</TD>" in last and "penwidth=2" in last
+
+
 def test_a_folded_box_shows_its_output_and_edges_join_boxes_once():
     _, loss = mlp_loss([3, 1])
     src = viz.draw_dot(loss, collapse=True).source
-    edges = re.findall(r"(\w+) -> (\w+) \[", src)
+    edges = re.findall(r"(\w+) -> (\w+) \[(?!style=invis)", src)
     between = [e for e in edges if e[0].startswith("s") and e[1].startswith("s")]
     assert len(between) == len(set(between)) == 3  # three hidden neurons into the output
     out_neuron = loss.inputs[0].inputs[0]  # loss = (out - 1) ** 2
