@@ -44,6 +44,7 @@ class Walk:
         self.steps += [self.backward_step(e) for e in self.story.backward]
 
     def default_title(self):
+        """`Backprop through f = q * z`: the root and the op that made it."""
         root = self.rows[-1]
         if root.node.op is None:
             return f"Backprop: {root.name()}"
@@ -298,7 +299,11 @@ def write_atomic(path, text):
 
 
 def backprop_frames(root, out_dir, *, precision=4, rankdir="LR", prefix="step"):
-    """Write one SVG per step (step01.svg, step02.svg, ...) into `out_dir`; returns the paths."""
+    """Write one SVG per step (step01.svg, step02.svg, ...) into `out_dir`; returns the paths.
+
+    Meant for the small graphs of a lecture: a graph of n nodes makes 2n files, each the size
+    of the whole picture. Every frame keeps Graphviz's one layout, so nodes never move.
+    """
     walk = make_walk(root, "backprop_frames", precision, rankdir)
     width = len(str(len(walk.steps)))
     paths = []
