@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from autograd import Value
-from viz.frames import backprop_frames
+from viz.frames import BACKWARD, FORWARD, backprop_frames
 from viz.player import backprop_html, script_json
 
 pytestmark = pytest.mark.dot  # every test here lays the graph out with Graphviz
@@ -139,6 +139,16 @@ def test_frames_one_per_step_on_one_layout(tmp_path):
     assert cell(first, "v0-data") == "-2" and cell(first, "v4-data") == "?"
     assert cell(first, "v0-grad") == "?"
     assert [cell(last, f"v{i}-grad") for i in range(5)] == ["-4", "-4", "-4", "3", "1"]
+
+    def element(tree, el_id):
+        return next(el for el in tree.iter() if el.get("id") == el_id)
+
+    third = trees[2]  # forward: q = x + y is computed, lit in blue; f is still to come
+    assert element(third, "v2").find(f"{SVG}path").get("stroke") == FORWARD
+    assert element(third, "e2_0").find(f"{SVG}path").get("stroke") == FORWARD
+    assert element(third, "v4").get("opacity") == "0.3"
+    assert element(last, "e2_0").find(f"{SVG}path").get("stroke") == BACKWARD  # x's gradient
+    assert element(last, "e4_1").find(f"{SVG}path").get("stroke") != BACKWARD
     caption = " ".join(t.text for t in last.iter(f"{SVG}text") if t.text)
     assert "Step 10 / 10: Gradient of x" in caption
     assert "df/dx = df/dq · dq/dx = -4 · 1 = -4" in caption
