@@ -38,3 +38,9 @@ lint: setup
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .ruff_cache .hypothesis
+
+# The pictures the README shows (docs/*.svg, *.png), regenerated from the lessons; committed.
+.PHONY: docs
+docs: EXTRAS = dev,plot,browser
+docs: setup
+	$(PY) docs/pictures.py
