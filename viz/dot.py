@@ -44,10 +44,13 @@ def table(rows, spacing=0):
     return f"<{TABLE.format(spacing=spacing)}{''.join(rows)}</TABLE>>"
 
 
-def escape(text):
-    """`text` made safe inside a Graphviz HTML-like label: entities, line breaks, no controls."""
+def escape(text, breaks="<BR/>"):
+    """`text` made safe inside a Graphviz HTML-like label: entities, line breaks, no controls.
+
+    Inside an attribute value (a tooltip) a line break must be `breaks=" "`, not a tag.
+    """
     text = "".join(c if c >= " " or c == "\n" else "\ufffd" for c in str(text))
-    return html_escape(text, quote=True).replace("\n", "<BR/>")
+    return html_escape(text, quote=True).replace("\n", breaks)
 
 
 def choice(where, name, value, allowed):
@@ -391,15 +394,15 @@ def value_label(row, opts, fill, note=None):
         if word not in opts.show:
             continue
         text = opts.num(getattr(node, word))
-        tip = (
-            f"{row.name()} = {text}"
-            if word == "data"
-            else (f"d{opts.root_name}/d{row.name()} = {text}")
-        )
+        if word == "data":
+            tip = f"{row.name()} = {text}"
+        else:
+            tip = f"d{opts.root_name}/d{row.name()} = {text}"
+        tip = escape(tip, " ")  # an attribute: no tags inside
         cell = f"{row.id}-{word}"
         lines.append(
             f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="9" COLOR="{muted}">{word}</FONT></TD>'
-            f'<TD ALIGN="RIGHT" ID="{cell}" HREF="#{cell}" TOOLTIP="{escape(tip)}">{text}</TD></TR>'
+            f'<TD ALIGN="RIGHT" ID="{cell}" HREF="#{cell}" TOOLTIP="{tip}">{text}</TD></TR>'
         )
     if not lines:
         lines.append(f"<TR><TD>{row.id}</TD></TR>")

@@ -80,6 +80,18 @@ def test_an_awkward_label_renders_as_written():
 
 
 @pytest.mark.dot
+def test_a_label_with_a_line_break_renders_on_two_lines():
+    x = Value(1.0, "two\nlines")
+    y = x * 2.0
+    y.backward()
+    svg = viz.to_svg(viz.draw_dot(y))
+    assert texts(svg, "v0").startswith("two lines data")  # two text elements
+    assert 'xlink:title="two lines = 1"' in svg  # the tooltip keeps it on one line
+    path = " ".join(ET.fromstring(viz.to_svg(viz.draw_path(y, x))).itertext())
+    assert "lines: the sum over paths" in path
+
+
+@pytest.mark.dot
 @pytest.mark.parametrize(
     ("suffix", "magic"), [(".svg", b"<?xml"), (".png", b"\x89PNG"), (".pdf", b"%PDF")]
 )
