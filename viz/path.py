@@ -66,7 +66,10 @@ class Paths:
 
 
 def find_paths(root, node, *, params=None, max_paths=MAX_PATHS):
-    """Every path from `node` (a Value, or the label of one) up to `root`, with the products."""
+    """Every path from `node` up to `root`, with their products; `node` is a Value or a label.
+
+    A label may carry its scope to tell a network's weights apart: "layer1.neuron3.w0".
+    """
     rows = read_tape(root, params, "find_paths")
     return _paths(rows, node, max_paths, "find_paths")
 
@@ -106,8 +109,8 @@ def _paths(rows, node, max_paths, where):
 
 def locate(rows, node, where):
     """The position of `node` (a Value, or a unique label) in the tape, or a ValueError."""
-    if isinstance(node, str):
-        hits = [row.index for row in rows if row.node.label == node]
+    if isinstance(node, str):  # a label, or scope and label: "layer1.neuron3.w0"
+        hits = [row.index for row in rows if node in (row.node.label, full_name(row))]
         if len(hits) != 1:
             some = sorted({row.node.label for row in rows if row.node.label})
             shown = ", ".join(repr(label) for label in some[:12])
@@ -118,6 +121,12 @@ def locate(rows, node, where):
         if row.node is node:
             return row.index
     raise ValueError(f"{where}: {node!r} is not in the graph under the root")
+
+
+def full_name(row):
+    """A node's label with its module scope in front ("layer1.neuron3.w0"), else its name."""
+    node = row.node
+    return f"{node.scope}.{node.label}" if node.scope and node.label else row.name()
 
 
 def draw_path(
@@ -198,7 +207,7 @@ def context_node(row, opts):
 
 def arithmetic(found, rows, start, opts):
     """The label under the picture: each path's product written out, then their sum."""
-    name = rows[start].name()
+    name = full_name(rows[start])  # a network has many a w0: say which
     top = rows[-1].name()
     lines = []
     if opts.title is not None:

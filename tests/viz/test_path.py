@@ -98,8 +98,8 @@ def test_a_first_layer_weight_of_an_mlp_has_one_path_per_next_layer_neuron():
     loss = model(x) ** 2
     loss.backward()
     w = model.layers[0].neurons[0].w[0]
-    found = viz.find_paths(loss, w)
-    assert len(found) == 3
+    found = viz.find_paths(loss, "layer1.neuron1.w0")  # scope and label name one weight
+    assert found.node is w and len(found) == 3
     assert found.total == pytest.approx(w.grad, rel=1e-12)
 
     def loss_at(value):
@@ -176,6 +176,18 @@ def test_draw_path_labels_every_path_edge_and_writes_the_sum_underneath():
     ]
     assert len(set(colours)) == 2  # the two paths in two colours
     assert "v1 -> v2" not in viz.draw_path(d, a, context=False).source
+
+
+def test_draw_path_names_a_network_weight_with_its_scope():
+    random.seed(3)
+    model = nn.MLP(2, [2, 1])
+    loss = model([Value(0.4, "x0"), Value(-0.7, "x1")]) ** 2
+    loss.label = "L"
+    loss.backward()
+    with pytest.raises(ValueError, match="3 nodes are labelled 'w0'"):
+        viz.find_paths(loss, "w0")
+    src = viz.draw_path(loss, model.layers[1].neurons[0].w[0]).source
+    assert "dL/dlayer2.neuron1.w0: the sum over paths" in src
 
 
 def test_draw_path_on_the_two_layer_network_shows_the_weight_and_the_loss():
