@@ -310,6 +310,7 @@ class Clusters:
         self.orders = {}  # scope -> node names to keep side by side in this order
 
     def add(self, scope, name, attrs):
+        """Put node `name` in the frame of `scope` ("" for none)."""
         self.nodes.setdefault(scope if self.enabled else "", []).append((name, attrs))
 
     def keep_in_order(self, scope, names):

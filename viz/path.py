@@ -75,6 +75,7 @@ def find_paths(root, node, *, params=None, max_paths=MAX_PATHS):
 
 
 def _paths(rows, node, max_paths, where):
+    """find_paths on a tape already read (draw_path shares it)."""
     start = locate(rows, node, where)
     users = [[] for _ in rows]  # users[j]: the edges (i, k) that read node j
     for row in rows:

@@ -21,6 +21,7 @@ class Row:
 
     @property
     def id(self):
+        """The node's stable id in pictures and tapes: v{index}."""
         return f"v{self.index}"
 
     def name(self):
