@@ -30,8 +30,10 @@ def fixed_and(x):
 
 
 def build():
-    """The AND perceptron on (1, 1): the graph shows step's local derivative is 0."""
-    return fixed_and([Value(1.0, "x0"), Value(1.0, "x1")])
+    """The AND perceptron on (1, 1), backpropagated: step's local derivative 0 stops it all."""
+    y = fixed_and([Value(1.0, "x0"), Value(1.0, "x1")])
+    y.backward()
+    return y
 
 
 def run(lesson):
@@ -89,6 +91,7 @@ def run(lesson):
     lesson.pictures(build())
     lesson.look_for("AND, OR: every orange dot (class 1) on the orange side of the line")
     lesson.look_for("XOR: whichever line, at least one dot sits on the wrong side")
+    lesson.look_for("graph.svg: step's edge says local 0, so every gradient behind it is 0")
 
 
 LESSON = Lesson("perceptron", "AND, OR and NOT learned by the perceptron rule; XOR not", run, build)

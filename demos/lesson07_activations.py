@@ -66,6 +66,7 @@ def build():
     x = Value(1.0, "x")
     y = x * x.sigmoid()
     y.label = "swish"
+    y.backward()
     return y
 
 
