@@ -366,3 +366,12 @@ def test_a_batch_is_drawn_for_one_chosen_example_or_the_batch_mean():
     assert "each number is the batch mean" in mean
     with pytest.raises(ValueError, match="example=3; expected None .* or an index from 0 to 2"):
         viz.draw_dot(loss, example=3)
+
+
+def test_big_graphs_float_their_edge_labels_so_dot_stays_fast():
+    _, small = mlp_loss([2, 1])
+    _, big = mlp_loss([12, 12, 1])  # about 1,200 boxes
+    assert ' label="local' in viz.draw_dot(small).source
+    big_source = viz.draw_dot(big).source
+    assert ' label="local' not in big_source and ' xlabel="local' in big_source
+    assert "nslimit=2" in big_source
