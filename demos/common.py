@@ -61,9 +61,12 @@ class Lesson:
             except RuntimeError as err:  # no Graphviz: say so, keep going
                 self.skipped.append(f"{filename} ({err.__class__.__name__}: Graphviz missing)")
         if player and hasattr(viz, "backprop_html"):
-            path = self.path("backprop.html")
-            viz.backprop_html(root, path)
-            self.wrote(path, "step through backprop in a browser (arrow keys; Q for quiz mode)")
+            try:  # the page embeds dot's layout of the graph, so it needs Graphviz too
+                path = self.path("backprop.html")
+                viz.backprop_html(root, path)
+                self.wrote(path, "step through backprop in a browser (arrow keys; Q for quiz mode)")
+            except RuntimeError as err:
+                self.skipped.append(f"backprop.html ({err.__class__.__name__}: Graphviz missing)")
 
     def finish(self):
         if self.files:

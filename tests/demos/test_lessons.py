@@ -253,3 +253,19 @@ def test_cli_run_writes_under_out_and_ends_with_what_to_open(capsys, tmp_path):
     out = capsys.readouterr().out
     assert "0.357" in out and "Look for:" in out
     assert "(skipped" in out and "--no-plots" in out
+
+
+def test_without_matplotlib_a_lesson_still_runs_and_names_the_skipped_plots(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if it were not installed
+    r, text = run("activations", tmp_path)
+    assert r["worst_error"] < 1e-6
+    assert "skipped" in text and "matplotlib is missing" in text and "chainrule[plot]" in text
+    assert "activations.png" not in wrote("activations", tmp_path)
+
+
+def test_without_graphviz_a_lesson_still_runs_and_says_it_skipped_the_graphs(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no `dot` anywhere on it
+    r, text = run("two-layer-formulas", tmp_path, plots=False)
+    assert r["paths"]["w1_00"]["product"] == pytest.approx(r["paths"]["w1_00"]["grad"])
+    assert "skipped graph.svg" in text and "skipped path_w1_00.svg" in text
+    assert not any(name.endswith(".svg") for name in wrote("two-layer-formulas", tmp_path))
