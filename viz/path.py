@@ -221,9 +221,18 @@ def arithmetic(found, rows, start, opts):
         text = f"path {n + 1}, from {top} back to {name}: {factors} = {opts.num(path.product)}"
         mark = PATH_COLOURS[n] if coloured else palette.PATH_EDGE
         lines.append(f'<TR><TD ALIGN="LEFT"><FONT COLOR="{mark}">■</FONT> {escape(text)}</TD></TR>')
-    sums = " + ".join(wrap(opts.num(path.product)) for path in found.paths) or "0 (no path)"
-    total = f"sum over {len(found)} path{'s' if len(found) != 1 else ''}: {sums}"
-    total += f" = {opts.num(found.total)}"
+    paths = f"{len(found)} path{'s' if len(found) != 1 else ''}"
+    if opts.batch is not None:
+        shown = "the batch mean" if opts.example is None else f"example {opts.example}"
+        lines.append(
+            f"<TR>{text_cell(f'a batch of {opts.batch} examples: products for {shown}')}</TR>"
+        )
+    if opts.batch is not None and not isinstance(found.node.data, np.ndarray):
+        # One number used by every example: its gradient adds up all their paths.
+        total = f"sum over {paths} and all {opts.batch} examples = {opts.num(found.total)}"
+    else:
+        sums = " + ".join(wrap(opts.num(p.product)) for p in found.paths) or "0 (no path)"
+        total = f"sum over {paths}: {sums} = {opts.num(found.total)}"
     lines.append(f'<TR><TD ALIGN="LEFT"><B>{escape(total)}</B></TD></TR>')
     check = f"backward() gave {name}.grad = {opts.num(found.grad)}"
     lines.append(f"<TR>{text_cell(check)}</TR>")

@@ -12,6 +12,7 @@ import nn
 import viz
 from autograd import Value, numerical_grad
 from demos.lesson03_part_lifetime import B1, B2, W1, W2, X, forward, loss_of, make_parameters
+from viz.format import fmt
 
 
 def part_lifetime():
@@ -123,6 +124,9 @@ def test_paths_of_a_batch_weight_sum_over_the_examples():
     assert isinstance(found.total, float)
     assert found.total == pytest.approx(w.grad, rel=1e-12)  # mean of 2 w x^2 = 14/3 * w
     assert found.total == pytest.approx(2 * 0.5 * 14 / 3, rel=1e-12)
+    src = viz.draw_path(loss, w, example=1).source
+    assert "a batch of 3 examples: products for example 1" in src
+    assert f"sum over 1 path and all 3 examples = {fmt(w.grad)}" in src
 
 
 def test_the_root_itself_has_one_empty_path_of_product_one():
