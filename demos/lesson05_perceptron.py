@@ -77,6 +77,7 @@ def run(lesson):
                 X,
                 y,
                 f"Perceptron on {gate.upper()}"
+                + (" (a dot on the line counts as 1)" if report.converged else "")
                 + ("" if report.converged else f": still wrong after {EPOCHS} epochs"),
                 lines=[(w[0], w[1], p.b.data, "learned: w.x + b = 0")]
                 + ([(0.6, 0.6, -1.0, "documents: 0.6, 0.6, -1.0")] if gate == "and" else []),

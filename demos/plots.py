@@ -30,12 +30,14 @@ def _pyplot(lesson, what):
 
 
 def _log_axis(ax):
-    """A log-scale y axis labelled 0.3, 1, 1e+06 (not 3 x 10^-1)."""
+    """A log-scale y axis: 0.2, 0.3, 0.5, 1 over a short range, powers of ten over a long one."""
     from matplotlib.ticker import FuncFormatter, NullFormatter
 
     ax.set_yscale("log")
     ax.autoscale_view()
     low, high = ax.get_ylim()
+    if high / low >= 1e4:  # many decades: matplotlib's own 10^n labels read best
+        return
     plain = FuncFormatter(lambda v, _: f"{v:g}")
     ax.yaxis.set_major_formatter(plain)
     if high / low < 50:  # under about a decade and a half: label 0.2, 0.3, 0.5 too
