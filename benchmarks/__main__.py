@@ -76,6 +76,16 @@ def summary(results):
         )
         fit = d["to_95"]
         rows.append(("digits to 95% test accuracy", "(30 s goal)", f"{fit['seconds']:.1f} s"))
+    for view in ("whole", "collapsed"):
+        if "render" in results:
+            r = results["render"][view]
+            rows.append(
+                (
+                    f"MLP(2,[16,16,1]) to SVG, {view}",
+                    f"(< {r['target_seconds']:g} s goal)",
+                    f"{r['seconds']:.2f} s, {r['boxes']} boxes",
+                )
+            )
     c = e["C_deepest_chain"]
     rows.append(
         ("deepest chain that backprops", "micrograd", f"{c['chainrule']:,} vs {c['micrograd']:,}")
