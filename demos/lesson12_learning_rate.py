@@ -7,6 +7,8 @@ gets low fast but keeps bouncing; decaying it (step decay, cosine annealing) kee
 start and then settles lowest of all. lr_schedules.png shows the rate each run used.
 """
 
+import numpy as np
+
 from nn.data import make_moons
 from nn.layers import MLP
 from nn.optim import SGD
@@ -60,10 +62,13 @@ def run(lesson):
     losses, rates, final = {}, {}, {}
     for name, (lr, schedule) in runs(epochs).items():
         try:
-            history = train(X, y, lr, schedule, epochs, lesson.seed)
-        except DivergedError as err:  # a rate this high may overflow: say so, plot what came before
+            with np.errstate(over="ignore", invalid="ignore"):  # we report an overflow ourselves
+                history = train(X, y, lr, schedule, epochs, lesson.seed)
+        except DivergedError as err:  # a rate this high may overflow: plot what came before
             history = err.history
-            lesson.say(f"{name:>34}  diverged at step {err.step}")
+            lesson.say(f"{name:>34}  the loss became inf at step {err.step}")
+        if not history.loss:
+            continue
         losses[name], rates[name] = history.loss, history.lr
         final[name] = history.loss[-1]
         lesson.say(
