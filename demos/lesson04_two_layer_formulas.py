@@ -8,6 +8,8 @@ its stretch of the path, and the whole product equals what backward() computed.
 path_w1_00.svg and path_w2_00.svg draw each path with the local derivative on every edge.
 """
 
+from autograd import topological_order
+
 from .common import Lesson
 from .lesson03_part_lifetime import build as build_network
 
@@ -84,7 +86,8 @@ def run(lesson):
     )
     lesson.say("backprop computes those shared factors once and hands them down both paths.")
     lesson.record(paths=checks)
-    lesson.pictures(loss)
+    weights = [n for n in topological_order(loss) if n.label and n.label[0] in "wb"]
+    lesson.pictures(loss, params=weights)
     lesson.look_for("the edge labels on each path multiply to the gradient in its box")
     lesson.look_for("both paths share their first edges: the common factors dL/dy, dy/du2")
 
