@@ -5,6 +5,8 @@ import json
 import pathlib
 import shutil
 
+import pytest
+
 NOTEBOOK = pathlib.Path(__file__).parents[2] / "demos" / "classroom.ipynb"
 
 
@@ -36,6 +38,7 @@ def show(value):
         assert value.pipe(format="svg").lstrip().startswith(b"<?xml")
 
 
+@pytest.mark.dot  # the player page embeds dot's layout
 def test_every_code_cell_runs_in_order_and_its_checks_hold(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # the notebook writes under out/ where it runs
     monkeypatch.setenv("MPLBACKEND", "Agg")
