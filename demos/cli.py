@@ -99,6 +99,9 @@ def main(argv=None):
     except MissingExtra as err:
         print(f"chainrule: {err}", file=sys.stderr)
         return 3
+    except OSError as err:  # an --out that cannot be written to, a full disk
+        print(f"chainrule: cannot write the lesson's files: {err}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
     return 0

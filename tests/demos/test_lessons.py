@@ -270,3 +270,11 @@ def test_without_graphviz_a_lesson_still_runs_and_says_it_skipped_the_graphs(mon
     assert r["paths"]["w1_00"]["product"] == pytest.approx(r["paths"]["w1_00"]["grad"])
     assert "skipped graph.svg" in text and "skipped path_w1_00.svg" in text
     assert not any(name.endswith(".svg") for name in wrote("two-layer-formulas", tmp_path))
+
+
+def test_cli_out_that_is_a_file_is_one_line_and_nonzero(capsys, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    assert cli.main(["run", "cross-entropy", "--out", str(blocker / "sub")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot write" in err
