@@ -45,6 +45,19 @@ class UsageError(Exception):
     """A mistake on the command line: one line on stderr, exit status 2."""
 
 
+def seed(text):
+    """A --seed value: a whole number >= 0 (numpy's generators refuse negative seeds)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"seed must be a whole number >= 0, got {text!r}"
+        ) from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"seed must be a whole number >= 0, got {text!r}")
+    return value
+
+
 def parser():
     p = argparse.ArgumentParser(prog="chainrule", description="Lessons in backpropagation.")
     sub = p.add_subparsers(dest="command", metavar="{list,run,step}")
@@ -52,7 +65,7 @@ def parser():
     run = sub.add_parser("run", help="run a lesson and write its pictures")
     run.add_argument("name", help="a lesson name from `chainrule list`")
     run.add_argument("--out", help="folder for its files (default: out/NAME)")
-    run.add_argument("--seed", type=int, default=0, help="seed for every random choice")
+    run.add_argument("--seed", type=seed, default=0, help="seed for every random choice (>= 0)")
     run.add_argument("--no-plots", action="store_true", help="skip matplotlib plots")
     step = sub.add_parser("step", help="step through a lesson's backprop in the terminal")
     step.add_argument("name")

@@ -278,3 +278,11 @@ def test_cli_out_that_is_a_file_is_one_line_and_nonzero(capsys, tmp_path):
     assert cli.main(["run", "cross-entropy", "--out", str(blocker / "sub")]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "cannot write" in err
+
+
+def test_cli_negative_seed_is_refused_before_anything_runs(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["run", "moons", "--seed", "-3"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "seed must be a whole number >= 0, got '-3'" in err and "Traceback" not in err
