@@ -4,7 +4,8 @@ Run it:  chainrule run moons
 Look at: the loss falling and the accuracy reaching 100% (moons_loss.png); in
 moons_regions.png a boundary that curls between the two half circles, which no straight line
 could do. graph.svg is the network on one point folded into its three layers, coloured by
-gradient; layer1 alone is 128 nodes.
+gradient; graph_neurons.svg one box per neuron, where the ReLUs that are off for this point
+pass no gradient back.
 """
 
 import numpy as np
@@ -96,13 +97,23 @@ def run(lesson):
         wrong=(scores > 0) != (y == 1),
         what="the boundary curls between the moons",
     )
+    score = graph_of(model, X[0])
     lesson.pictures(
-        graph_of(model, X[0]),
+        score,
         params=model.parameters(),
         collapse=1,
         color="grad",
         player=False,
         what="the trained network on one point, one box per layer, coloured by gradient",
+    )
+    lesson.pictures(
+        score,
+        "graph_neurons.svg",
+        params=model.parameters(),
+        collapse=2,
+        color="grad",
+        player=False,
+        what="one box per neuron: the dashed ones are ReLUs off for this point (dead here)",
     )
     lesson.look_for("accuracy 100% by the end; no point ringed red in moons_regions.png")
 
