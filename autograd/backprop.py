@@ -5,6 +5,8 @@ derivative d(node)/d(input) by the node's finished gradient d(root)/d(node) and 
 product to the input's gradient. A value used twice receives two contributions: fan-out adds.
 """
 
+import numpy as np
+
 from . import value as _state
 from .value import Value, _batch, _fmt, finite
 
@@ -73,7 +75,9 @@ def _fresh_pass(root):
             node.grad = 0.0
     else:
         saved = None
-    root.grad = 1.0
+    # d(root)/d(root) = 1; for a batch root, 1 for each example, which makes backward() from
+    # an unreduced batch the same as from its sum (what a weight gets: summed over examples).
+    root.grad = np.ones_like(root.data) if type(root.data) is _batch else 1.0
     node = root
     try:
         for node in reversed(order):
@@ -173,6 +177,7 @@ def backward(root):
 
     Gradients accumulate: each call computes a fresh set and adds it, so calling twice adds
     exactly the same amounts twice. Call zero_grad() (or set `.grad = 0.0`) between steps.
+    A root holding a batch is treated as its sum: each example's output starts with grad 1.
     """
     order, saved = _fresh_pass(root)
     if saved is not None:

@@ -156,3 +156,13 @@ def test_numpy_scalar_data_is_a_plain_number_not_a_batch():
     x = Value(np.array([1.0, 3.0]))
     (w * x).sum().backward()
     assert type(w.grad) is float and w.grad == 4.0
+
+
+def test_backward_from_an_unreduced_batch_is_backward_from_its_sum():
+    w1, x1 = Value(0.25), Value(np.array([1.0, 2.0, -3.0]))
+    (w1 * x1).tanh().backward()
+    w2, x2 = Value(0.25), Value(np.array([1.0, 2.0, -3.0]))
+    (w2 * x2).tanh().sum().backward()
+    assert type(w1.grad) is float and w1.grad == pytest.approx(w2.grad, abs=1e-15)
+    assert np.array_equal(x1.grad, x2.grad)
+    assert [s.grad for s in backward_steps((Value(0.5) * x1).exp())][0].shape == (3,)
