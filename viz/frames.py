@@ -5,12 +5,11 @@ through, and `backprop_frames`, one numbered SVG per step for slides (nodes neve
 import math
 import os
 import re
-import tempfile
 import xml.etree.ElementTree as ET
 
 from .dot import draw_dot
 from .narrate import Story, paren
-from .render import to_svg
+from .render import to_svg, write_atomic
 from .tape import read_tape
 
 SVG = "http://www.w3.org/2000/svg"
@@ -279,23 +278,6 @@ def add_caption(tree, lines):
             },
         )
         text.text = line
-
-
-def write_atomic(path, text):
-    """Write `text` to `path` through a temporary file beside it: readers never see half."""
-    path = os.fspath(path)
-    folder = os.path.dirname(path) or "."
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; these files are for sharing
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):  # only when something above failed
-            os.unlink(tmp)
-    return path
 
 
 def backprop_frames(root, out_dir, *, precision=4, rankdir="LR", prefix="step"):

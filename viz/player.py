@@ -8,7 +8,8 @@ import os
 import re
 from importlib.resources import files
 
-from .frames import make_walk, write_atomic
+from .frames import make_walk
+from .render import write_atomic
 
 IFRAME_HEIGHT = 640  # pixels: the page inside a Jupyter output cell
 

@@ -79,14 +79,20 @@ def save(graph, path):
         data = to_svg(graph).encode("utf-8")
     else:
         data = run_dot(dot_source(graph, "save"), fmt, "save")
+    return write_atomic(path, data)
+
+
+def write_atomic(path, content):
+    """Write text or bytes to `path` through a temporary file beside it: no reader sees half."""
+    path = os.fspath(path)
     folder = os.path.dirname(path) or "."
     os.makedirs(folder, exist_ok=True)
-    # Write beside the target, then rename: a reader never sees half a picture.
+    data = content.encode("utf-8") if isinstance(content, str) else content
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a picture is for sharing
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; pictures and pages are for sharing
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):  # only when something above failed

@@ -13,6 +13,7 @@ import pytest
 import nn
 import viz
 from autograd import Value, topological_order
+from demos.lesson02_chain_rule import build  # f = (x + y) z at (-2, 5, -4)
 from viz import palette
 from viz.format import fmt
 
@@ -21,11 +22,7 @@ GOLDEN = pathlib.Path(__file__).parent / "golden" / "chain_rule.dot"
 
 def chain_rule():
     """f = (x + y) z at x = -2, y = 5, z = -4, after backward()."""
-    x, y, z = Value(-2.0, "x"), Value(5.0, "y"), Value(-4.0, "z")
-    q = x + y
-    q.label = "q"
-    f = q * z
-    f.label = "f"
+    f = build()
     f.backward()
     return f
 

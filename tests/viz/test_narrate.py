@@ -4,16 +4,15 @@ import numpy as np
 import pytest
 
 from autograd import Value, numerical_grad
+from demos.lesson02_chain_rule import build  # f = (x + y) z at (-2, 5, -4)
 from viz.narrate import backprop_story, narrate, tex_name
 
 
 def chain_rule():
-    """f = (x + y) z at x = -2, y = 5, z = -4 (the seed's worked example)."""
-    x, y, z = Value(-2.0, "x"), Value(5.0, "y"), Value(-4.0, "z")
-    q = x + y
-    q.label = "q"
-    f = q * z
-    f.label = "f"
+    """f = (x + y) z at x = -2, y = 5, z = -4 (the seed's worked example), and its values."""
+    f = build()
+    q, z = f.inputs
+    x, y = q.inputs
     return f, x, y, z, q
 
 

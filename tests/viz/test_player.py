@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from autograd import Value
+from demos.lesson02_chain_rule import build  # f = (x + y) z at (-2, 5, -4)
 from viz.frames import BACKWARD, FORWARD, backprop_frames
 from viz.player import backprop_html, script_json
 
@@ -19,11 +19,9 @@ EVIL = "</script><script>alert(1)</script>"
 
 
 def chain_rule(label_x="x"):
-    x, y, z = Value(-2.0, label_x), Value(5.0, "y"), Value(-4.0, "z")
-    q = x + y
-    q.label = "q"
-    f = q * z
-    f.label = "f"
+    """f = (x + y) z at x = -2, y = 5, z = -4, with x labelled `label_x`."""
+    f = build()
+    f.inputs[0].inputs[0].label = label_x
     return f
 
 

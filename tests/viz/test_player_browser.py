@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from autograd import Value
+from demos.lesson02_chain_rule import build  # f = (x + y) z at (-2, 5, -4)
 from viz.player import backprop_html
 
 pytestmark = [pytest.mark.browser, pytest.mark.dot]
@@ -15,11 +15,9 @@ SHOTS = Path(__file__).resolve().parents[2] / "out" / "screenshots"
 
 
 def chain_rule(label_x="x"):
-    x, y, z = Value(-2.0, label_x), Value(5.0, "y"), Value(-4.0, "z")
-    q = x + y
-    q.label = "q"
-    f = q * z
-    f.label = "f"
+    """f = (x + y) z at x = -2, y = 5, z = -4, with x labelled `label_x`."""
+    f = build()
+    f.inputs[0].inputs[0].label = label_x
     return f
 
 

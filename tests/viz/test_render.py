@@ -12,6 +12,7 @@ import pytest
 
 import viz
 from autograd import Value
+from demos.lesson02_chain_rule import build  # f = (x + y) z at (-2, 5, -4)
 from viz import render
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -19,11 +20,8 @@ ROOT = pathlib.Path(__file__).parents[2]
 
 
 def chain_rule():
-    x, y, z = Value(-2.0, "x"), Value(5.0, "y"), Value(-4.0, "z")
-    q = x + y
-    q.label = "q"
-    f = q * z
-    f.label = "f"
+    """f = (x + y) z at x = -2, y = 5, z = -4, after backward()."""
+    f = build()
     f.backward()
     return f
 

@@ -12,18 +12,10 @@ from pathlib import Path
 import pytest
 
 from autograd import Value
+from demos.lesson02_chain_rule import build as chain_rule  # f = (x + y) z, not backpropagated
 from viz.stepper import colour_supported, step_terminal
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def chain_rule():
-    x, y, z = Value(-2.0, "x"), Value(5.0, "y"), Value(-4.0, "z")
-    q = x + y
-    q.label = "q"
-    f = q * z
-    f.label = "f"
-    return f
 
 
 class FakeTerminal(io.StringIO):

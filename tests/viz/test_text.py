@@ -8,14 +8,12 @@ import pytest
 
 import viz
 from autograd import Value
+from demos.lesson02_chain_rule import build  # f = (x + y) z at (-2, 5, -4)
 
 
 def chain_rule():
-    x, y, z = Value(-2.0, "x"), Value(5.0, "y"), Value(-4.0, "z")
-    q = x + y
-    q.label = "q"
-    f = q * z
-    f.label = "f"
+    """f = (x + y) z at x = -2, y = 5, z = -4, after backward()."""
+    f = build()
     f.backward()
     return f
 
