@@ -4,6 +4,8 @@ import argparse
 import os
 import sys
 
+import viz
+
 from . import (
     lesson01_car_tax,
     lesson02_chain_rule,
@@ -94,10 +96,6 @@ def main(argv=None):
             lesson.finish()
             return 0
         if args.command == "step":
-            import viz
-
-            if not hasattr(viz, "step_terminal"):
-                raise UsageError("the terminal stepper is not available in this build")
             if lesson.build is None:
                 small = ", ".join(n for n, each in LESSONS.items() if each.build is not None)
                 raise UsageError(f"{args.name!r} trains many graphs, none to step; try: {small}")

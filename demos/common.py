@@ -3,6 +3,7 @@
 import os
 import sys
 
+import viz
 from autograd import backward_steps, topological_order
 from autograd.value import _fmt
 
@@ -50,23 +51,18 @@ class Lesson:
     def pictures(self, root, filename="graph.svg", what=None, player=True, **options):
         """Write the graph SVG (draw_dot's options) and, with player, the backprop page for it."""
         try:
-            import viz
-        except ImportError:  # pragma: no cover - viz is part of the package
-            return
-        if hasattr(viz, "draw_dot") and hasattr(viz, "save"):
-            try:
-                path = self.path(filename)
-                viz.save(viz.draw_dot(root, **options), path)
-                self.wrote(path, what or "the graph: values, gradients, local derivatives on edges")
-            except RuntimeError as err:  # no Graphviz: say so, keep going
-                self.skipped.append(f"{filename} ({err.__class__.__name__}: Graphviz missing)")
-        if player and hasattr(viz, "backprop_html"):
+            path = self.path(filename)
+            viz.save(viz.draw_dot(root, **options), path)
+            self.wrote(path, what or "the graph: values, gradients, local derivatives on edges")
+        except viz.GraphvizNotFoundError:  # say so, keep going: the numbers still count
+            self.skipped.append(f"{filename} (Graphviz's dot is missing)")
+        if player:
             try:  # the page embeds dot's layout of the graph, so it needs Graphviz too
                 path = self.path("backprop.html")
                 viz.backprop_html(root, path)
                 self.wrote(path, "step through backprop in a browser (arrow keys; Q for quiz mode)")
-            except RuntimeError as err:
-                self.skipped.append(f"backprop.html ({err.__class__.__name__}: Graphviz missing)")
+            except viz.GraphvizNotFoundError:
+                self.skipped.append("backprop.html (Graphviz's dot is missing)")
 
     def finish(self):
         if self.files:

@@ -36,6 +36,8 @@ def run(lesson):
     )
     lesson.record(total=total.data, d_price=price.grad, d_count=count.grad, d_tax=tax.grad)
     lesson.pictures(total)
+    lesson.look_for("in graph.svg the edges from price up to total read 2, 1.1: product 2.2")
+    lesson.look_for("count's gradient 16.5 = 15 x 1.1: a local derivative is the other factor")
 
 
 LESSON = Lesson(

@@ -31,6 +31,9 @@ def run(lesson):
         q=f.inputs[0].data, f=f.data, dx=grads["x"], dy=grads["y"], dz=grads["z"], dq=grads["q"]
     )
     lesson.pictures(f)
+    lesson.look_for("in graph.svg: df/dx = (local 1 on x's edge) x (q's grad -4) = -4")
+    lesson.look_for("z's gradient is q's value, 3: the local derivative of q * z with respect to z")
+    lesson.look_for("backprop.html: press Q, then try to say each gradient before it is revealed")
 
 
 LESSON = Lesson(

@@ -116,7 +116,15 @@ def run(lesson):
     lesson.record(
         y=y.data, loss=loss.data, y_after=y_after.data, loss_after=loss_after.data, d_b2=b2.grad
     )
-    lesson.pictures(build())
+    # The pictures show the graph at the article's parameters, before the step, backpropagated.
+    start = make_parameters()
+    drawn = loss_of(forward(start)[0])
+    drawn.backward()
+    w1, b1, w2, b2 = start
+    lesson.pictures(drawn, params=[w for row in w1 for w in row] + b1 + w2 + [b2])
+    lesson.look_for("the output's 0.867 and, in graph.svg, each weight's gradient in its box")
+    lesson.look_for("dL/du2 = dL/dy x y(1 - y): the sigmoid's local derivative on its edge")
+    lesson.look_for("after one step at learning rate 0.5 the loss is lower: gradient descent")
 
 
 LESSON = Lesson(
