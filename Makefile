@@ -2,7 +2,8 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
-EXTRAS ?= dev
+# Lessons plot with matplotlib and read digits through scikit-learn: both come with make.
+EXTRAS ?= dev,plot,digits
 # Reinstall when pyproject.toml or the wanted extras change, and only then.
 STAMP   = $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)-$(subst $(comma),-,$(EXTRAS))
 comma  := ,
@@ -28,7 +29,7 @@ demo: setup
 test: setup
 	$(PY) -m pytest -q
 
-bench: EXTRAS = dev,bench
+bench: EXTRAS = dev,plot,digits,bench
 bench: setup
 	$(PY) -m benchmarks
 
@@ -41,6 +42,6 @@ clean:
 
 # The pictures the README shows (docs/*.svg, *.png), regenerated from the lessons; committed.
 .PHONY: docs
-docs: EXTRAS = dev,plot,browser
+docs: EXTRAS = dev,plot,digits,browser
 docs: setup
 	$(PY) docs/pictures.py
