@@ -1,5 +1,8 @@
 """Batched mode against PyTorch 2.13 (CPU, one thread, float64): the moons training step.
 
+Three chainrule contenders' worth: eager batched (a new graph every step) and a tape (the
+graph recorded once, replayed with many nodes per numpy call: autograd/tape.py).
+
 Run: make bench  (or python -m benchmarks.batched)
 """
 
@@ -7,6 +10,7 @@ import random
 
 import nn
 from autograd import Value
+from autograd.tape import Tape
 
 from .common import interleaved, ratio
 from .engine import MoonsStep, moons
@@ -31,6 +35,28 @@ class ChainruleBatchStep:
         for p in model.parameters():
             p.data -= lr * p.grad
         return loss.data
+
+
+class ChainruleTapeStep:
+    """The same step, recorded once as a Tape and replayed: inputs and targets fed each step."""
+
+    def __init__(self, X, y):
+        random.seed(1337)
+        self.model = nn.MLP(2, [16, 16, 1])
+        self.X, self.y = X, y
+        params = self.model.parameters()
+        x, t = [Value(X[:, 0]), Value(X[:, 1])], Value(y)
+        data_loss = (1 + -t * self.model(x)).relu().mean()
+        loss = data_loss + 1e-4 * sum(p * p for p in params)
+        self.tape = Tape(loss, x + [t], params)
+
+    def __call__(self, lr=0.5):
+        model = self.model
+        model.zero_grad()
+        loss = self.tape.step(self.X[:, 0], self.X[:, 1], self.y)
+        for p in model.parameters():
+            p.data -= lr * p.grad
+        return loss
 
 
 class TorchStep:
@@ -85,8 +111,12 @@ def run(repeats=7, steps=20):
 
     torch.set_num_threads(1)
     X, y = moons()
-    contenders = {"pytorch": TorchStep(X, y), "chainrule": ChainruleBatchStep(X, y)}
-    counts = {"pytorch": steps, "chainrule": steps}
+    contenders = {
+        "pytorch": TorchStep(X, y),
+        "chainrule": ChainruleBatchStep(X, y),
+        "chainrule_tape": ChainruleTapeStep(X, y),
+    }
+    counts = {"pytorch": steps, "chainrule": steps, "chainrule_tape": steps}
     try:
         contenders["micrograd"], counts["micrograd"] = MicrogradStep(X, y), 1
     except ImportError:  # micrograd is in the bench extra too; PyTorch alone still compares
@@ -102,9 +132,11 @@ def run(repeats=7, steps=20):
     res = {
         "step_seconds": per_step,
         "times_pytorch": ratio(per_step["chainrule"], per_step["pytorch"]),
+        "tape_times_pytorch": ratio(per_step["chainrule_tape"], per_step["pytorch"]),
     }
     if "micrograd" in per_step:
         res["faster_than_micrograd"] = ratio(per_step["micrograd"], per_step["chainrule"])
+        res["tape_faster_than_micrograd"] = ratio(per_step["micrograd"], per_step["chainrule_tape"])
     return res
 
 
@@ -115,10 +147,15 @@ def report(res):
         f"moons step, batched (100 points, full batch): pytorch {t['pytorch'] * 1e3:.2f} ms, "
         f"chainrule {t['chainrule'] * 1e3:.2f} ms -> {res['times_pytorch']:.1f}x PyTorch's time"
     )
+    print(
+        f"  replayed from a tape: chainrule {t['chainrule_tape'] * 1e3:.2f} ms -> "
+        f"{res['tape_times_pytorch']:.1f}x PyTorch's time"
+    )
     if "micrograd" in t:
         print(
             f"  micrograd's own step {t['micrograd'] * 1e3:.0f} ms -> chainrule batched is "
-            f"{res['faster_than_micrograd']:.0f}x faster"
+            f"{res['faster_than_micrograd']:.0f}x faster, from a tape "
+            f"{res['tape_faster_than_micrograd']:.0f}x"
         )
 
 
