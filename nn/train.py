@@ -3,6 +3,7 @@
 `fit` records loss and accuracy per epoch (and on held-out data when given), shows a progress
 bar, and stops with the step number the moment the loss turns NaN or infinite. Only
 `_forward` and `_targets` know whether examples go one at a time or as one batched Value.
+Batched steps replay a recorded graph (autograd.tape) where that gives eager mode's numbers.
 """
 
 import math
@@ -12,8 +13,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from autograd import Value, no_grad
+from autograd.tape import Tape
 
 from .data import DataLoader
+from .layers import Dropout
 from .losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -135,6 +138,85 @@ def _numbers(out, batched):
     return np.array([[v.data for v in o] if isinstance(o, (list, tuple)) else o.data for o in out])
 
 
+class _Replay:
+    """fit's tapes: the graph of one batch recorded once per batch shape, then replayed.
+
+    Features and targets are the tape's inputs (class labels as one-hot columns, the ones
+    _nll builds), so one tape serves every batch of its shape. nn's softmax shift is a
+    constant in the graph, frozen at the recorded batch's maxima: exact in the maths, and fit
+    records afresh if the replayed loss is not finite.
+    """
+
+    def __init__(self, model, loss, loss_fn, l2, l1, params, optimizer):
+        self.model, self.loss, self.loss_fn = model, loss, loss_fn
+        self.l2, self.l1, self.params = l2, l1, params
+        ids = {id(p) for p in params}  # what the optimizer updates must not be frozen either
+        self.learnt = params + [p for p in getattr(optimizer, "params", ()) if id(p) not in ids]
+        self.tapes = {}  # batch shape -> (tape, output nodes, number of outputs)
+        self.last = None
+
+    def step(self, Xb, yb, record=False):
+        """Forward and backward on one batch, gradients added to `.grad`; return the loss."""
+        if record or Xb.shape not in self.tapes:
+            self.tapes[Xb.shape] = self._record(Xb, yb)
+        tape, out, k = self.last = self.tapes[Xb.shape]
+        arrays = [*Xb.T, *self._targets(yb, k)]
+        try:
+            return tape.step(*arrays)
+        except ValueError:  # a frozen shift can drive a log to 0: fit records afresh
+            return math.nan
+
+    def outputs(self):
+        """The last step's outputs as numbers, one row per example (as _numbers gives)."""
+        tape, out, _ = self.last
+        if isinstance(out, (list, tuple)):
+            return np.column_stack([tape.data(v) for v in out])
+        return tape.data(out)
+
+    def _record(self, Xb, yb):
+        xs = [Value(column) for column in Xb.T]
+        out = self.model(xs)
+        k = len(out) if isinstance(out, (list, tuple)) else 1
+        ts = [Value(t) for t in self._targets(yb, k)]
+        total = self.loss_fn(out, ts if len(ts) > 1 or yb.ndim == 2 or self._classes(yb) else ts[0])
+        if self.l2:
+            total = total + self.l2 * l2_penalty(self.params)
+        if self.l1:
+            total = total + self.l1 * l1_penalty(self.params)
+        return Tape(total, xs + ts, self.learnt), out, k
+
+    def _classes(self, yb):
+        return self.loss in ("cross_entropy", "categorical_cross_entropy") and yb.ndim == 1
+
+    def _targets(self, yb, k):
+        """The target arrays fed to the tape, in the shape the loss reads them."""
+        if self._classes(yb):
+            if yb.min() < 0 or yb.max() >= k:
+                raise ValueError(f"{self.loss}: classes must be in 0..{k - 1}, got {yb!r}")
+            return [(yb == j) * 1.0 for j in range(k)]
+        return list(yb.T) if yb.ndim == 2 else [yb]
+
+
+def _replay(tape, model, loss, loss_fn, batched, l2, l1, params, optimizer):
+    """A _Replay when fit should use tapes (tape=None: wherever it is safe), else None."""
+    if tape not in (None, True, False):
+        raise TypeError(f"fit: tape must be None, True or False, got {tape!r}")
+    if tape is False:
+        return None
+    why = None
+    if not batched:
+        why = "batched=False builds one graph per example"
+    elif not isinstance(loss, str):
+        why = "a custom loss may read its targets as numbers, not Values"
+    elif any(isinstance(m, Dropout) and m.p > 0 for _, m in model.named_modules()):
+        why = "Dropout draws a new mask every step, which a tape would freeze"
+    if why is None:
+        return _Replay(model, loss, loss_fn, l2, l1, params, optimizer)
+    if tape:
+        raise ValueError(f"fit: tape=True is not possible here: {why}")
+    return None
+
+
 def predict(model, X, batched=True):
     """The model's outputs for X as numbers, in evaluation mode, building no graph."""
     was_training = model.training
@@ -181,6 +263,7 @@ def fit(
     batched=True,
     progress=None,
     stream=None,
+    tape=None,
 ):
     """Train `model` on (X, y) and return a History; see the module docstring.
 
@@ -191,6 +274,8 @@ def fit(
     batch as one Value per feature, one graph per batch (the default, fast); False builds one
     graph per example, as micrograd does. progress: None shows a bar when `stream` (default
     sys.stderr) is a terminal; True or False forces it. History.loss includes the penalties.
+    tape: None replays a recorded graph for batched steps (autograd.tape, several times
+    faster) unless a custom loss or active Dropout rules it out; True insists, False never.
     """
     loss_fn, metric = _loss_and_metric(loss, metric)
     X, y = np.asarray(X, dtype=float), _check_targets(loss, np.asarray(y))
@@ -201,6 +286,7 @@ def fit(
         validation_data = np.asarray(Xv, dtype=float), _check_targets(loss, np.asarray(yv))
     loader = DataLoader(X, y, batch_size, shuffle=shuffle, seed=seed)
     params = model.parameters()
+    replay = _replay(tape, model, loss, loss_fn, batched, l2, l1, params, optimizer)
     history = History()
     bar = ProgressBar(epochs * len(loader), stream=stream, enabled=progress)
     step, last = 0, None
@@ -213,33 +299,43 @@ def fit(
             seen = 0
             for batch, (Xb, yb) in enumerate(loader, 1):
                 step += 1
-                out = _forward(model, Xb, batched)
-                total = loss_fn(out, _targets(yb, batched))
-                if l2:
-                    total = total + l2 * l2_penalty(params)
-                if l1:
-                    total = total + l1 * l1_penalty(params)
-                if not math.isfinite(total.data):
+                if replay is None:
+                    out = _forward(model, Xb, batched)
+                    total = loss_fn(out, _targets(yb, batched))
+                    if l2:
+                        total = total + l2 * l2_penalty(params)
+                    if l1:
+                        total = total + l1 * l1_penalty(params)
+                    value = total.data
+                else:  # forward and backward at once
+                    optimizer.zero_grad()
+                    value = replay.step(Xb, yb)
+                    if not math.isfinite(value):  # the frozen softmax shift may not fit
+                        optimizer.zero_grad()
+                        value = replay.step(Xb, yb, record=True)
+                if not math.isfinite(value):
                     before = "" if last is None else f"; the step before, it was {last:.6g}"
                     raise DivergedError(
-                        f"fit: the loss became {total.data} at step {step} (epoch {epoch}, "
+                        f"fit: the loss became {value} at step {step} (epoch {epoch}, "
                         f"batch {batch} of {len(loader)}){before}. "
                         "Try a smaller learning rate, or clip_grad_norm",
                         step,
                         epoch,
                         history,
                     )
-                optimizer.zero_grad()
-                total.backward()
+                if replay is None:
+                    optimizer.zero_grad()
+                    total.backward()
                 if clip_grad_norm is not None:
                     clip_grad_norm_(params, clip_grad_norm)
                 optimizer.step()
-                last = total.data
+                last = value
                 seen += len(yb)
                 loss_sum += last * len(yb)
                 fields = {"epoch": f"{epoch}/{epochs}", "loss": f"{loss_sum / seen:.4f}"}
                 if metric:
-                    right += metric(_numbers(out, batched), yb) * len(yb)
+                    numbers = _numbers(out, batched) if replay is None else replay.outputs()
+                    right += metric(numbers, yb) * len(yb)
                     fields["acc"] = f"{right / seen:.1%}"
                 bar.update(**fields)
                 history.steps = step

@@ -218,3 +218,63 @@ def test_digits_64_32_10_reaches_95_percent_test_accuracy_with_minibatch_adam():
     assert accuracy >= 0.95
     probs = nn.functional.softmax([Value(v) for v in nn.predict(model, X_test[:1])[0]])
     assert sum(p.data for p in probs) == pytest.approx(1.0)
+
+
+def fit_both_ways(make_model, X, y, **kwargs):
+    """(history, parameters) from fit replaying tapes and from fit building every graph."""
+    results = []
+    for tape in (None, False):
+        model = make_model()
+        opt = nn.Adam(model.parameters(), lr=0.02)
+        history = nn.fit(model, X, y, optimizer=opt, tape=tape, **kwargs)
+        results.append((history, np.array([p.data for p in model.parameters()])))
+    return results
+
+
+@pytest.mark.parametrize(
+    "loss,make_data,nouts",
+    [
+        ("hinge", lambda: (lambda X, y: (X, 2 * y - 1))(*nn.make_moons(70, 0.1, seed=2)), 1),
+        ("cross_entropy", lambda: nn.make_blobs(70, centers=3, seed=4), 3),
+        ("mse", lambda: (lambda X, y: (X, np.eye(3)[y]))(*nn.make_blobs(70, centers=3)), 3),
+        ("bce_with_logits", lambda: nn.make_moons(70, 0.1, seed=5), 1),
+    ],
+)
+def test_fit_with_tapes_agrees_with_eager_fit_to_1e_10(loss, make_data, nouts, monkeypatch):
+    from autograd.tape import Tape
+
+    replays = []
+    step = Tape.step
+    monkeypatch.setattr(Tape, "step", lambda tape, *a: replays.append(1) or step(tape, *a))
+    X, y = make_data()
+    (taped, p_taped), (eager, p_eager) = fit_both_ways(
+        lambda: nn.MLP(2, [8, 8, nouts], activation="tanh", rng=6), X, y, loss=loss,
+        epochs=4, batch_size=16, l2=1e-4, validation_data=(X[:20], y[:20]),
+    )  # fmt: skip
+    assert np.abs(p_taped - p_eager).max() < 1e-10  # 70 = 4 x 16 + 6: a smaller last batch
+    assert taped.loss == pytest.approx(eager.loss, abs=1e-10)
+    assert taped.accuracy == eager.accuracy and taped.val_loss == pytest.approx(eager.val_loss)
+    assert len(replays) == taped.steps == 4 * 5  # every step of the first fit was a replay
+
+
+def test_fit_uses_no_tape_where_one_would_freeze_dropout_or_a_custom_loss():
+    X, y = nn.make_moons(20, seed=0)
+    model = nn.MLP(2, [4, 1], dropout=0.2, rng=0)
+    opt = nn.SGD(model.parameters())
+    nn.fit(model, X, 2 * y - 1, loss="hinge", optimizer=opt, epochs=1)  # eager, silently
+    with pytest.raises(ValueError, match="tape=True is not possible here: Dropout draws"):
+        nn.fit(model, X, 2 * y - 1, loss="hinge", optimizer=opt, tape=True)
+    plain = nn.MLP(2, [4, 1], rng=0)
+    with pytest.raises(ValueError, match="tape=True is not possible here: a custom loss"):
+        nn.fit(plain, X, y, loss=nn.losses.mse_loss, optimizer=opt, tape=True)
+    with pytest.raises(TypeError, match="fit: tape must be None, True or False, got 'yes'"):
+        nn.fit(plain, X, y, loss="mse", optimizer=opt, tape="yes")
+
+
+@pytest.mark.parametrize("tape", [True, False])
+def test_a_class_label_out_of_range_is_caught_with_or_without_a_tape(tape):
+    X, y = nn.make_blobs(12, centers=3, seed=0)
+    model = nn.MLP(2, [4, 3], rng=0)
+    with pytest.raises(ValueError, match=r"cross_entropy: classes must be in 0\.\.2"):
+        nn.fit(model, X, y + 1, loss="cross_entropy", optimizer=nn.SGD(model.parameters()),
+               tape=tape)  # fmt: skip
