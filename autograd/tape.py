@@ -1,6 +1,6 @@
 """A tape: record a batched graph once, then replay it on new data, many nodes per numpy call.
 
-Eager batched mode pays Python and numpy overhead once per node (about 1.6k nodes for the
+Eager batched mode pays Python and numpy overhead once per node (about 1,600 nodes for the
 moons step). A training loop builds the same graph every step, only with new numbers, so
 `Tape(loss, inputs, params)` walks it once and writes a plan; `tape.step(*arrays)` then runs
 forward and backward on new inputs and the parameters' current `.data`:
@@ -9,7 +9,7 @@ forward and backward on new inputs and the parameters' current `.data`:
   level never depend on each other, so those with the same op (and the same kind of inputs:
   batch or scalar) run as ONE call of the op's array row on a 2-D array: a row per node, a
   column per example. Scalar inputs (the weights) come in as a column, broadcast to every
-  example. The moons step becomes about 50 such calls instead of about 1,600 nodes.
+  example. The moons step becomes about 45 such calls.
 - Scalar nodes (the L2 penalty: a chain of hundreds of adds, one per level) run one by one
   with the float rows, in a plain loop over Python floats; a level with many of them (the
   `p * p`) runs as one call. Reductions (`sum`, `mean`: a batch to one number) run one by one.
@@ -39,11 +39,8 @@ class Tape:
     def __init__(self, root, inputs, params):
         order = topological_order(root)
         if root._a is None or type(root.data) is not float:
-            raise ValueError(
-                "Tape: root must be a scalar made by ops (reduce a batch with .mean())"
-            )
-        inputs, params = list(inputs), list(params)
-        seen = set(order)
+            raise ValueError("Tape: root must be a scalar made by ops (reduce a batch: .mean())")
+        inputs, params, seen = list(inputs), list(params), set(order)
         for where, vals, want in (("input", inputs, _batch), ("param", params, float)):
             for i, v in enumerate(vals):
                 if type(v) is not Value:
@@ -53,9 +50,8 @@ class Tape:
                 if type(v.data) is not want:
                     kind = "batch (1-D array)" if want is _batch else "plain number"
                     raise ValueError(f"Tape: {where} {i} ({v!r}) must hold a {kind}")
-        for i, v in enumerate(inputs):
-            if v not in seen:
-                raise ValueError(f"Tape: input {i} ({v!r}) is not in the graph under root")
+                if where == "input" and v not in seen:
+                    raise ValueError(f"Tape: input {i} ({v!r}) is not in the graph under root")
         if len({id(v) for v in inputs + params}) != len(inputs) + len(params):
             raise ValueError("Tape: a Value appears twice among inputs and params")
         self.inputs = inputs
@@ -63,7 +59,7 @@ class Tape:
         self._plan(order, root)
 
     def _plan(self, order, root):
-        """Number the slots, group the nodes, and list the steps (see the module docstring)."""
+        """Group the nodes, give each a slot (a row of V or a place in S), list the steps."""
         is_input = {id(v) for v in self.inputs}
         level, live, needs = {}, {}, {}  # live: depends on the inputs; needs: on the params
         for v in self.params:
@@ -73,18 +69,15 @@ class Tape:
             if node in level:
                 continue
             ins = node.inputs
-            if not ins:
-                level[node], live[node], needs[node] = 0, id(node) in is_input, False
-                if not live[node]:
-                    consts.append(node)
-                continue
-            live[node] = any(live[i] for i in ins)
+            level[node] = 1 + max(level[i] for i in ins) if ins else 0
+            live[node] = id(node) in is_input or any(live[i] for i in ins)
             needs[node] = any(needs[i] for i in ins)
-            if not (live[node] or needs[node]):  # made only from constants: one itself
+            if not (live[node] or needs[node]):  # a leaf, or made only from leaves: constant
                 level[node] = 0
                 consts.append(node)
                 continue
-            level[node] = 1 + max(level[i] for i in ins)
+            if not ins:
+                continue  # an input
             kinds = tuple(type(i.data) is _batch for i in ins)
             out_batch = type(node.data) is _batch
             if out_batch and not any(kinds):
@@ -93,8 +86,8 @@ class Tape:
             row = node.op if node.op.array is None else node.op.array
             key = (live[node], level[node], row, kinds, node if single else None)
             groups.setdefault(key, []).append(node)
-        # Inputs come before everything that does not depend on them (the penalty chain runs
-        # first, in one Python loop), then by level: a topological order of the groups.
+        # What does not depend on the inputs comes first (the penalty chain: one Python loop),
+        # then by level: a topological order of the groups.
         keys = sorted(groups, key=lambda k: (k[0], k[1]))
         # Give a group's nodes their rows in the order their first user reads them, so that
         # user reads one slice (a view, no copy). Users come later: settle them first.
@@ -104,43 +97,40 @@ class Tape:
             for i in reversed(range(len(nodes))):
                 for j in reversed(range(len(nodes[i].inputs))):
                     first[nodes[i].inputs[j]] = (g, j, i)
-        batch_leaves = [v for v in consts if type(v.data) is _batch]
-        vslot = {v: i for i, v in enumerate(self.inputs + batch_leaves)}
+        batch_consts = [v for v in consts if type(v.data) is _batch]
         scalars = self.params + [v for v in consts if type(v.data) is not _batch]
+        vslot = {v: i for i, v in enumerate(self.inputs + batch_consts)}
         sslot = {v: i for i, v in enumerate(scalars)}
-        self._const_batch = [v.data for v in batch_leaves]
-        self._const_size = len(batch_leaves[0].data) if batch_leaves else None
         steps, run = [], []
         for key in keys:
             nodes, row, kinds = groups[key], key[2], key[3]
             out_batch = type(nodes[0].data) is _batch
             slot = vslot if out_batch else sslot
             lo = len(slot)
-            for v in nodes:
-                slot[v] = len(slot)
-            if not out_batch and not any(kinds):
+            slot.update((v, lo + k) for k, v in enumerate(nodes))
+            if not (out_batch or any(kinds)):
                 if key[4] is not None or len(nodes) < MIN_SCALAR_GROUP:
-                    run += nodes  # scalars only: the float rows, in a Python loop
+                    run += nodes
                     continue
             if run:
-                steps.append(_run(run, sslot))
+                steps.append(_Run(run, sslot))
                 run = []
-            if key[4] is not None:  # a reduction: one batch row to one number
+            if key[4] is not None:
                 (v,) = nodes
-                steps.append(("reduce", v.op, vslot[v._a], sslot[v], needs[v._a]))
+                steps.append(_Reduce(v.op, vslot[v._a], sslot[v], needs[v._a]))
                 continue
             operands = []
             for j, batch_in in enumerate(kinds):
                 ins = [v.inputs[j] for v in nodes]
                 idx, sums = _index([(vslot if batch_in else sslot)[i] for i in ins])
                 operands.append((batch_in, idx, sums, any(needs[i] for i in ins)))
-            steps.append(("group", row, out_batch, operands, lo, lo + len(nodes)))
+            steps.append(_Group(row, out_batch, operands, lo, lo + len(nodes)))
         if run:
-            steps.append(_run(run, sslot))
-        self._steps, self._sslot, self._vslot = steps, sslot, vslot
-        self._nv, self._ns, self._root = len(vslot), len(sslot), sslot[root]
-        self._S = np.empty(self._ns)
+            steps.append(_Run(run, sslot))
+        self._steps, self._sslot, self._vslot, self._root = steps, sslot, vslot, sslot[root]
+        self._S = np.zeros(len(sslot))  # the scalars: parameters, constants, then the nodes
         self._S[len(self.params) : len(scalars)] = [v.data for v in scalars[len(self.params) :]]
+        self._batch_consts = [v.data for v in batch_consts]
         self._V = self._GV = None
 
     def step(self, *arrays):
@@ -148,27 +138,25 @@ class Tape:
 
         Adds each parameter's gradient to its `.grad`, as backward() does.
         """
-        V = self._load(arrays)
-        S, np_ = self._S, len(self.params)
-        S[:np_] = [p.data for p in self.params]
+        V, S, n = self._load(arrays), self._S, len(self.params)
+        S[:n] = [p.data for p in self.params]
         saved, step = [], None
         try:
             for step in self._steps:
-                saved.append(self._forward(step, V, S))
+                saved.append(step.forward(V, S))
         except (ValueError, ZeroDivisionError, OverflowError) as err:
-            raise type(err)(f"Tape.step: {_names(step)} failed on these data: {err}") from None
-        loss = float(S[self._root])
-        GV, GS = self._GV, np.zeros(self._ns)
+            raise type(err)(f"Tape.step: {step.names} failed on these data: {err}") from None
+        GV, GS = self._GV, np.zeros(len(S))
         GV.fill(0.0)
         GS[self._root] = 1.0
         try:
             for step, keep in zip(reversed(self._steps), reversed(saved)):
-                self._backward(step, keep, V, S, GV, GS)
+                step.backward(keep, V, S, GV, GS)
         except (ValueError, ZeroDivisionError, OverflowError) as err:
-            raise type(err)(f"Tape.step: backward through {_names(step)}: {err}") from None
-        for p, g in zip(self.params, GS[:np_].tolist()):
+            raise type(err)(f"Tape.step: backward through {step.names}: {err}") from None
+        for p, g in zip(self.params, GS[:n].tolist()):
             p.grad = p.grad + g
-        return loss
+        return float(S[self._root])
 
     def data(self, node):
         """The number(s) `node` held in the last step (a copy)."""
@@ -183,85 +171,57 @@ class Tape:
         if len(arrays) != len(self.inputs):
             raise TypeError(f"Tape.step: expected {len(self.inputs)} arrays, got {len(arrays)}")
         arrays = [np.asarray(a, dtype=float) for a in arrays]
-        n = (len(arrays[0]) if arrays[0].ndim == 1 else 0) if arrays else self._const_size or 1
+        fixed = len(self._batch_consts[0]) if self._batch_consts else None
+        n = (len(arrays[0]) if arrays[0].ndim == 1 else 0) if arrays else fixed or 1
         for i, a in enumerate(arrays):
             if a.ndim != 1 or a.size == 0 or len(a) != n:
                 raise ValueError(
                     f"Tape.step: array {i} must be 1-D with one number per example "
                     f"(the first has {n}), got shape {a.shape}"
                 )
-        if self._const_size is not None and n != self._const_size:
+        if fixed is not None and n != fixed:
             raise ValueError(
-                f"Tape.step: the graph holds a constant batch of {self._const_size} examples "
+                f"Tape.step: the graph holds a constant batch of {fixed} examples "
                 f"(targets not passed as inputs, or a value made under no_grad), got {n}"
             )
-        V = self._V
-        if V is None or V.shape[1] != n:
-            V = self._V = np.empty((self._nv, n))
-            self._GV = np.empty((self._nv, n))
-            for k, data in enumerate(self._const_batch, len(self.inputs)):
-                V[k] = data
+        if self._V is None or self._V.shape[1] != n:
+            self._V, self._GV = np.empty((len(self._vslot), n)), np.empty((len(self._vslot), n))
+            for k, data in enumerate(self._batch_consts, len(self.inputs)):
+                self._V[k] = data
         if arrays:
-            V[: len(arrays)] = arrays
-        return V
+            self._V[: len(arrays)] = arrays
+        return self._V
 
-    @staticmethod
-    def _forward(step, V, S):
-        kind = step[0]
-        if kind == "run":  # scalar nodes, one by one with the float rows
-            ops, need, n = step[1:]
-            s = S[need].tolist()
-            for op, o, a, b in ops:
-                s[o] = op.forward(s[a], s[b]) if b >= 0 else op.forward(s[a], op.param)
-            S[need[-n:]] = s[-n:]
-            return s
-        if kind == "reduce":
-            op, i, o = step[1], step[2], step[3]
-            S[o] = op.forward(V[i], op.param)
-            return None
-        row, out_batch, operands, lo, hi = step[1:]
+
+class _Group:
+    """Nodes of one level, one op and one kind of inputs: one call of the op's array row."""
+
+    def __init__(self, row, out_batch, operands, lo, hi):
+        self.row, self.out_batch, self.operands, self.lo, self.hi = row, out_batch, operands, lo, hi
+        self.names = row.name
+        self.needed = any(needs for _, _, _, needs in operands)
+
+    def forward(self, V, S):
+        # A batch operand: its rows of V; a scalar one: its numbers, as a column for a batch.
         args = [
-            V[idx] if batch_in else (S[idx][:, None] if out_batch else S[idx])
-            for batch_in, idx, _, _ in operands
+            V[idx] if batch_in else (S[idx][:, None] if self.out_batch else S[idx])
+            for batch_in, idx, _, _ in self.operands
         ]
-        if row.arity == 1:
-            args.append(row.param)
-        (V if out_batch else S)[lo:hi] = row.forward(*args)
+        if self.row.arity == 1:
+            args.append(self.row.param)
+        (V if self.out_batch else S)[self.lo : self.hi] = self.row.forward(*args)
         return args
 
-    @staticmethod
-    def _backward(step, args, V, S, GV, GS):
-        kind = step[0]
-        if kind == "run":
-            ops, need, _ = step[1:]
-            s, gs = args, GS[need].tolist()
-            for op, o, a, b in reversed(ops):
-                g = gs[o]
-                if b >= 0:
-                    da, db = op.local(s[a], s[b], s[o])
-                    gs[a] += da * g
-                    gs[b] += db * g
-                else:
-                    (da,) = op.local(s[a], op.param, s[o])
-                    gs[a] += da * g
-            GS[need] = gs
-            return
-        if kind == "reduce":
-            op, i, o, needs = step[1:]
-            if needs:
-                (d,) = op.local(V[i], op.param, S[o])
-                GV[i] += d * GS[o]
-            return
-        row, out_batch, operands, lo, hi = step[1:]
-        if not any(needs for _, _, _, needs in operands):
+    def backward(self, args, V, S, GV, GS):
+        if not self.needed:
             return  # made from inputs and constants only: no parameter is behind it
-        g = (GV if out_batch else GS)[lo:hi]
-        y = (V if out_batch else S)[lo:hi]
-        for (batch_in, idx, sums, needs), d in zip(operands, row.local(*args, y)):
+        g = (GV if self.out_batch else GS)[self.lo : self.hi]
+        y = (V if self.out_batch else S)[self.lo : self.hi]
+        for (batch_in, idx, sums, needs), d in zip(self.operands, self.row.local(*args, y)):
             if not needs:
                 continue
             c = g if type(d) is float and d == 1.0 else d * g
-            if not batch_in and out_batch:  # a weight used by every example: sum theirs
+            if not batch_in and self.out_batch:  # a weight used by every example: sum theirs
                 c = c.sum(axis=1)
             G = GV if batch_in else GS
             if sums is None:
@@ -269,6 +229,55 @@ class Tape:
             else:  # some rows feed several nodes here: sum their contributions first
                 perm, rows, starts = sums
                 G[rows] += np.add.reduceat(c if perm is None else c[perm], starts, axis=0)
+
+
+class _Run:
+    """Scalar nodes one by one with the float rows, on a list of just the slots they touch."""
+
+    def __init__(self, nodes, sslot):
+        need = sorted({sslot[u] for v in nodes for u in (v, *v.inputs)})
+        at = {s: k for k, s in enumerate(need)}  # the nodes' own slots are the last ones
+        self.ops = [
+            (v.op, at[sslot[v]], at[sslot[v._a]], -1 if v._b is None else at[sslot[v._b]])
+            for v in nodes
+        ]
+        self.need, self.n = np.array(need), len(nodes)
+        self.names = ", ".join(sorted({v.op.name for v in nodes}))
+
+    def forward(self, V, S):
+        s = S[self.need].tolist()
+        for op, o, a, b in self.ops:
+            s[o] = op.forward(s[a], s[b]) if b >= 0 else op.forward(s[a], op.param)
+        S[self.need[-self.n :]] = s[-self.n :]
+        return s
+
+    def backward(self, s, V, S, GV, GS):
+        gs = GS[self.need].tolist()
+        for op, o, a, b in reversed(self.ops):
+            g = gs[o]
+            if b >= 0:
+                da, db = op.local(s[a], s[b], s[o])
+                gs[a] += da * g
+                gs[b] += db * g
+            else:
+                (da,) = op.local(s[a], op.param, s[o])
+                gs[a] += da * g
+        GS[self.need] = gs
+
+
+class _Reduce:
+    """A batch to one number (sum, mean): the array row on that one row of V."""
+
+    def __init__(self, op, i, o, needed):
+        self.op, self.i, self.o, self.needed, self.names = op, i, o, needed, op.name
+
+    def forward(self, V, S):
+        S[self.o] = self.op.forward(V[self.i], self.op.param)
+
+    def backward(self, _, V, S, GV, GS):
+        if self.needed:
+            (d,) = self.op.local(V[self.i], self.op.param, S[self.o])
+            GV[self.i] += d * GS[self.o]
 
 
 def _index(idx):
@@ -282,21 +291,3 @@ def _index(idx):
     perm = np.argsort(idx, kind="stable")
     rows, starts = np.unique(idx[perm], return_index=True)
     return idx, (None if np.array_equal(perm, np.arange(n)) else perm, rows, starts)
-
-
-def _run(nodes, sslot):
-    """A step of scalar nodes replayed one by one on a list of just the slots they touch."""
-    need = sorted({sslot[u] for v in nodes for u in (v, *v.inputs)})
-    at = {s: k for k, s in enumerate(need)}  # their outputs are the last len(nodes) slots
-    ops = [
-        (v.op, at[sslot[v]], at[sslot[v._a]], -1 if v._b is None else at[sslot[v._b]])
-        for v in nodes
-    ]
-    return ("run", ops, np.array(need), len(nodes))
-
-
-def _names(step):
-    """The op(s) a step runs, for an error message."""
-    if step[0] == "run":
-        return ", ".join(sorted({op.name for op, *_ in step[1]}))
-    return step[1].name
