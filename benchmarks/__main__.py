@@ -69,10 +69,24 @@ def summary(results):
                 ("moons step, batched", "micrograd", f"{b['faster_than_micrograd']:.0f}x faster")
             )
         rows.append(("moons step, batched", "PyTorch", f"{b['times_pytorch']:.1f}x its time"))
+        if "tape_times_pytorch" in b:
+            rows.append(
+                (
+                    "moons step, batched, tape",
+                    "micrograd",
+                    f"{b['tape_faster_than_micrograd']:.0f}x faster",
+                )
+            )
+            rows.append(
+                ("moons step, batched, tape", "PyTorch", f"{b['tape_times_pytorch']:.1f}x its time")
+            )
     if "digits" in results:
         d = results["digits"]
         rows.append(
             ("digits epoch, batches of 64", "PyTorch", f"{d['times_pytorch']:.1f}x its time")
+        )
+        rows.append(
+            ("digits epoch, nn.fit (tape)", "PyTorch", f"{d['tape_times_pytorch']:.1f}x its time")
         )
         fit = d["to_95"]
         rows.append(("digits to 95% test accuracy", "(30 s goal)", f"{fit['seconds']:.1f} s"))

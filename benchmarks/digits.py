@@ -1,7 +1,8 @@
 """Digits, 64-32-10 tanh + softmax cross-entropy, Adam, mini-batches of 64: one epoch each.
 
-chainrule runs batched (one graph per mini-batch, one Value per pixel holding 64 examples)
-against PyTorch 2.13 (CPU, one thread, float64) on the same batches. Run: make bench
+chainrule runs batched (one graph per mini-batch, one Value per pixel holding 64 examples),
+eagerly and through nn.fit (which replays a recorded tape), against PyTorch 2.13 (CPU, one
+thread, float64) on the same batches. Run: make bench
 (or python -m benchmarks.digits).
 """
 
@@ -45,6 +46,30 @@ class ChainruleEpoch:
         return float((scores.argmax(axis=0) == y).mean())
 
 
+class FitEpoch:
+    """One epoch of nn.fit as a student calls it: batched, replayed from a tape."""
+
+    def __init__(self, X, y):
+        self.model = nn.MLP(64, [32, 10], activation="tanh", init="xavier_uniform", rng=0)
+        self.opt = nn.Adam(self.model.parameters(), lr=0.01)
+        self.X, self.y, self.epoch = X, y, 0
+
+    def __call__(self):
+        self.epoch += 1
+        nn.fit(
+            self.model,
+            self.X,
+            self.y,
+            loss="cross_entropy",
+            optimizer=self.opt,
+            epochs=1,
+            batch_size=64,
+            seed=self.epoch,
+            progress=False,
+            tape=True,
+        )
+
+
 class TorchEpoch:
     """The same epoch in PyTorch, float64, one thread, the same batches in the same order."""
 
@@ -77,7 +102,8 @@ def run(repeats=3):
     torch.set_num_threads(1)
     X_train, X_test, y_train, y_test = split()
     ours, theirs = ChainruleEpoch(X_train, y_train), TorchEpoch(X_train, y_train)
-    t = interleaved({"pytorch": theirs, "chainrule": ours}, repeats)
+    taped = FitEpoch(X_train, y_train)
+    t = interleaved({"pytorch": theirs, "chainrule": ours, "fit_tape": taped}, repeats)
     # Then train a fresh chainrule model to 95% test accuracy, timing the whole run.
     fresh = ChainruleEpoch(X_train, y_train)
     start, epochs, accuracy = time.perf_counter(), 0, 0.0
@@ -88,6 +114,7 @@ def run(repeats=3):
     return {
         "epoch_seconds": t,
         "times_pytorch": ratio(t["chainrule"], t["pytorch"]),
+        "tape_times_pytorch": ratio(t["fit_tape"], t["pytorch"]),
         "batches_per_epoch": len(ours.loader),
         "to_95": {
             "epochs": epochs,
@@ -104,6 +131,10 @@ def report(res):
         f"digits epoch ({res['batches_per_epoch']} mini-batches of 64): "
         f"pytorch {t['pytorch'] * 1e3:.0f} ms, chainrule {t['chainrule'] * 1e3:.0f} ms "
         f"-> {res['times_pytorch']:.1f}x PyTorch's time"
+    )
+    print(
+        f"  nn.fit, replayed from a tape: {t['fit_tape'] * 1e3:.0f} ms "
+        f"-> {res['tape_times_pytorch']:.1f}x PyTorch's time"
     )
     print(
         f"digits to 95% test accuracy: {fit['test_accuracy']:.1%} after {fit['epochs']} "
