@@ -1,9 +1,11 @@
-"""chainrule's engine: scalar `Value` nodes, one op table, backprop, gradient checking."""
+"""chainrule's engine: scalar `Value` nodes, one op table, backprop, gradient checking, and
+a tape that replays a batched graph fast."""
 
 from .value import Value, detect_anomaly, no_grad, scope  # isort: skip  (first: backprop needs it)
 from .backprop import Step, backward, backward_steps, local_derivatives, topological_order
 from .gradcheck import GradcheckError, GradcheckResult, gradcheck, numerical_grad
 from .ops import OPS, Op
+from .tape import Tape
 
 __all__ = [
     "OPS",
@@ -11,6 +13,7 @@ __all__ = [
     "GradcheckResult",
     "Op",
     "Step",
+    "Tape",
     "Value",
     "backward",
     "backward_steps",
