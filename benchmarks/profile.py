@@ -1,4 +1,4 @@
-"""Where the time goes: cProfile summaries of one eager and one batched moons step.
+"""Where the time goes: cProfile summaries of the eager, batched and taped moons steps.
 
 Run: python -m benchmarks.profile
 """
@@ -9,7 +9,7 @@ import pstats
 
 from autograd import Value
 
-from .batched import ChainruleBatchStep
+from .batched import ChainruleBatchStep, ChainruleTapeStep
 from .engine import MoonsStep, moons
 
 
@@ -43,6 +43,9 @@ def run():
         "eager moons step (65,818 nodes)": summary(eager_step, repeats=2),
         "batched moons step (1,664 nodes, 649 of them batches)": summary(
             ChainruleBatchStep(X, y), repeats=50
+        ),
+        "the batched step replayed from a Tape (47 steps: 44 numpy groups)": summary(
+            ChainruleTapeStep(X, y), repeats=200
         ),
     }
 
