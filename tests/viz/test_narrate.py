@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from autograd import Value, numerical_grad
+from demos import lesson01_car_tax
 from demos.lesson02_chain_rule import build  # f = (x + y) z at (-2, 5, -4)
 from viz.narrate import backprop_story, narrate, tex_name
 
@@ -17,11 +18,10 @@ def chain_rule():
 
 
 def car_tax():
-    price, count, tax = Value(15.0, "price"), Value(2.0, "count"), Value(1.1, "tax")
-    subtotal = price * count
-    subtotal.label = "subtotal"
-    total = subtotal * tax
-    total.label = "total"
+    """Lesson 1's total = price * count * tax, and its three inputs."""
+    total = lesson01_car_tax.build()
+    subtotal, tax = total.inputs
+    price, count = subtotal.inputs
     return total, price, count, tax
 
 
