@@ -1,45 +1,21 @@
 """The `chainrule` command: list the lessons, run one, or step through its backprop."""
 
 import argparse
+import importlib
 import os
+import pkgutil
 import sys
 
 import viz
 
-from . import (
-    lesson01_car_tax,
-    lesson02_chain_rule,
-    lesson03_part_lifetime,
-    lesson04_two_layer_formulas,
-    lesson05_perceptron,
-    lesson06_xor,
-    lesson07_activations,
-    lesson08_cross_entropy,
-    lesson09_moons,
-    lesson10_digits,
-    lesson11_vanishing,
-    lesson12_learning_rate,
-    lesson13_optimisers,
-    lesson14_regularisation,
-)
 from .common import MissingExtra
 
-MODULES = (
-    lesson01_car_tax,
-    lesson02_chain_rule,
-    lesson03_part_lifetime,
-    lesson04_two_layer_formulas,
-    lesson05_perceptron,
-    lesson06_xor,
-    lesson07_activations,
-    lesson08_cross_entropy,
-    lesson09_moons,
-    lesson10_digits,
-    lesson11_vanishing,
-    lesson12_learning_rate,
-    lesson13_optimisers,
-    lesson14_regularisation,
-)
+# Every demos/lessonNN_*.py, in the order of its number: a new lesson file is found by itself.
+MODULES = [
+    importlib.import_module(f"{__package__}.{name}")
+    for name in sorted(m.name for m in pkgutil.iter_modules([os.path.dirname(__file__)]))
+    if name.startswith("lesson")
+]
 LESSONS = {m.LESSON.name: m.LESSON for m in MODULES}
 
 
