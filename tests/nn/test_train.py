@@ -13,23 +13,7 @@ from autograd import Value
 
 def moons_demo(batched=True):
     """micrograd's demo: moons, MLP(2, [16, 16, 1]), hinge + 1e-4 L2, lr 1.0 - 0.9 k / 100."""
-    X, y = nn.make_moons(100, 0.1, seed=1337)
-    random.seed(1337)
-    model = nn.MLP(2, [16, 16, 1])
-    opt = nn.SGD(model.parameters(), lr=1.0)
-    sched = nn.LinearLR(opt, 1.0, 0.1, total_iters=100)
-    history = nn.fit(
-        model,
-        X,
-        2 * y - 1,
-        loss="hinge",
-        optimizer=opt,
-        epochs=100,
-        l2=1e-4,
-        scheduler=sched,
-        shuffle=False,
-        batched=batched,
-    )
+    model, X, y, history = moons_demo_steps(100, batched)
     return model, X, 2 * y - 1, history
 
 
