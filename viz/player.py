@@ -8,8 +8,8 @@ import os
 import re
 from importlib.resources import files
 
-from .frames import make_walk
 from .render import write_atomic
+from .walk import make_walk
 
 IFRAME_HEIGHT = 640  # pixels: the page inside a Jupyter output cell
 
