@@ -16,7 +16,7 @@ from .dot import (
     text_cell,
     value_node,
 )
-from .tape import read_tape
+from .tape import full_name, locate, read_tape
 
 MAX_PATHS = 64
 # Okabe-Ito hues (colour-blind safe) for edges that only one path uses; shared edges are dark.
@@ -106,28 +106,6 @@ def _paths(rows, node, max_paths, where):
     if isinstance(total, np.ndarray) and not isinstance(rows[start].node.data, np.ndarray):
         total = float(total.sum())  # one number used by every example gets all their shares
     return Paths(rows[-1].node, rows[start].node, found, total)
-
-
-def locate(rows, node, where):
-    """The position of `node` (a Value, or a unique label) in the tape, or a ValueError."""
-    if isinstance(node, str):  # a label, or scope and label: "layer1.neuron3.w0"
-        hits = [row.index for row in rows if node in (row.node.label, full_name(row))]
-        if len(hits) != 1:
-            some = sorted({row.node.label for row in rows if row.node.label})
-            shown = ", ".join(repr(label) for label in some[:12])
-            how = "no node is" if not hits else f"{len(hits)} nodes are"
-            raise ValueError(f"{where}: {how} labelled {node!r}; labels here: {shown}")
-        return hits[0]
-    for row in rows:
-        if row.node is node:
-            return row.index
-    raise ValueError(f"{where}: {node!r} is not in the graph under the root")
-
-
-def full_name(row):
-    """A node's label with its module scope in front ("layer1.neuron3.w0"), else its name."""
-    node = row.node
-    return f"{node.scope}.{node.label}" if node.scope and node.label else row.name()
 
 
 def draw_path(

@@ -99,3 +99,25 @@ def is_dead_relu(row, example=None):
     if isinstance(d, np.ndarray):
         return not d.any() if example is None else d[example] == 0.0
     return d == 0.0
+
+
+def locate(rows, node, where):
+    """The position of `node` (a Value, or a unique label) in the tape, or a ValueError."""
+    if isinstance(node, str):  # a label, or scope and label: "layer1.neuron3.w0"
+        hits = [row.index for row in rows if node in (row.node.label, full_name(row))]
+        if len(hits) != 1:
+            some = sorted({row.node.label for row in rows if row.node.label})
+            shown = ", ".join(repr(label) for label in some[:12])
+            how = "no node is" if not hits else f"{len(hits)} nodes are"
+            raise ValueError(f"{where}: {how} labelled {node!r}; labels here: {shown}")
+        return hits[0]
+    for row in rows:
+        if row.node is node:
+            return row.index
+    raise ValueError(f"{where}: {node!r} is not in the graph under the root")
+
+
+def full_name(row):
+    """A node's label with its module scope in front ("layer1.neuron3.w0"), else its name."""
+    node = row.node
+    return f"{node.scope}.{node.label}" if node.scope and node.label else row.name()

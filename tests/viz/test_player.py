@@ -9,7 +9,6 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from demos.lesson02_chain_rule import build  # f = (x + y) z at (-2, 5, -4)
-from viz.frames import BACKWARD, FORWARD, backprop_frames
 from viz.player import backprop_html, script_json
 
 pytestmark = pytest.mark.dot  # every test here lays the graph out with Graphviz
@@ -116,40 +115,6 @@ def test_bad_options_are_refused():
         backprop_html(chain_rule(), quiz="yes")
     with pytest.raises(ValueError, match="rankdir='XY'"):
         backprop_html(chain_rule(), rankdir="XY")
-
-
-def test_frames_one_per_step_on_one_layout(tmp_path):
-    paths = backprop_frames(chain_rule(), tmp_path / "frames")
-    assert [os.path.basename(p) for p in paths] == [f"step{i:02d}.svg" for i in range(1, 11)]
-    trees = [ET.parse(p).getroot() for p in paths]
-
-    def shape(tree, node_id):
-        box = next(el for el in tree.iter() if el.get("id") == node_id)
-        return box.find(f"{SVG}path").get("d")
-
-    def cell(tree, cell_id):
-        group = next(el for el in tree.iter() if el.get("id") == cell_id)
-        return group.find(f"{SVG}text").text
-
-    for node_id in ("v0", "v2", "v4"):  # every box at the same place in every frame
-        assert len({shape(tree, node_id) for tree in trees}) == 1
-    first, last = trees[0], trees[-1]
-    assert cell(first, "v0-data") == "-2" and cell(first, "v4-data") == "?"
-    assert cell(first, "v0-grad") == "?"
-    assert [cell(last, f"v{i}-grad") for i in range(5)] == ["-4", "-4", "-4", "3", "1"]
-
-    def element(tree, el_id):
-        return next(el for el in tree.iter() if el.get("id") == el_id)
-
-    third = trees[2]  # forward: q = x + y is computed, lit in blue; f is still to come
-    assert element(third, "v2").find(f"{SVG}path").get("stroke") == FORWARD
-    assert element(third, "e2_0").find(f"{SVG}path").get("stroke") == FORWARD
-    assert element(third, "v4").get("opacity") == "0.3"
-    assert element(last, "e2_0").find(f"{SVG}path").get("stroke") == BACKWARD  # x's gradient
-    assert element(last, "e4_1").find(f"{SVG}path").get("stroke") != BACKWARD
-    caption = " ".join(t.text for t in last.iter(f"{SVG}text") if t.text)
-    assert "Step 10 / 10: Gradient of x" in caption
-    assert "df/dx = df/dq · dq/dx = -4 · 1 = -4" in caption
 
 
 def test_lesson_run_writes_the_player(tmp_path):
