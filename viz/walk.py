@@ -24,13 +24,22 @@ class Walk:
     gradient of the node the engine reaches b-th going backwards (the root first).
     """
 
-    def __init__(self, root, where, precision=4, rankdir="LR", title=None):
+    def __init__(
+        self, root, where, precision=4, rankdir="LR", title=None, *, params=None, collapse=False,
+        example=None,
+    ):  # fmt: skip
         self.story = Story(root, precision, where)
         self.rows = self.story.rows
         self.n = len(self.rows)
         self.title = title if title is not None else self.default_title()
+        self.params, self.collapse, self.example = params, collapse, example
+        self.legend = []  # the colour key the page shows beside the graph, as graph.svg's
         graph = draw_dot(
-            root_with_grads(self.story, root), rankdir=rankdir, precision=precision, legend=False
+            root_with_grads(self.story, root),
+            rankdir=rankdir,
+            precision=precision,
+            params=params,
+            legend=False,
         )
         self.svg = name_tags(clean_svg(to_svg(graph)), self.rows)
         self.steps = [self.forward_step(row) for row in self.rows]
@@ -174,11 +183,14 @@ def by_id(tree):
     return {el.get("id"): el for el in tree.iter() if el.get("id")}
 
 
-def make_walk(root, where, precision=4, rankdir="LR", title=None):
-    """A Walk, with the nodes' own `.grad` exactly as they were before."""
+def make_walk(root, where, precision=4, rankdir="LR", title=None, **options):
+    """A Walk, with the nodes' own `.grad` exactly as they were before.
+
+    options: params=, collapse=, example= as draw_dot takes them.
+    """
     saved = [(row.node, row.node.grad) for row in read_tape(root, where=where)]
     try:
-        return Walk(root, where, precision, rankdir, title)
+        return Walk(root, where, precision, rankdir, title, **options)
     finally:
         for node, g in saved:
             node.grad = g
