@@ -34,6 +34,7 @@ class Walk:
         self.title = title if title is not None else self.default_title()
         self.params, self.collapse, self.example = params, collapse, example
         self.legend = []  # the colour key the page shows beside the graph, as graph.svg's
+        self.element_of = [row.id for row in self.rows]  # the SVG id that shows each node
         graph = draw_dot(
             root_with_grads(self.story, root),
             rankdir=rankdir,
