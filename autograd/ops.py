@@ -11,6 +11,12 @@ from (a, p, y). Rows are written once, against a small math namespace `M`, and b
 `OPS` over plain floats and `ARRAY_OPS` over numpy arrays that hold one number per example
 (a batch). `(a > 0.0) * 1.0` is an indicator (1.0 or 0.0) for both.
 
+The rule column (`op.rule`) says the same derivatives in symbols, for the narration
+(`∂(q * z)/∂z = q = 3`): one template per input, with {a} and {b} for the inputs' names, {y}
+for the output's, {p} for the parameter and {n} for the number of examples a reduction sees.
+They read as maths (· times, ² squared, Φ and φ the standard normal's distribution and
+density) and are never evaluated here; a test checks each against the numbers on its left.
+
 Conventions at kinks (the derivative a subgradient picks where the function has a corner):
 relu'(0) = 0, leaky_relu'(0) = alpha, abs'(0) = 0, step'(x) = 0 everywhere (including 0),
 max and min send the whole gradient to the first input on a tie.
@@ -28,16 +34,22 @@ INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 class Op:
     """One row of the table: how to compute an op and its local derivatives."""
 
-    __slots__ = ("name", "symbol", "forward", "local", "arity", "domain", "param", "array")
+    __slots__ = (
+        "name", "symbol", "forward", "local", "rule", "arity", "domain", "param", "array"
+    )  # fmt: skip
 
-    def __init__(self, name, symbol, arity, forward, local, domain="", param=None):
+    def __init__(self, name, symbol, arity, forward, local, rule=(), domain="", param=None):
         self.name, self.symbol, self.arity = name, symbol, arity
         self.forward, self.local, self.domain, self.param = forward, local, domain, param
+        self.rule = rule  # the local derivatives as text, one per input (module docstring)
         self.array = None  # the same row built over numpy arrays (see ARRAY_OPS)
 
     def bind(self, param):
         """This op with its constant parameter fixed (x**2, leaky_relu with alpha=0.1)."""
-        op = Op(self.name, self.symbol, self.arity, self.forward, self.local, self.domain, param)
+        op = Op(
+            self.name, self.symbol, self.arity, self.forward, self.local, self.rule, self.domain,
+            param,
+        )  # fmt: skip
         if self.array is not None:
             op.array = self.array.bind(param)
         return op
@@ -65,32 +77,33 @@ def table(M):
 
     # fmt: off
     rows = [
-        # name         symbol     n  forward                                   local derivatives d(out)/d(input)                     domain
-        Op("add",        "+",       2, operator.add,                             lambda a, b, y: (1.0, 1.0)),
-        Op("sub",        "-",       2, operator.sub,                             lambda a, b, y: (1.0, -1.0)),
-        Op("mul",        "*",       2, operator.mul,                             lambda a, b, y: (b, a)),
-        Op("div",        "/",       2, operator.truediv,                         lambda a, b, y: (1.0 / b, -y / b),                  "divisor must not be 0"),
-        Op("powv",       "**",      2, M.powv,                                   lambda a, b, y: (b * a ** (b - 1.0), y * log(a)),    "base must be > 0 when the exponent is a Value"),
-        Op("max",        "max",     2, lambda a, b: where(a >= b, a, b),         lambda a, b, y: ((a >= b) * 1.0, (a < b) * 1.0)),
-        Op("min",        "min",     2, lambda a, b: where(a <= b, a, b),         lambda a, b, y: ((a <= b) * 1.0, (a > b) * 1.0)),
-        Op("neg",        "neg",     1, lambda a, p: -a,                          lambda a, p, y: (-1.0,)),
-        Op("pow",        "**",      1, M.pow,                                    lambda a, p, y: (p * a ** (p - 1.0),)),
-        Op("exp",        "exp",     1, lambda a, p: exp(a),                      lambda a, p, y: (y,)),
-        Op("log",        "log",     1, lambda a, p: log(a),                      lambda a, p, y: (1.0 / a,),                         "input must be > 0"),
-        Op("tanh",       "tanh",    1, lambda a, p: tanh(a),                     lambda a, p, y: (1.0 - y * y,)),
-        Op("sigmoid",    "σ",       1, lambda a, p: sigmoid(a),                  lambda a, p, y: (y * (1.0 - y),)),
-        Op("relu",       "ReLU",    1, lambda a, p: M.maximum(a, 0.0),           lambda a, p, y: ((a > 0.0) * 1.0,)),
-        Op("leaky_relu", "LReLU",   1, lambda a, p: where(a > 0.0, a, p * a),    lambda a, p, y: (where(a > 0.0, 1.0, p),)),
-        Op("elu",        "ELU",     1, lambda a, p: where(a > 0.0, a, p * M.expm1(a)), lambda a, p, y: (where(a > 0.0, 1.0, y + p),)),
+        # name         symbol     n  forward                                   local derivatives d(out)/d(input)                      the same as text (op.rule)                            domain
+        Op("add",        "+",       2, operator.add,                             lambda a, b, y: (1.0, 1.0),                          ("1", "1")),
+        Op("sub",        "-",       2, operator.sub,                             lambda a, b, y: (1.0, -1.0),                         ("1", "-1")),
+        Op("mul",        "*",       2, operator.mul,                             lambda a, b, y: (b, a),                              ("{b}", "{a}")),
+        Op("div",        "/",       2, operator.truediv,                         lambda a, b, y: (1.0 / b, -y / b),                   ("1/{b}", "-{a}/{b}²"),                                "divisor must not be 0"),
+        Op("powv",       "**",      2, M.powv,                                   lambda a, b, y: (b * a ** (b - 1.0), y * log(a)),    ("{b}·{a}**({b} - 1)", "{a}**{b}·log({a})"),           "base must be > 0 when the exponent is a Value"),
+        Op("max",        "max",     2, lambda a, b: where(a >= b, a, b),         lambda a, b, y: ((a >= b) * 1.0, (a < b) * 1.0),     ("1 if {a} >= {b} else 0", "1 if {a} < {b} else 0")),
+        Op("min",        "min",     2, lambda a, b: where(a <= b, a, b),         lambda a, b, y: ((a <= b) * 1.0, (a > b) * 1.0),     ("1 if {a} <= {b} else 0", "1 if {a} > {b} else 0")),
+        Op("neg",        "neg",     1, lambda a, p: -a,                          lambda a, p, y: (-1.0,),                             ("-1",)),
+        Op("pow",        "**",      1, M.pow,                                    lambda a, p, y: (p * a ** (p - 1.0),),               ("{p}·{a}**({p} - 1)",)),
+        Op("exp",        "exp",     1, lambda a, p: exp(a),                      lambda a, p, y: (y,),                                ("exp({a})",)),
+        Op("log",        "log",     1, lambda a, p: log(a),                      lambda a, p, y: (1.0 / a,),                          ("1/{a}",),                                            "input must be > 0"),
+        Op("tanh",       "tanh",    1, lambda a, p: tanh(a),                     lambda a, p, y: (1.0 - y * y,),                      ("1 - tanh({a})²",)),
+        Op("sigmoid",    "σ",       1, lambda a, p: sigmoid(a),                  lambda a, p, y: (y * (1.0 - y),),                    ("σ({a})·(1 - σ({a}))",)),
+        Op("relu",       "ReLU",    1, lambda a, p: M.maximum(a, 0.0),           lambda a, p, y: ((a > 0.0) * 1.0,),                  ("1 if {a} > 0 else 0",)),
+        Op("leaky_relu", "LReLU",   1, lambda a, p: where(a > 0.0, a, p * a),    lambda a, p, y: (where(a > 0.0, 1.0, p),),           ("1 if {a} > 0 else {p}",)),
+        Op("elu",        "ELU",     1, lambda a, p: where(a > 0.0, a, p * M.expm1(a)), lambda a, p, y: (where(a > 0.0, 1.0, y + p),), ("1 if {a} > 0 else {p}·exp({a})",)),
         Op("gelu",       "GELU",    1, lambda a, p: 0.5 * a * (1.0 + erf(a / SQRT2)),
-                                                                                 lambda a, p, y: (0.5 * (1.0 + erf(a / SQRT2)) + a * exp(-0.5 * a * a) * INV_SQRT_2PI,)),
-        Op("swish",      "swish",   1, lambda a, p: a * sigmoid(p * a),          swish_local),
-        Op("softplus",   "softplus", 1, lambda a, p: M.softplus(a),              lambda a, p, y: (sigmoid(a),)),
-        Op("abs",        "abs",     1, lambda a, p: abs(a),                      lambda a, p, y: (where(a > 0.0, 1.0, where(a < 0.0, -1.0, 0.0)),)),
-        Op("step",       "step",    1, lambda a, p: (a >= 0.0) * 1.0,            lambda a, p, y: (0.0,)),
+                                                                                 lambda a, p, y: (0.5 * (1.0 + erf(a / SQRT2)) + a * exp(-0.5 * a * a) * INV_SQRT_2PI,),
+                                                                                                                                      ("Φ({a}) + {a}·φ({a})",)),
+        Op("swish",      "swish",   1, lambda a, p: a * sigmoid(p * a),          swish_local,                                         ("σ({p}·{a}) + {p}·{y}·(1 - σ({p}·{a}))",)),
+        Op("softplus",   "softplus", 1, lambda a, p: M.softplus(a),              lambda a, p, y: (sigmoid(a),),                       ("σ({a})",)),
+        Op("abs",        "abs",     1, lambda a, p: abs(a),                      lambda a, p, y: (where(a > 0.0, 1.0, where(a < 0.0, -1.0, 0.0)),), ("sign({a})",)),
+        Op("step",       "step",    1, lambda a, p: (a >= 0.0) * 1.0,            lambda a, p, y: (0.0,),                              ("0",)),
         # Batch reductions: a batch of per-example numbers to one number (on a float: itself).
-        Op("sum",        "Σ",       1, lambda a, p: M.total(a),                  lambda a, p, y: (M.ones_like(a),)),
-        Op("mean",       "mean",    1, lambda a, p: M.total(a) / M.count(a),     lambda a, p, y: (M.ones_like(a) / M.count(a),)),
+        Op("sum",        "Σ",       1, lambda a, p: M.total(a),                  lambda a, p, y: (M.ones_like(a),),                   ("1",)),
+        Op("mean",       "mean",    1, lambda a, p: M.total(a) / M.count(a),     lambda a, p, y: (M.ones_like(a) / M.count(a),),      ("1/{n}",)),
     ]
     # fmt: on
     return {row.name: row for row in rows}

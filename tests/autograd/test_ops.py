@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from autograd import OPS, Value, gradcheck
+from autograd import OPS, Value, gradcheck, local_derivatives
 from autograd.value import _binary, _bound, _unary
 
 # Constant parameters to try for the rows that take one; every other row gets None.
@@ -105,3 +105,44 @@ def test_silu_is_swish_with_beta_one():
         == Value(1.3).swish(1.0).data
         == pytest.approx(1.3 / (1 + math.exp(-1.3)))
     )
+
+
+# The rule column: each row's local derivatives written as maths, for the narration.
+MATH = {  # what the rules' symbols mean, for evaluating them here
+    "exp": math.exp,
+    "log": math.log,
+    "tanh": math.tanh,
+    "sigmoid": lambda v: 1.0 / (1.0 + math.exp(-v)),
+    "Phi": lambda v: 0.5 * (1.0 + math.erf(v / math.sqrt(2.0))),
+    "phi": lambda v: math.exp(-0.5 * v * v) / math.sqrt(2.0 * math.pi),
+    "sign": lambda v: (v > 0) - (v < 0),
+}
+SPELLING = {"·": "*", "²": "**2", "σ": "sigmoid", "Φ": "Phi", "φ": "phi"}
+
+
+def evaluate(template, **numbers):
+    """A rule with numbers for its names, computed: the rule text as Python arithmetic."""
+    text = template.format(**{k: f"({v!r})" for k, v in numbers.items()})
+    for symbol, python in SPELLING.items():
+        text = text.replace(symbol, python)
+    return eval(text, {"__builtins__": {}}, MATH)  # our own table's text, never user input
+
+
+def test_every_row_writes_one_rule_per_input():
+    for name, op in OPS.items():
+        assert len(op.rule) == op.arity, name
+        assert all(isinstance(r, str) and r for r in op.rule), name
+    for name, params in PARAMS.items():
+        assert _bound(name, params[0]).rule == OPS[name].rule  # fixing a parameter keeps it
+
+
+@pytest.mark.parametrize("name,param,point", list(cases()))
+def test_each_rule_computes_the_local_derivatives_of_its_row(name, param, point):
+    out = apply(name, param, [Value(x) for x in point])
+    names = {"a": point[0], "y": out.data, "n": 1}
+    if len(point) > 1:
+        names["b"] = point[1]
+    if param is not None:
+        names["p"] = param
+    said = [evaluate(r, **names) for r in out.op.rule]
+    assert said == pytest.approx(list(local_derivatives(out)), rel=1e-12)
