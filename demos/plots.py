@@ -70,8 +70,12 @@ def curves(
     log=False,
     what=None,
     pairs=False,
+    top=None,
 ):
-    """One line per named series: {name: [y0, y1, ...]}; pairs: (solid, dashed) share a colour."""
+    """One line per named series: {name: [y0, y1, ...]}; pairs: (solid, dashed) share a colour.
+
+    top: the highest y shown; a curve above it runs off the top of the plot.
+    """
     what = what or title
     plt = _pyplot(lesson, what)
     if plt is None:
@@ -81,7 +85,13 @@ def curves(
     for i, (name, ys) in enumerate(series.items()):
         colour = COLOURS[(i // 2 if pairs else i) % len(COLOURS)]
         dash = "--" if pairs and i % 2 else "-"
+        if top is not None:  # drawn just past the top edge, so the line leaves the plot
+            ys = [min(y, 2 * top) for y in ys]
         ax.plot(range(1, len(ys) + 1), ys, dash, label=name, color=colour, linewidth=2)
+    if top is not None:
+        low = min(min(ys) for ys in series.values() if len(ys))
+        ax.set_yscale("log" if log else "linear")
+        ax.set_ylim(low / 1.25 if log else min(low, 0.0), top)
     if log:
         _log_axis(ax)
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)

@@ -118,13 +118,21 @@ def test_cross_entropy_is_minus_log_point_seven_and_logit_gradient_is_p_minus_y(
     assert "log(0.0)" in r["log_zero_error"]
 
 
-def test_learning_rate_too_low_and_too_high_both_end_worse_than_about_right(tmp_path):
-    r, text = run("learning-rate", tmp_path)
-    final = r["final"]
-    right = final["about right: 1.0"]
-    assert final["too low: 0.01"] > right
-    assert final["too high: 10"] > right
-    assert all(math.isfinite(v) for v in final.values())
+@pytest.mark.parametrize("seed", [0, 3])
+def test_learning_rate_runs_show_what_the_lesson_says(tmp_path, seed):
+    lines = []
+    runs = cli.LESSONS["learning-rate"](
+        out=str(tmp_path), seed=seed, plots=False, small=True, echo=lines.append
+    )["runs"]
+    low, right, high, too_high, step, cosine = runs.values()
+    assert low["final"] > 2 * right["final"] and low["final"] == low["low"] < low["high"]
+    assert "diverged_at" in too_high and "overflowed to inf" in "\n".join(lines)
+    assert high["first"] < right["first"]  # the high rate starts faster
+    assert high["high"] > 1.5 * high["low"]  # and bounces to the end
+    for schedule in (step, cosine):
+        assert schedule["high"] - schedule["low"] < 0.05 * schedule["final"]  # flat at the end
+        assert schedule["final"] < (high["low"] + high["high"]) / 2  # below 0.2's bounces
+        assert schedule["final"] < 1.25 * right["final"]  # close to the best constant rate
 
 
 def test_without_plots_a_lesson_says_which_it_skipped(tmp_path):
