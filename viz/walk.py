@@ -42,6 +42,7 @@ class Walk:
             params=params,
             legend=False,
         )
+        self.graph = graph  # the slide frames lay it out again and draw each step on it
         self.svg = name_tags(clean_svg(to_svg(graph)), self.rows)
         self.steps = [self.forward_step(row) for row in self.rows]
         self.steps += [self.backward_step(e) for e in self.story.backward]
