@@ -25,7 +25,8 @@ import graphviz
 
 from . import palette
 from .format import batch_size, check_example, check_precision, fmt, pick
-from .tape import contribution, is_dead_relu, read_tape
+from .notation import partial, term
+from .tape import contribution, full_name, is_dead_relu, read_tape
 
 RANKDIRS = ("LR", "TB")
 SHOW = ("data", "grad", "local", "fanout", "contribution")
@@ -152,16 +153,46 @@ def draw_dot(
     "fanout" (what each edge adds to a gradient, on edges out of values used more than
     once), "contribution" (that on every edge). precision: significant digits.
     params: model.parameters() (or the model), coloured as parameters. color: "role",
-    "grad" (red positive, blue negative, darker is larger) or None. cluster: draw each
-    module scope as a frame. collapse: True folds each scope into one box, an int folds at
-    that depth. example: in batched mode, the example to show (None: the batch mean).
-    max_nodes: refuse larger pictures (None: no limit).
+    "grad" (red positive, blue negative, darker is larger, the sign written in each box)
+    or None. cluster: draw each module scope as a frame. collapse: True folds each scope
+    into one box, an int folds at that depth. example: in batched mode, the example to
+    show (None: the batch mean). max_nodes: refuse larger pictures (None: no limit).
     """
-    rows = read_tape(root, params, "draw_dot")
-    opts = Options(
-        "draw_dot", rows, rankdir, show, precision, color, cluster, collapse, legend, title,
-        example, max_nodes,
-    )  # fmt: skip
+    return draw(
+        root, "draw_dot", rankdir=rankdir, show=show, precision=precision, params=params,
+        color=color, cluster=cluster, collapse=collapse, legend=legend, title=title,
+        example=example, max_nodes=max_nodes,
+    ).graph  # fmt: skip
+
+
+class Picture:
+    """What `draw` made: the Digraph, its colour key, and which element shows each node.
+
+    element_of[i] is v{i}, or the id of the folded box s{k} that node i is drawn inside.
+    legend is the colour key as data, the one source of graph.svg's key and the player's:
+    [{"swatches": [{"fill": "#hex", "border": "#hex", "dashed": bool}], "text": str}].
+    """
+
+    def __init__(self, graph, legend, element_of, inputs):
+        self.graph, self.legend, self.element_of = graph, legend, element_of
+        self.inputs = inputs  # inputs[i]: the positions of node i's inputs
+
+    def folded(self, i):
+        """Whether node i is drawn inside a folded box rather than as its own box."""
+        return self.element_of[i] != f"v{i}"
+
+    def edge_of(self, i, k):
+        """The id of the drawn edge that shows input k of node i (None: inside one box)."""
+        if not self.folded(i):
+            return f"e{i}_{k}"
+        source, target = self.element_of[self.inputs[i][k]], self.element_of[i]
+        return None if source == target else f"x{source}_{target}"
+
+
+def draw(root, where, *, params=None, **options):
+    """draw_dot's picture as a Picture (draw_dot's options; `where` names the caller)."""
+    rows = read_tape(root, params, where)
+    opts = Options(where, rows, **options)
     keys = [fold(row.node.scope, opts.collapse) for row in rows]
     members = {}
     for row, key in zip(rows, keys):
@@ -183,7 +214,8 @@ def draw_dot(
             frames.add(frame, f"o{row.index}", op_node(row, opts))
     outputs = box_outputs(rows, keys)
     box_name = {key: f"s{group[0].index}" for key, group in members.items()}
-    joined = folded_edges(rows, keys, box_name)
+    element_of = [box_name[key] if key else row.id for row, key in zip(rows, keys)]
+    joined = folded_edges(rows, keys, element_of)
     siblings = {}  # frame -> its folded boxes, in name order
     for key in sorted(members, key=natural):  # neuron2 before neuron10, as a reader counts
         frame = parent(key) if opts.cluster else ""
@@ -196,35 +228,43 @@ def draw_dot(
             frames.keep_in_order(frame, names[::-1] if opts.rankdir == "LR" else names)
     frames.emit(g)
 
+    tail = PORTS[opts.rankdir][0]
     for row in rows:
         i = row.index
+        if keys[i]:
+            continue  # the edges into a folded box are the thin lines below
         for k, j in enumerate(row.inputs):
-            if not keys[i] and not keys[j]:
-                g.edge(f"v{j}", f"o{i}", **edge_attrs(rows, row, k, opts))
-        if row.node.op is not None and not keys[i]:
+            # An edge into a drawn op carries its local derivative, from a folded box too.
+            port = {"tailport": tail} if keys[j] else {}
+            g.edge(element_of[j], f"o{i}", **edge_attrs(rows, row, k, opts), **port)
+        if row.node.op is not None:
             g.edge(f"o{i}", row.id, id=f"r{i}")
     draw_folded_edges(g, joined, opts)
-    label = caption(opts, visible)
+    legend = legend_entries(opts, visible)
+    label = caption(opts, legend)
     if label is not None:
         g.attr(label=label, labelloc="b", labeljust="l", fontsize="10")
-    return g
+    return Picture(g, legend, element_of, [row.inputs for row in rows])
 
 
-def folded_edges(rows, keys, box_name):
-    """The edges that touch a folded box, once each: (source, target) -> name-order sort key."""
+def folded_edges(rows, keys, element_of):
+    """The edges into a folded box, once each: (source, target) -> name-order sort key."""
     joined = {}
     for row in rows:
         i = row.index
         for j in row.inputs:
-            source = box_name[keys[j]] if keys[j] else f"v{j}"
-            target = box_name[keys[i]] if keys[i] else f"o{i}"
-            if (keys[j] or keys[i]) and source != target:
-                joined[source, target] = (natural(keys[j] or source), natural(keys[i] or target))
+            source, target = element_of[j], element_of[i]
+            if keys[i] and source != target:
+                joined[source, target] = (natural(keys[j] or source), natural(keys[i]))
     return joined
 
 
 def draw_folded_edges(g, joined, opts):
-    """Thin straight lines between folded boxes, leaving and entering on the facing sides."""
+    """Thin straight lines into folded boxes, leaving and entering on the facing sides.
+
+    Such a line stands for the values that enter the ops inside the box, so it has no single
+    local derivative to show; an edge out of a box into a drawn op keeps its own.
+    """
     tail, head = PORTS[opts.rankdir]
     for source, target in sorted(joined, key=joined.get):
         g.edge(
@@ -232,7 +272,7 @@ def draw_folded_edges(g, joined, opts):
             target,
             id=f"x{source}_{target}",
             tailport=tail if source[0] == "s" else "",
-            headport=head if target[0] == "s" else "",
+            headport=head,
             color=palette.FOLDED_EDGE,
             penwidth="0.7",
         )
@@ -361,8 +401,16 @@ def value_fill(row, opts):
         fill, border, _ = palette.ROLES[row.role]
         return fill, border, False
     if opts.color == "grad":
-        return palette.grad_fill(pick(row.node.grad, opts.example), opts.biggest)
+        return grad_colours(row, opts)
     return "#FFFFFF", "#444444", False
+
+
+def grad_colours(row, opts):
+    """(fill, border, dashed) for the gradient of `row` under color="grad"."""
+    g = pick(row.node.grad, opts.example)
+    if not math.isfinite(g):
+        opts.drawn.add("nonfinite")
+    return palette.grad_fill(g, opts.biggest)
 
 
 def value_node(row, opts, note=None):
@@ -385,44 +433,71 @@ def value_label(row, opts, fill, note=None):
     """An HTML-like table: the label, a small note, then a `data` row and a `grad` row."""
     node, muted = row.node, palette.muted_colour(fill)
     lines = []
-    if node.label:
-        lines.append(f'<TR><TD COLSPAN="2"><B>{escape(node.label)}</B></TD></TR>')
+    name = node.label if opts.cluster else full_name(row)  # no frames: say which w0
+    if node.label or opts.color == "grad":
+        lines.append(title_row(name if node.label else "", grad_sign(row, opts)))
     if note:
         small = f'<FONT POINT-SIZE="9" COLOR="{muted}">{escape(note)}</FONT>'
         lines.append(f'<TR><TD COLSPAN="2">{small}</TD></TR>')
+    lines += number_rows(row, opts, muted)
+    if not lines:
+        lines.append(f"<TR><TD>{row.id}</TD></TR>")
+    return table(lines)
+
+
+def grad_sign(row, opts):
+    """The second cue of the grad colouring, legible in grey: + or − ("" for 0, or no cue)."""
+    return palette.grad_sign(pick(row.node.grad, opts.example)) if opts.color == "grad" else ""
+
+
+def title_row(name, sign=""):
+    """A box's first row: its name in bold, and the gradient's sign in the corner."""
+    if not sign:
+        return f'<TR><TD COLSPAN="2"><B>{escape(name)}</B></TD></TR>'
+    mark = f'<FONT POINT-SIZE="13"><B>{sign}</B></FONT>'
+    return f'<TR><TD ALIGN="LEFT"><B>{escape(name)}</B></TD><TD ALIGN="RIGHT">{mark}</TD></TR>'
+
+
+def number_rows(row, opts, muted):
+    """The `data` and `grad` rows of the box that shows `row` (cells v{i}-data, v{i}-grad)."""
+    lines = []
     for word in ("data", "grad"):
         if word not in opts.show:
             continue
-        text = opts.num(getattr(node, word))
-        if word == "data":
-            tip = f"{row.name()} = {text}"
-        else:
-            tip = f"d{opts.root_name}/d{row.name()} = {text}"
+        text = opts.num(getattr(row.node, word))
+        name = full_name(row)
+        tip = f"{name} = {text}" if word == "data" else f"{partial(opts.root_name, name)} = {text}"
         tip = escape(tip, " ")  # an attribute: no tags inside
         cell = f"{row.id}-{word}"
         lines.append(
             f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="9" COLOR="{muted}">{word}</FONT></TD>'
             f'<TD ALIGN="RIGHT" ID="{cell}" HREF="#{cell}" TOOLTIP="{tip}">{text}</TD></TR>'
         )
-    if not lines:
-        lines.append(f"<TR><TD>{row.id}</TD></TR>")
-    return table(lines)
+    return lines
+
+
+def relu_off(row, opts):
+    """How a ReLU passes nothing back: "inactive" (for this point or example), "dead" (for
+    every example of the batch, as nn.dead_relus means it), or "" (it passes something)."""
+    if not is_dead_relu(row, opts.example):
+        return ""
+    return "dead" if opts.batch is not None and opts.example is None else "inactive"
 
 
 def op_node(row, opts):
-    """The attributes of an op's ellipse: its symbol, greyed and marked when a ReLU is dead."""
+    """The attributes of an op's ellipse: its symbol, greyed and marked when a ReLU is off."""
     text = escape(row.node.op.label)
-    dead = is_dead_relu(row, opts.example)
-    if dead:
-        opts.drawn.add("dead")
-        text += '<BR/><FONT POINT-SIZE="9">dead</FONT>'
+    off = relu_off(row, opts)
+    if off:
+        opts.drawn.add(f"{off} op")
+        text += f'<BR/><FONT POINT-SIZE="9">{off}</FONT>'
     return {
         "id": f"o{row.index}",
         "label": f"<{text}>",
         "shape": "ellipse",
-        "style": "filled,dashed" if dead else "filled",
-        "fillcolor": palette.DEAD_FILL if dead else palette.OP_FILL,
-        "color": palette.DEAD_BORDER if dead else palette.OP_BORDER,
+        "style": "filled,dashed" if off else "filled",
+        "fillcolor": palette.DEAD_FILL if off else palette.OP_FILL,
+        "color": palette.DEAD_BORDER if off else palette.OP_BORDER,
         "fontsize": "12",
         "margin": "0.04,0.02",
         "height": "0.3",
@@ -447,35 +522,29 @@ def edge_attrs(rows, row, k, opts):
 
 def box_node(key, group, outputs, opts):
     """The attributes of one folded scope: its name, size, and its output's numbers."""
-    if opts.color == "grad" and len(outputs) == 1:
-        fill, border, dashed = palette.grad_fill(
-            pick(outputs[0].node.grad, opts.example), opts.biggest
-        )
+    single = outputs[0] if len(outputs) == 1 else None
+    if opts.color == "grad" and single:
+        fill, border, dashed = grad_colours(single, opts)
     else:
         fill, border, dashed = palette.MODULE_FILL, palette.MODULE_BORDER, False
         opts.drawn.add("folded")
-    dead = len(outputs) == 1 and is_dead_relu(outputs[0], opts.example)
-    if dead:
+    off = relu_off(single, opts) if single else ""
+    if off:
         border, dashed = palette.DEAD_BORDER, True
-        opts.drawn.add("dead")
+        opts.drawn.add(f"{off} box")
     muted = palette.muted_colour(fill)
     name = key.rpartition(".")[2] if opts.cluster else key
     lines = [
-        f'<TR><TD COLSPAN="2"><B>{escape(name)}</B></TD></TR>',
+        title_row(name, grad_sign(single, opts) if single else ""),
         f'<TR><TD COLSPAN="2"><FONT POINT-SIZE="9" COLOR="{muted}">'
         f"{len(group)} nodes</FONT></TD></TR>",
     ]
-    if len(outputs) == 1:
-        for word in ("data", "grad"):
-            if word in opts.show:
-                lines.append(
-                    f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="9" COLOR="{muted}">{word}</FONT></TD>'
-                    f'<TD ALIGN="RIGHT">{opts.num(getattr(outputs[0].node, word))}</TD></TR>'
-                )
+    if single:
+        lines += number_rows(single, opts, muted)
     elif outputs:
         lines.append(f'<TR><TD COLSPAN="2">{len(outputs)} outputs</TD></TR>')
-    if dead:
-        lines.append('<TR><TD COLSPAN="2"><FONT POINT-SIZE="9">dead ReLU</FONT></TD></TR>')
+    if off:
+        lines.append(f'<TR><TD COLSPAN="2"><FONT POINT-SIZE="9">{off} ReLU</FONT></TD></TR>')
     return {
         "id": f"s{group[0].index}",
         "label": table(lines),
@@ -489,11 +558,63 @@ def box_node(key, group, outputs, opts):
     }
 
 
-def swatch(fill, border, dashed=False):
+def patch(fill, border, dashed=False):
+    """One swatch of the legend: how a box of some kind is filled and outlined."""
+    return {"fill": fill, "border": border, "dashed": dashed}
+
+
+def legend_entries(opts, visible):
+    """The colour key of a picture as data: what each kind of box it drew looks like."""
+    entries = []
+
+    def add(swatches, text):
+        entries.append({"swatches": swatches, "text": text})
+
+    if opts.color == "role":
+        present = {row.role for row in visible}
+        for role, (fill, border, meaning) in palette.ROLES.items():
+            if role in present:
+                add([patch(fill, border)], meaning)
+    elif opts.color == "grad":
+        add([], "grad: blue below 0, red above 0, darker is larger; each box also says − or +")
+        for level in range(palette.LEVELS):
+            high = opts.biggest / 10**level
+            if level < palette.LEVELS - 1:
+                text = f"|grad| {opts.num(high / 10)} to {opts.num(high)}"
+            else:
+                text = f"|grad| below {opts.num(high)}"
+            scale = (palette.NEGATIVE[level], palette.POSITIVE[level])
+            add([patch(fill, "#444444") for fill in scale], text)
+        add([patch(palette.ZERO_FILL, palette.ZERO_BORDER, True)], "grad exactly 0 (dashed)")
+        if "nonfinite" in opts.drawn:
+            add([patch(palette.NONFINITE_FILL, palette.NONFINITE_BORDER)], "grad nan or infinite")
+    if "folded" in opts.drawn:
+        what = "a module scope, folded into one box"
+        if opts.color == "grad":
+            what += " (several outputs)"
+        add([patch(palette.MODULE_FILL, palette.MODULE_BORDER)], what)
+    for off in ("inactive", "dead"):
+        when = "for this point" if opts.batch is None else "for this example"
+        if off == "dead":
+            when = "for every example of the batch"
+        passes = f"ReLU (dashed): its input is <= 0 {when}, so it passes 0 back"
+        if f"{off} op" in opts.drawn:
+            add([patch(palette.DEAD_FILL, palette.DEAD_BORDER, True)], f"{off} {passes}")
+        if f"{off} box" in opts.drawn:
+            if opts.color == "grad":
+                fills = (palette.NEGATIVE[1], palette.POSITIVE[1])  # boxes keep their grad colour
+            else:
+                fills = (palette.MODULE_FILL,)
+            swatches = [patch(fill, palette.DEAD_BORDER, True) for fill in fills]
+            add(swatches, f"a folded neuron ending in an {off} {passes}")
+    return entries
+
+
+def swatch(item):
     """A small coloured cell, as the legend shows a box colour."""
-    style = ' STYLE="dashed"' if dashed else ""
+    style = ' STYLE="dashed"' if item["dashed"] else ""
     size = 'WIDTH="24" HEIGHT="12" FIXEDSIZE="TRUE"'
-    return f'<TD BGCOLOR="{fill}" COLOR="{border}" BORDER="1"{style} {size}></TD>'
+    return f'<TD BGCOLOR="{item["fill"]}" COLOR="{item["border"]}" BORDER="1"{style} {size}></TD>'
 
 
 def text_cell(text, colspan=1):
@@ -501,54 +622,28 @@ def text_cell(text, colspan=1):
     return f'<TD ALIGN="LEFT" COLSPAN="{colspan}">{escape(text)}</TD>'
 
 
-def colour_key(opts, visible):
-    """The legend's colours: per line three cells, a swatch (two for gradients) and a meaning."""
-    cells = []
-    if opts.color == "role":
-        present = {row.role for row in visible}
-        for role, (fill, border, meaning) in palette.ROLES.items():
-            if role in present:
-                cells.append(swatch(fill, border) + text_cell(meaning, 2))
-    elif opts.color == "grad":
-        cells.append("<TD>-</TD><TD>+</TD>" + text_cell("grad, by size"))
-        for level in range(palette.LEVELS):
-            high = opts.biggest / 10**level
-            if level < palette.LEVELS - 1:
-                text = f"|grad| {opts.num(high / 10)} to {opts.num(high)}"
-            else:
-                text = f"|grad| below {opts.num(high)}"
-            neg = swatch(palette.NEGATIVE[level], "#444444")
-            pos = swatch(palette.POSITIVE[level], "#444444")
-            cells.append(neg + pos + text_cell(text))
-        zero = swatch(palette.ZERO_FILL, palette.ZERO_BORDER, dashed=True)
-        cells.append(zero + text_cell("grad exactly 0 (dashed)", 2))
-    if "folded" in opts.drawn:
-        key = swatch(palette.MODULE_FILL, palette.MODULE_BORDER)
-        what = "a module scope, folded into one box"
-        cells.append(
-            key + text_cell(what if opts.color != "grad" else what + " (several outputs)", 2)
-        )
-    if "dead" in opts.drawn:
-        dead = swatch(palette.DEAD_FILL, palette.DEAD_BORDER, dashed=True)
-        cells.append(dead + text_cell("dead ReLU (dashed): input <= 0, passes 0 back", 2))
-    return cells
+def colour_key(entries):
+    """The legend's colour lines as table cells: up to two swatches, then the meaning."""
+    return [
+        "".join(map(swatch, e["swatches"])) + text_cell(e["text"], 3 - len(e["swatches"]))
+        for e in entries
+    ]
 
 
-def reading_key(opts, extra=()):
+def reading_key(opts):
     """The legend's lines saying what the numbers in boxes and on edges mean."""
     lines = []
     if opts.show & {"data", "grad"}:
-        lines.append(f"box: data, and grad = d{opts.root_name}/d(box)")
+        lines.append(f"box: data, and grad = ∂{term(opts.root_name)}/∂(box)")
     if "grad" in opts.show and opts.biggest == 0.0:
         lines.append(f"every grad is 0: call {opts.root_name}.backward() before drawing")
     if "local" in opts.drawn:
-        lines.append("edge: local = d(op output)/d(input)")
+        lines.append("edge: local = ∂(op output)/∂(input)")
     if opts.drawn & {"sum", "contribution"}:
         lines.append("edge: += is local x grad of the op output,")
         lines.append("         what this edge adds to the input's grad")
     if "sum" in opts.drawn:
         lines.append("a value used several times: its grad is the sum of its +=")
-    lines.extend(extra)
     return lines
 
 
@@ -563,7 +658,7 @@ def batch_note(opts):
     ]
 
 
-def caption(opts, visible, extra=()):
+def caption(opts, entries):
     """The graph's label, under the picture: title, batch note, then the legend's two columns."""
     rows = []
     if opts.title is not None:
@@ -572,7 +667,7 @@ def caption(opts, visible, extra=()):
     if batch and not opts.legend:
         rows.extend(f"<TR>{text_cell(line, 5)}</TR>" for line in batch)
     if opts.legend:
-        colours, reading = colour_key(opts, visible), batch + reading_key(opts, extra)
+        colours, reading = colour_key(entries), batch + reading_key(opts)
         for n in range(max(len(colours), len(reading))):
             left = colours[n] if n < len(colours) else '<TD COLSPAN="3"></TD>'
             right = text_cell(reading[n]) if n < len(reading) else "<TD></TD>"

@@ -47,6 +47,13 @@ def grad_fill(g, biggest):
     return scale[grad_level(g, biggest)], "#444444", False
 
 
+def grad_sign(g):
+    """The sign a box under grad colouring shows beside its colour: "+", "−" or "" (0, nan)."""
+    if g > 0.0:
+        return "+"
+    return "−" if g < 0.0 else ""
+
+
 def text_colour(fill):
     """Black or white, whichever reads better on `fill` (WCAG relative luminance)."""
     r, g, b = (int(fill[i : i + 2], 16) / 255.0 for i in (1, 3, 5))

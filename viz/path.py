@@ -16,6 +16,7 @@ from .dot import (
     text_cell,
     value_node,
 )
+from .notation import partial
 from .tape import full_name, locate, read_tape
 
 MAX_PATHS = 64
@@ -185,33 +186,48 @@ def context_node(row, opts):
 
 
 def arithmetic(found, rows, start, opts):
-    """The label under the picture: each path's product written out, then their sum."""
+    """The label under the picture: each path's product written out, then their sum.
+
+    Every line is true as printed. For a batch the factors and products are one example's;
+    for the batch mean a path's product is averaged over the examples (the product of the
+    averaged factors would be another number), so that line says so in words.
+    """
     name = full_name(rows[start])  # a network has many a w0: say which
     top = rows[-1].name()
     lines = []
     if opts.title is not None:
         lines.append(f'<TR><TD ALIGN="LEFT"><B>{escape(opts.title)}</B></TD></TR>')
-    what = f"d{top}/d{name}: the sum over paths of the product of the local derivatives"
+    what = f"{partial(top, name)}: the sum over paths of the product of the local derivatives"
     lines.append(f'<TR><TD ALIGN="LEFT"><B>{escape(what)}</B></TD></TR>')
+    mean = opts.batch is not None and opts.example is None
+    if opts.batch is not None:
+        shown = "each path's product averaged over them" if mean else f"example {opts.example}"
+        lines.append(f"<TR>{text_cell(f'a batch of {opts.batch} examples: {shown}')}</TR>")
     coloured = 1 < len(found) <= len(PATH_COLOURS)
     for n, path in enumerate(found.paths):
-        factors = " × ".join(wrap(opts.num(d)) for d in path.locals) or "1 (no edges)"
+        count = len(path.locals)
+        if mean and count:
+            factors = f"the batch mean of the product of its {count} local derivatives"
+        else:
+            factors = " × ".join(wrap(opts.num(d)) for d in path.locals) or "1 (no edges)"
         text = f"path {n + 1}, from {top} back to {name}: {factors} = {opts.num(path.product)}"
         mark = PATH_COLOURS[n] if coloured else palette.PATH_EDGE
         lines.append(f'<TR><TD ALIGN="LEFT"><FONT COLOR="{mark}">■</FONT> {escape(text)}</TD></TR>')
     paths = f"{len(found)} path{'s' if len(found) != 1 else ''}"
-    if opts.batch is not None:
-        shown = "the batch mean" if opts.example is None else f"example {opts.example}"
-        lines.append(
-            f"<TR>{text_cell(f'a batch of {opts.batch} examples: products for {shown}')}</TR>"
-        )
-    if opts.batch is not None and not isinstance(found.node.data, np.ndarray):
-        # One number used by every example: its gradient adds up all their paths.
-        total = f"sum over {paths} and all {opts.batch} examples = {opts.num(found.total)}"
-    else:
-        sums = " + ".join(wrap(opts.num(p.product)) for p in found.paths) or "0 (no path)"
-        total = f"sum over {paths}: {sums} = {opts.num(found.total)}"
+    each = 0.0  # the sum over paths, per example in a batch
+    for path in found.paths:
+        each = each + path.product
+    sums = " + ".join(wrap(opts.num(p.product)) for p in found.paths) or "0 (no path)"
+    total = f"sum over {paths}: {sums} = {opts.num(each)}"
     lines.append(f'<TR><TD ALIGN="LEFT"><B>{escape(total)}</B></TD></TR>')
+    if opts.batch is not None and not isinstance(found.node.data, np.ndarray):
+        # One number used by every example: its gradient adds up all their sums.
+        which = f"{opts.batch} × this mean" if mean else "this is one of them"
+        shared = (
+            f"{name} is one number used by all {opts.batch} examples: its grad adds up their "
+            f"{opts.batch} sums ({which}) = {opts.num(found.total)}"
+        )
+        lines.append(f'<TR><TD ALIGN="LEFT"><B>{escape(shared)}</B></TD></TR>')
     check = f"backward() gave {name}.grad = {opts.num(found.grad)}"
     lines.append(f"<TR>{text_cell(check)}</TR>")
     return table(lines, spacing=2)

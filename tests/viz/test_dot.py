@@ -234,20 +234,38 @@ def test_palettes_are_colour_blind_safe_hues_and_text_stays_readable():
     assert palette.POSITIVE[0] == "#B2182B" and palette.NEGATIVE[0] == "#2166AC"  # RdBu ends
 
 
-def test_a_dead_relu_is_marked_in_the_picture_and_the_legend():
+def test_a_relu_off_for_this_point_is_inactive_in_the_picture_and_the_legend():
     x = Value(-1.0, "x")
     y = x.relu()
     y.backward()
     src = viz.draw_dot(y).source
     op = statement(src, "o1")
-    assert "dead" in op and palette.DEAD_FILL in op and "dashed" in op
-    assert "dead ReLU" in src
+    assert "inactive" in op and palette.DEAD_FILL in op and "dashed" in op
+    assert "inactive ReLU (dashed): its input is &lt;= 0 for this point" in src
+    assert "dead" not in src  # "dead" is for a unit off on every example (nn.dead_relus)
     live = Value(1.0, "x").relu()
-    assert "dead" not in viz.draw_dot(live).source
+    assert "inactive" not in viz.draw_dot(live).source
+
+
+def test_a_relu_off_on_every_example_of_a_batch_is_dead_and_on_one_example_inactive():
+    x = Value(np.array([-1.0, -2.0, 3.0]), "x")
+    always = (x * -1.0 - 5.0).relu()  # inputs -4, -3, -8: off on all three
+    sometimes = x.relu()  # off on examples 0 and 1
+    y = always + sometimes
+    y.label = "y"
+    y.backward()
+    src = viz.draw_dot(y).source
+    assert "dead ReLU (dashed): its input is &lt;= 0 for every example of the batch" in src
+    assert src.count(">dead</FONT>") == 1 and "inactive" not in src
+    first = viz.draw_dot(y, example=0).source
+    assert first.count(">inactive</FONT>") == 2 and ">dead<" not in first
+    assert "for this example" in first
+    assert viz.draw_dot(y, example=2).source.count(">inactive</FONT>") == 1
 
 
 def test_legend_explains_boxes_and_edges_and_can_be_left_out():
-    assert "edge: local = d(op output)/d(input)" in viz.draw_dot(chain_rule()).source
+    src = viz.draw_dot(chain_rule()).source
+    assert "edge: local = ∂(op output)/∂(input)" in src and "grad = ∂f/∂(box)" in src
     bare = viz.draw_dot(chain_rule(), legend=False).source
     assert "edge: local" not in bare and palette.ROLES["input"][2] not in bare
 

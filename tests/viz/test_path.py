@@ -1,6 +1,7 @@
 """The path view: paths from a node to the root, their products and sum, against backprop,
 finite differences and the two-layer formulas worked by hand (WORKED_EXAMPLES)."""
 
+import html
 import math
 import random
 import re
@@ -125,8 +126,63 @@ def test_paths_of_a_batch_weight_sum_over_the_examples():
     assert found.total == pytest.approx(w.grad, rel=1e-12)  # mean of 2 w x^2 = 14/3 * w
     assert found.total == pytest.approx(2 * 0.5 * 14 / 3, rel=1e-12)
     src = viz.draw_path(loss, w, example=1).source
-    assert "a batch of 3 examples: products for example 1" in src
-    assert f"sum over 1 path and all 3 examples = {fmt(w.grad)}" in src
+    assert "a batch of 3 examples: example 1" in src
+    # loss = mean((w x)^2): the factors for x = 2 are 1/3, 2 w x = 2, and x = 2
+    assert "path 1, from v4 back to w: 0.3333 × 2 × 2 = 1.333" in src
+    assert f"its grad adds up their 3 sums (this is one of them) = {fmt(w.grad)}" in src
+
+
+def printed_lines(src):
+    """The lines of arithmetic under a path picture, as a reader sees them."""
+    under = src[src.rindex("fontsize=10 label=<") :]  # the graph's own label, last in the DOT
+    cells = re.findall(r"<TD[^>]*>(.*?)</TD>", under)
+    return [html.unescape(re.sub(r"<[^>]*>|■", "", cell)).strip() for cell in cells]
+
+
+def number(text):
+    return float(text.strip().strip("()"))
+
+
+def test_every_equation_under_a_batched_path_picture_is_true_as_printed():
+    # A weight used twice per example (two paths), on a batch of three examples.
+    x = Value(np.array([1.0, -2.0, 0.5]), "x")
+    t = Value(np.array([0.3, -1.0, 2.0]), "t")
+    w = Value(-0.7, "w")
+    h = (w * x).tanh()
+    err = h * w - t
+    err.label = "err"
+    loss = (err**2).mean()
+    loss.label = "loss"
+    loss.backward()
+    for example in (None, 0, 1, 2):
+        lines = printed_lines(viz.draw_path(loss, w, example=example, precision=12).source)
+        products = []
+        for line in lines:
+            found = re.fullmatch(r"path \d+, from loss back to w: (.*) = (\S+)", line)
+            if found is None:
+                continue
+            factors, product = found.groups()
+            products.append(number(product))
+            if example is None:  # the mean of products, said in words, is no product
+                assert "×" not in factors and "mean of the product" in factors
+                continue
+            assert math.prod(number(f) for f in factors.split(" × ")) == pytest.approx(
+                number(product), rel=1e-9
+            )
+        assert len(products) == 2
+        (sums,) = [line for line in lines if line.startswith("sum over 2 paths: ")]
+        terms, total = re.fullmatch(r"sum over 2 paths: (.*) = (\S+)", sums).groups()
+        assert [number(v) for v in terms.split(" + ")] == pytest.approx(products, rel=1e-9)
+        assert sum(products) == pytest.approx(number(total), rel=1e-9)
+        (shared,) = [line for line in lines if "its grad adds up their 3 sums" in line]
+        assert number(shared.rpartition(" = ")[2]) == pytest.approx(w.grad, rel=1e-9)
+        if example is not None:  # the chosen example's own sum, by hand
+            xe, te = x.data[example], t.data[example]
+            he = math.tanh(w.data * xe)
+            grad_e = 2 * (he * w.data - te) / 3 * (he + w.data * (1 - he**2) * xe)
+            assert number(total) == pytest.approx(grad_e, rel=1e-9)
+        else:
+            assert 3 * number(total) == pytest.approx(w.grad, rel=1e-9)
 
 
 def test_the_root_itself_has_one_empty_path_of_product_one():
@@ -191,7 +247,7 @@ def test_draw_path_names_a_network_weight_with_its_scope():
     with pytest.raises(ValueError, match="3 nodes are labelled 'w0'"):
         viz.find_paths(loss, "w0")
     src = viz.draw_path(loss, model.layers[1].neurons[0].w[0]).source
-    assert "dL/dlayer2.neuron1.w0: the sum over paths" in src
+    assert "∂L/∂layer2.neuron1.w0: the sum over paths" in src
 
 
 def test_draw_path_on_the_two_layer_network_shows_the_weight_and_the_loss():
