@@ -1,129 +1,319 @@
-"""Slides: `backprop_frames`, one numbered picture per step of the walk (viz/walk.py), every
-frame on the same Graphviz layout so nodes never move.
+"""Slides: `backprop_frames`, one picture per step of the walk (viz/walk.py) as SVG or PNG
+files, or one PDF with a page per step (a handout). dot lays the graph out once; every frame
+is that layout restyled for its step and drawn where `pos` says, so nodes never move.
 """
 
+import math
 import os
-import xml.etree.ElementTree as ET
+import re
 
-from .render import write_atomic
-from .walk import SVG, by_id, make_walk
+import graphviz
+
+from . import render
+from .dot import FONT, escape
+from .walk import make_walk
+
+FORMATS = ("svg", "png", "pdf")
+PHASES = ("both", "backward")
+ASPECTS = (None, "16:9")
+MAX_FRAMES = 500  # a 250-node graph, both passes; nobody steps through more in a lecture
+MAX_BYTES = 200 * 10**6
+DPI = 144  # PNG pixels per inch: twice the screen's 72, sharp on a projector
 
 FORWARD, BACKWARD = "#0072B2", "#D55E00"  # Okabe-Ito blue (values) and vermilion (gradients)
-HIDDEN = "?"
-CAPTION_LINE = 20  # SVG units per line of the caption under a frame
-CHAR_WIDTH = 7.5  # about the width of one 13-unit Helvetica character, to size the caption
+HIDDEN = "#888888"  # the '?' of a number not known yet
+FADE = "4D"  # alpha (30%) appended to every colour of a node not computed yet
+MARGIN, GAP = 12, 16  # points: around the frame, between the graph and its caption
+
+# Laid-out DOT as `dot -Tdot` writes it: a statement `name [` or `a -> b [` opens each line.
+STATEMENT = re.compile(r"^\t+(\w+(?: -> \w+)?)\s*\[", re.M)
+ATTRIBUTE = re.compile(r'[\s,]*(\w+)=("(?:[^"\\]|\\.)*"|<|[^,\]\s]+)')
+COLOUR = re.compile(r"(#[0-9A-Fa-f]{6})(?![0-9A-Fa-f])")
+# A number cell of draw_dot's boxes (its ids are documented in viz/dot.py).
+CELL = re.compile(r'ID="(v\d+-(?:data|grad))" HREF="[^"]*" TOOLTIP="[^"]*">([^<]*)</TD>')
 
 
-def set_text(group, text, colour=None, bold=False):
-    """Replace the number inside a cell group `v{i}-data` or `v{i}-grad`."""
-    if group is None:
-        return
-    el = group.find(f"{{{SVG}}}text")
-    el.text = text
-    if colour:
-        el.set("fill", colour)
-    if bold:
-        el.set("font-weight", "bold")
+def parse(laid):
+    """Laid-out DOT as a list of plain text pieces and [head, {attribute: value}] statements.
+
+    Values stay as DOT writes them (quoted, <HTML>, or bare), so the text can be put back.
+    """
+    parts, at = [], 0
+    for m in STATEMENT.finditer(laid):
+        if m.start() < at:  # the match lies inside the previous statement
+            continue
+        attrs, j = {}, m.end()
+        while (a := ATTRIBUTE.match(laid, j)) is not None:
+            value, j = a.group(2), a.end()
+            if value == "<":  # an HTML-like label: up to the '>' that closes the first '<'
+                depth, start = 1, j - 1
+                while depth:
+                    depth += {"<": 1, ">": -1}.get(laid[j], 0)
+                    j += 1
+                value = laid[start:j]
+            attrs[a.group(1)] = value
+        parts += [laid[at : m.start()], [m.group(1), attrs]]
+        at = laid.index("]", j) + 1
+    return parts + [laid[at:]]
 
 
-def outline(group, colour, width, dashed=False):
-    """Draw a node's outline or an edge in `colour`, `width` units thick."""
-    if group is None:
-        return
-    for shape in group:
-        tag = shape.tag.rsplit("}", 1)[-1]
-        if tag in ("path", "ellipse", "polygon") and shape.get("stroke") != "transparent":
-            shape.set("stroke", colour)
-            shape.set("stroke-width", str(width))
-            if tag == "polygon":  # an arrowhead
-                shape.set("fill", colour)
-            if dashed:
-                shape.set("stroke-dasharray", "6,3")
+def unparse(parts):
+    """The DOT text of parsed parts."""
+    return "".join(
+        p if isinstance(p, str) else f"\t{p[0]} [{', '.join(f'{k}={v}' for k, v in p[1].items())}]"
+        for p in parts
+    )
 
 
-def frame_svg(walk, s):
-    """The SVG of step s: hidden numbers as '?', future nodes faded, the step lit up."""
-    tree = ET.fromstring(walk.svg)
-    ids = by_id(tree)
+def quoted(text):
+    """`text` as a quoted DOT string."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def bare(value):
+    """A DOT value without its quotes."""
+    return value[1:-1] if value.startswith('"') else value
+
+
+def html_caption(lines):
+    """The caption under a frame: title (small), step heading (bold), narration lines."""
+    rows = []
+    for k, line in enumerate(lines):
+        size, text = (11, escape(line)) if k == 0 else (15 if k == 1 else 13, escape(line))
+        if k == 1:
+            text = f"<B>{text}</B>"
+        colour = "#555555" if k == 0 else "#222222"
+        rows.append(
+            f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="{size}" COLOR="{colour}">{text}'
+            "</FONT></TD></TR>"
+        )
+    return f'<<TABLE BORDER="0" CELLSPACING="2" CELLPADDING="0">{"".join(rows)}</TABLE>>'
+
+
+def caption(walk, s):
+    """The lines a frame prints under the graph: the walk's own text for step s."""
+    step = walk.steps[s]
+    uses = [f"{via}: {'; '.join(rest)}" for via, *rest in step["uses"]]
+    answer = [" ".join(step["answer"])] if step["answer"] else []
+    why = [f"({step['why']})"] if step["why"] else []
+    heading = f"Step {s + 1} / {len(walk.steps)}: {step['heading']}"
+    return [walk.title, heading] + uses + [" ".join(step["lines"])] + answer + why
+
+
+def sizes(labels):
+    """(width, height) in points of each HTML-like label, as Graphviz measures it."""
+    graph = graphviz.Digraph(node_attr={"shape": "plaintext", "margin": "0"})
+    for k, label in enumerate(labels):
+        graph.node(f"c{k}", label=label)
+    found = {
+        p[0]: p[1]
+        for p in parse(render.lay_out(graph, "backprop_frames"))
+        if not isinstance(p, str)
+    }
+    return [
+        (72 * float(bare(found[f"c{k}"]["width"])), 72 * float(bare(found[f"c{k}"]["height"])))
+        for k in range(len(labels))
+    ]
+
+
+def canvas(bb, captions, aspect):
+    """Where the frame's corners and each caption go: one size for every frame.
+
+    The graph keeps its coordinates; the canvas is the graph plus the widest and tallest
+    caption under it, padded to 16:9 when asked, with the graph centred.
+    """
+    x0, y0, x1, y1 = bb
+    cap_w = max(w for w, _ in captions)
+    cap_h = max(h for _, h in captions)
+    content_w, content_h = max(x1 - x0, cap_w), (y1 - y0) + GAP + cap_h
+    width, height = content_w + 2 * MARGIN, content_h + 2 * MARGIN
+    if aspect == "16:9":
+        unit = math.ceil(max(width / 16, height / 9))  # whole points: exactly 16:9
+        width, height = 16 * unit, 9 * unit
+    mid = (x0 + x1) / 2
+    top = y1 + (height - content_h) / 2
+    left = mid - content_w / 2  # the caption starts where the centred content block starts
+    corners = ((mid - width / 2, top - height), (mid + width / 2, top))
+    places = [(left + w / 2, y0 - GAP - h / 2) for w, h in captions]
+    return corners, places
+
+
+def bounding_box(parts):
+    """The laid-out graph's bounding box (x0, y0, x1, y1) in points."""
+    graph = next(p[1] for p in parts if not isinstance(p, str) and p[0] == "graph")
+    return tuple(float(v) for v in bare(graph["bb"]).split(","))
+
+
+def restyle(parts, walk, s, defaults):
+    """The parsed layout with step s drawn: '?' for unknown numbers, the step lit up."""
     step, known_data, known_grad = walk.state(s)
     colour = FORWARD if step["phase"] == "forward" else BACKWARD
+    box = walk.element_of
+    faded, looks, cells = set(), {}, {}
     for row in walk.rows:
         i = row.index
-        data, grad = ids.get(f"v{i}-data"), ids.get(f"v{i}-grad")
         if i not in known_data:
-            set_text(data, HIDDEN, "#888888")
-            for name in [f"v{i}", f"o{i}", f"r{i}"] + [f"e{i}_{k}" for k in range(len(row.inputs))]:
-                if name in ids:
-                    ids[name].set("opacity", "0.3")
+            faded.update([box[i], f"o{i}", f"r{i}"] + [f"e{i}_{k}" for k in range(len(row.inputs))])
+            cells[f"v{i}-data"] = None
         if i not in known_grad:
-            set_text(grad, HIDDEN, "#888888")
+            cells[f"v{i}-grad"] = None
         for k, j in enumerate(row.inputs):  # an edge's numbers are known with its input's grad
-            if j not in known_grad and f"e{i}_{k}" in ids:
-                for text in ids[f"e{i}_{k}"].findall(f"{{{SVG}}}text"):
-                    text.set("visibility", "hidden")
-    current = step["node"]
+            if j not in known_grad:
+                looks[f"e{i}_{k}"] = {"label": '""', "xlabel": '""'}
     for i in step["context"]:
-        outline(ids.get(f"v{i}"), colour, 2, dashed=True)
+        looks[box[i]] = {"color": quoted(colour), "penwidth": "2", "dashed": True}
+    bold = quoted(f"{FONT}-Bold")
     for name in step["flow"]:
-        outline(ids.get(name), colour, 3)
-        for text in ids[name].findall(f"{{{SVG}}}text") if name in ids else []:
-            text.set("fill", colour)  # the edge's numbers in the step's colour, as on the page
-            text.set("font-weight", "bold")
+        looks[name] = {"color": quoted(colour), "penwidth": "3"}
+        looks[name].update(fontcolor=quoted(colour), fontname=bold)
         if name.startswith("r"):
-            outline(ids.get(f"o{name[1:]}"), colour, 2.5)
-    outline(ids.get(f"v{current}"), colour, 4)
-    cell = f"v{current}-grad" if step["phase"] == "backward" else f"v{current}-data"
-    if ids.get(cell) is not None:
-        set_text(ids[cell], ids[cell].find(f"{{{SVG}}}text").text, colour, bold=True)
-    add_caption(tree, [f"Step {s + 1} / {len(walk.steps)}: {step['heading']}"] + caption(step))
-    return ET.tostring(tree, encoding="unicode")
+            looks[f"o{name[1:]}"] = {"color": quoted(colour), "penwidth": "2.5"}
+    current = step["node"]
+    looks[box[current]] = {"color": quoted(colour), "penwidth": "4"}
+    cells[f"v{current}-{'grad' if step['phase'] == 'backward' else 'data'}"] = colour
+
+    def cell(m):
+        shown = cells.get(m.group(1), "")
+        text = m.group(2)
+        if shown is None:
+            text = f'<FONT COLOR="{HIDDEN}">?</FONT>'
+        elif shown:
+            text = f'<FONT COLOR="{shown}"><B>{text}</B></FONT>'
+        return f'ID="{m.group(1)}" HREF="#{m.group(1)}" TOOLTIP="{m.group(1)}">{text}</TD>'
+
+    out = []
+    for part in parts:
+        if isinstance(part, str):
+            out.append(part)
+            continue
+        head, attrs = part[0], dict(part[1])
+        name = bare(attrs.get("id", ""))
+        if "label" in attrs and attrs["label"].startswith("<"):
+            attrs["label"] = CELL.sub(cell, attrs["label"])
+        if name in faded:
+            kind = defaults["edge" if " -> " in head else "node"]
+            for key in ("color", "fontcolor", "fillcolor", "label"):
+                value = attrs.get(key, kind.get(key))
+                if value is not None:
+                    attrs[key] = COLOUR.sub(rf"\g<1>{FADE}", value)
+        look = dict(looks.get(name, {}))
+        if look.pop("dashed", False):
+            attrs["style"] = quoted(bare(attrs.get("style", '""')) + ",dashed")
+        attrs.update(look)
+        out.append([head, attrs])
+    return out
 
 
-def caption(step):
-    """The narration lines a frame prints under the graph."""
-    uses = [f"{head}: {product}" for head, product in step["uses"]]
-    lines = (
-        uses + [" ".join(step["lines"])] + ([" ".join(step["answer"])] if step["answer"] else [])
-    )
-    return lines + ([f"({step['why']})"] if step["why"] else [])
-
-
-def add_caption(tree, lines):
-    """Grow the picture downwards and write `lines` under the graph (the layout stays put)."""
-    x0, y0, w, h = (float(v) for v in tree.get("viewBox").split())
-    extra = CAPTION_LINE * (len(lines) + 0.6)
-    wide = max(w, 20 + CHAR_WIDTH * max(len(line) for line in lines))  # never cut a line off
-    tree.set("viewBox", f"{x0:g} {y0:g} {wide:g} {h + extra:g}")
-    for attribute, grow in (("width", wide - w), ("height", extra)):
-        if tree.get(attribute, "").endswith("pt"):
-            tree.set(attribute, f"{float(tree.get(attribute)[:-2]) + grow:g}pt")
-    band = ET.SubElement(tree, f"{{{SVG}}}g", {"id": "caption"})
-    for k, line in enumerate(lines):
-        text = ET.SubElement(
-            band,
-            f"{{{SVG}}}text",
-            {
-                "x": f"{x0 + 10:g}",
-                "y": f"{y0 + h + CAPTION_LINE * (k + 1):g}",
-                "font-family": "Helvetica,Arial,sans-serif",
-                "font-size": "15" if k == 0 else "13",
-                "font-weight": "bold" if k == 0 else "normal",
-                "fill": "#222222",
-            },
+def frame_source(parts, walk, s, defaults, corners, place, label, fmt):
+    """The DOT text of step s's frame: the restyled graph, its caption, the canvas corners."""
+    text = unparse(restyle(parts, walk, s, defaults)).rstrip()  # ends with the graph's "}"
+    dpi = f', dpi="{DPI}"' if fmt == "png" else ""
+    where = f'pos="{place[0]:.2f},{place[1]:.2f}"'
+    extra = [
+        f'\tgraph [pad="0", margin="0"{dpi}];',
+        f"\tcaption [shape=plaintext, margin=0, label={label}, {where}];",
+    ]
+    for k, (x, y) in enumerate(corners):
+        extra.append(
+            f'\tcorner{k} [shape=point, style=invis, width=0, height=0, pos="{x:.2f},{y:.2f}"];'
         )
-        text.text = line
+    return text[:-1] + "\n".join(extra) + "\n}\n"
 
 
-def backprop_frames(root, out_dir, *, precision=4, rankdir="LR", prefix="step"):
-    """Write one SVG per step (step01.svg, step02.svg, ...) into `out_dir`; returns the paths.
+def check(name, value, allowed):
+    """`value` if it is one of `allowed`, else a ValueError listing them."""
+    if value not in allowed:
+        shown = ", ".join(repr(a) for a in allowed)
+        raise ValueError(f"backprop_frames: {name}={value!r}; choose one of {shown}")
+    return value
 
-    Meant for the small graphs of a lecture: a graph of n nodes makes 2n files, each the size
-    of the whole picture. Every frame keeps Graphviz's one layout, so nodes never move.
+
+def check_limit(name, value):
+    """A limit: a whole number >= 1, or None for none."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise ValueError(f"backprop_frames: {name}={value!r}; expected a whole number >= 1 or None")
+
+
+def advice(walk, phase):
+    """What to do instead of writing a pile of frames too big to use."""
+    backward = sum(1 for step in walk.steps if step["phase"] == "backward")
+    ways = [
+        "collapse=True (one box per module scope) or collapse=1 (one per layer)",
+        f"phase='backward' ({backward} frames)" if phase == "both" else None,
+        "a smaller graph (one example, fewer units)",
+        "or raise max_frames= / max_bytes= (None: no limit)",
+    ]
+    return "Draw fewer or smaller frames: " + ", ".join(w for w in ways if w) + "."
+
+
+def backprop_frames(
+    root,
+    out_dir,
+    *,
+    fmt="svg",
+    phase="both",
+    aspect=None,
+    precision=4,
+    rankdir="LR",
+    prefix="step",
+    params=None,
+    collapse=False,
+    example=None,
+    title=None,
+    max_frames=MAX_FRAMES,
+    max_bytes=MAX_BYTES,
+):
+    """Write the walk's frames into `out_dir`: step01.svg... (or .png), or one step.pdf.
+
+    fmt: "svg", "png" (files, one per step) or "pdf" (one file, a page per step). phase:
+    "both" (forward then backward) or "backward" (the values all known). aspect: None or
+    "16:9" (every frame padded to a slide). Every frame has one size and one layout.
+    params, collapse, example, title: as draw_dot and backprop_html take them. Refuses,
+    before writing anything, more than max_frames frames or max_bytes bytes (None: no
+    limit). Returns the paths written.
     """
-    walk = make_walk(root, "backprop_frames", precision, rankdir)
-    width = len(str(len(walk.steps)))
-    paths = []
-    for s in range(len(walk.steps)):
-        path = os.path.join(os.fspath(out_dir), f"{prefix}{s + 1:0{max(width, 2)}d}.svg")
-        paths.append(write_atomic(path, frame_svg(walk, s)))
-    return paths
+    check("fmt", fmt, FORMATS)
+    check("phase", phase, PHASES)
+    check("aspect", aspect, ASPECTS)
+    check_limit("max_frames", max_frames)
+    check_limit("max_bytes", max_bytes)
+    walk = make_walk(
+        root, "backprop_frames", precision, rankdir, title,
+        params=params, collapse=collapse, example=example,
+    )  # fmt: skip
+    steps = [s for s, step in enumerate(walk.steps) if phase == "both" or step["phase"] == phase]
+    if max_frames is not None and len(steps) > max_frames:
+        raise ValueError(
+            f"backprop_frames: {len(steps)} frames ({walk.n} nodes, phase={phase!r}), more than "
+            f"max_frames={max_frames}. " + advice(walk, phase)
+        )
+    parts = parse(render.lay_out(walk.graph, "backprop_frames"))
+    defaults = {p[0]: p[1] for p in parts if not isinstance(p, str) and p[0] in ("node", "edge")}
+    labels = [html_caption(caption(walk, s)) for s in steps]
+    corners, places = canvas(bounding_box(parts), sizes(labels), aspect)
+
+    def frame(k):
+        source = frame_source(parts, walk, steps[k], defaults, corners, places[k], labels[k], fmt)
+        data = render.draw_fixed(source, fmt, "backprop_frames")
+        return data.encode("utf-8") if isinstance(data, str) else data
+
+    last = frame(len(steps) - 1)  # every number shown: the biggest frame
+    if max_bytes is not None and len(last) * len(steps) > max_bytes:
+        raise ValueError(
+            f"backprop_frames: {len(steps)} {fmt.upper()} frames of about "
+            f"{len(last) / 1e6:.2f} MB would take about {len(last) * len(steps) / 1e6:.0f} MB, "
+            f"more than max_bytes={max_bytes}. " + advice(walk, phase)
+        )
+    out_dir = os.fspath(out_dir)
+    if fmt == "pdf":
+        pages = [frame(k) for k in range(len(steps) - 1)] + [last]
+        handout = render.join_pdfs(pages, "backprop_frames")
+        return [render.write_atomic(os.path.join(out_dir, f"{prefix}.pdf"), handout)]
+    width = max(2, len(str(len(walk.steps))))  # step07 of 10, step007 of 120: names sort
+    return [
+        render.write_atomic(
+            os.path.join(out_dir, f"{prefix}{s + 1:0{width}d}.{fmt}"),
+            last if k == len(steps) - 1 else frame(k),
+        )
+        for k, s in enumerate(steps)
+    ]

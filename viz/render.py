@@ -2,6 +2,7 @@
 PNG or PDF. Everything else in viz only builds `graphviz.Digraph` objects.
 """
 
+import io
 import os
 import re
 import shutil
@@ -48,13 +49,22 @@ def dot_source(graph, where):
     return source
 
 
-def run_dot(source, fmt, where):
-    """Lay out `source` with dot and return the bytes of the picture in format `fmt`."""
+def run_dot(source, fmt, where, fixed=False):
+    """Lay out `source` with dot and return the bytes of the picture in format `fmt`.
+
+    fixed: `source` is already laid out (dot's `-Tdot` output, maybe restyled): draw every
+    node and edge where its `pos` says (neato -n2), so pictures of one layout line up.
+    """
     dot = dot_program(where)
+    layout = ["-Kneato", "-n2"] if fixed else []
     # SOURCE_DATE_EPOCH: cairo then writes a fixed date into PDFs, so they too are repeatable.
     env = dict(os.environ, SOURCE_DATE_EPOCH="0")
     done = subprocess.run(
-        [dot, f"-T{fmt}"], input=source.encode("utf-8"), capture_output=True, env=env, check=False
+        [dot, *layout, f"-T{fmt}"],
+        input=source.encode("utf-8"),
+        capture_output=True,
+        env=env,
+        check=False,
     )
     if done.returncode != 0:
         message = done.stderr.decode("utf-8", "replace").strip()
@@ -64,8 +74,44 @@ def run_dot(source, fmt, where):
 
 def to_svg(graph):
     """The picture as SVG text; number cells carry the ids v{i}-data and v{i}-grad."""
-    svg = run_dot(dot_source(graph, "to_svg"), "svg", "to_svg").decode("utf-8")
+    return svg_ids(run_dot(dot_source(graph, "to_svg"), "svg", "to_svg").decode("utf-8"))
+
+
+def svg_ids(svg):
+    """Graphviz's SVG with the number cells' ids as draw_dot names them (v{i}-data)."""
     return _CELL_ID.sub(r'id="\1-\2"', svg)
+
+
+def lay_out(graph, where):
+    """The graph laid out once by dot, as DOT text with every `pos`, for run_dot(fixed=True)."""
+    return run_dot(dot_source(graph, where), "dot", where).decode("utf-8")
+
+
+def draw_fixed(source, fmt, where):
+    """A picture of an already laid-out DOT text, in "svg" (text), "png" or "pdf" (bytes)."""
+    data = run_dot(source, fmt, where, fixed=True)
+    return svg_ids(data.decode("utf-8")) if fmt == "svg" else data
+
+
+def join_pdfs(pages, where):
+    """One PDF with the pages of every PDF in `pages` (bytes each), in order; returns bytes.
+
+    Graphviz writes one page per run, so a handout is put together here, with pypdf (pure
+    Python: `pip install "chainrule[slides]"`).
+    """
+    try:
+        import pypdf
+    except ImportError:
+        raise ImportError(
+            f'{where}: a multi-page PDF needs the pypdf package: pip install "chainrule[slides]" '
+            "(or pip install pypdf); SVG and PNG frames need nothing more."
+        ) from None
+    writer = pypdf.PdfWriter()
+    for page in pages:
+        writer.append(pypdf.PdfReader(io.BytesIO(page)))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
 
 
 def save(graph, path):
