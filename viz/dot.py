@@ -98,7 +98,8 @@ class Options:
             )
         self.max_nodes = max_nodes
         self.title = title
-        self.drawn = set()  # what the legend must explain: "dead", "sum", "folded"
+        self.drawn = set()  # what the legend must explain: "dead op", "sum", "folded"...
+        self.off_fills = {}  # "inactive"/"dead" -> the fills of folded boxes so marked
         self.root_name = rows[-1].node.label or "root"
         grads = [abs(pick(row.node.grad, self.example)) for row in rows]
         self.biggest = max((g for g in grads if math.isfinite(g)), default=0.0)
@@ -532,6 +533,7 @@ def box_node(key, group, outputs, opts):
     if off:
         border, dashed = palette.DEAD_BORDER, True
         opts.drawn.add(f"{off} box")
+        opts.off_fills.setdefault(off, set()).add(fill)
     muted = palette.muted_colour(fill)
     name = key.rpartition(".")[2] if opts.cluster else key
     lines = [
@@ -600,14 +602,20 @@ def legend_entries(opts, visible):
         passes = f"ReLU (dashed): its input is <= 0 {when}, so it passes 0 back"
         if f"{off} op" in opts.drawn:
             add([patch(palette.DEAD_FILL, palette.DEAD_BORDER, True)], f"{off} {passes}")
-        if f"{off} box" in opts.drawn:
-            if opts.color == "grad":
-                fills = (palette.NEGATIVE[1], palette.POSITIVE[1])  # boxes keep their grad colour
-            else:
-                fills = (palette.MODULE_FILL,)
-            swatches = [patch(fill, palette.DEAD_BORDER, True) for fill in fills]
+        if f"{off} box" in opts.drawn:  # a box keeps its colour: show one of each sign drawn
+            shown = one_per_sign(opts.off_fills[off])
+            swatches = [patch(fill, palette.DEAD_BORDER, True) for fill in shown]
             add(swatches, f"a folded neuron ending in an {off} {passes}")
     return entries
+
+
+def one_per_sign(fills):
+    """At most two of a set of box fills: the strongest of each sign of gradient drawn."""
+    strongest = []
+    for scale in (palette.NEGATIVE, palette.POSITIVE):
+        found = [fill for fill in scale if fill in fills]
+        strongest += found[:1]
+    return strongest or sorted(fills)[:2]
 
 
 def swatch(item):

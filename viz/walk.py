@@ -6,7 +6,7 @@ import math
 import re
 import xml.etree.ElementTree as ET
 
-from .dot import draw_dot
+from .dot import draw
 from .narrate import Story, paren
 from .render import to_svg
 from .tape import read_tape
@@ -33,19 +33,27 @@ class Walk:
         self.n = len(self.rows)
         self.title = title if title is not None else self.default_title()
         self.params, self.collapse, self.example = params, collapse, example
-        self.legend = []  # the colour key the page shows beside the graph, as graph.svg's
-        self.element_of = [row.id for row in self.rows]  # the SVG id that shows each node
-        graph = draw_dot(
+        picture = draw(
             root_with_grads(self.story, root),
+            where,
             rankdir=rankdir,
             precision=precision,
             params=params,
+            collapse=collapse,
+            example=example,
             legend=False,
         )
+        self.legend = picture.legend  # the colour key the page shows, as graph.svg's
+        self.element_of = picture.element_of  # the SVG id that shows each node
+        graph = picture.graph
         self.graph = graph  # the slide frames lay it out again and draw each step on it
         self.svg = name_tags(clean_svg(to_svg(graph)), self.rows)
         self.steps = [self.forward_step(row) for row in self.rows]
         self.steps += [self.backward_step(e) for e in self.story.backward]
+        if any(picture.folded(i) for i in range(self.n)):
+            self.steps = folded_steps(self.steps, picture)
+        # value_step[i], grad_step[i]: the first steps at which node i's value, grad are known
+        self.value_step, self.grad_step = step_positions(self.steps, self.n)
 
     def default_title(self):
         """`Backprop through f = q * z`: the root and the op that made it."""
@@ -122,9 +130,77 @@ class Walk:
     def state(self, s):
         """What step s shows: which numbers are known, what is lit. Mirrors player.js."""
         step = self.steps[s]
-        known_data = {i for i in range(self.n) if s >= i}
-        known_grad = {i for i in range(self.n) if s >= 2 * self.n - 1 - i}
+        known_data = {i for i in range(self.n) if s >= self.value_step[i]}
+        known_grad = {i for i in range(self.n) if s >= self.grad_step[i]}
         return step, known_data, known_grad
+
+
+def step_positions(steps, n):
+    """For each node, the first step that shows its value and the first that knows its grad.
+
+    A node folded inside a box has no step of its own: its value is known with the next value
+    computed after it, its gradient with the next one finished after it (or the last step).
+    """
+    last = len(steps) - 1
+    value, grad = [last] * n, [last] * n
+    for s, step in enumerate(steps):
+        (value if step["phase"] == "forward" else grad)[step["node"]] = s
+    for i in range(n - 2, -1, -1):
+        value[i] = min(value[i], value[i + 1])
+    for i in range(1, n):
+        grad[i] = min(grad[i], grad[i - 1])
+    return value, grad
+
+
+def folded_steps(steps, picture):
+    """The steps of a collapsed picture: one per value (and gradient) it draws, lighting the
+    elements that show them, a folded box and the edges into or out of it.
+
+    Kept are the nodes drawn as boxes of their own and the values that leave a folded box;
+    what happens inside a box has no step.
+    """
+    inputs, n = picture.inputs, len(picture.inputs)
+    users = [[] for _ in range(n)]  # users[j]: the edges (i, k) that read node j
+    for i in range(n):
+        for k, j in enumerate(inputs[i]):
+            users[j].append((i, k))
+    leaving = {j for j in range(n) for i, k in users[j] if picture.edge_of(i, k) is not None}
+    kept = []
+    for step in steps:
+        i, forward = step["node"], step["phase"] == "forward"
+        if picture.folded(i) and i not in leaving and i != n - 1:
+            continue
+        if forward and not picture.folded(i):
+            kept.append(step)  # its edges into its op are drawn as they are
+            continue
+        if forward:  # computed inside its box, from the values that flow into the box
+            edges = box_inputs(picture, i)
+            flow = [picture.edge_of(a, k) for a, k in edges]
+            context = [inputs[a][k] for a, k in edges]
+        else:  # its gradient arrives along the edges out to its users
+            uses = users[i][::-1]  # the engine's order: the last user first
+            flow = []
+            for q, k in uses:
+                flow += [picture.edge_of(q, k)] + ([] if picture.folded(q) else [f"r{q}"])
+            context = [q for q, _ in uses]
+        flow = sorted({name for name in flow if name is not None}, key=flow.index)
+        kept.append(dict(step, flow=flow, context=sorted(set(context))))
+    return kept
+
+
+def box_inputs(picture, i):
+    """The edges (a, k) from outside node i's folded box into the nodes i is computed from."""
+    inputs, box = picture.inputs, picture.element_of[i]
+    found, seen, stack = [], {i}, [i]
+    while stack:
+        a = stack.pop()
+        for k, j in enumerate(inputs[a]):
+            if picture.element_of[j] != box:
+                found.append((a, k))
+            elif j not in seen:
+                seen.add(j)
+                stack.append(j)
+    return sorted(found)
 
 
 def root_with_grads(story, root):

@@ -1,6 +1,7 @@
 """draw_dot at the DOT level (no Graphviz binary needed): numbers, edges, colours, clusters,
 folding, determinism, escaping, the size limit and bad options."""
 
+import json
 import pathlib
 import random
 import re
@@ -390,3 +391,84 @@ def test_big_graphs_float_their_edge_labels_so_dot_stays_fast():
     big_source = viz.draw_dot(big).source
     assert not re.search(r'\[label="local', big_source) and 'xlabel="local' in big_source
     assert "nslimit=2" in big_source
+
+
+def relu_net(seed=1):
+    """An MLP(2, [6, 6, 1]) of ReLUs on one point, some of them off for it, after backward()."""
+    random.seed(seed)
+    model = nn.MLP(2, [6, 6, 1], activation="relu")
+    score = model([Value(0.5, "x0"), Value(-1.2, "x1")])
+    score.label = "score"
+    score.backward()
+    return model, score
+
+
+def attribute(line, name):
+    found = re.search(rf'\b{name}="?([^" \]]+)"?', line)
+    return found.group(1) if found else None
+
+
+@pytest.mark.parametrize("color", ["role", "grad"])
+def test_the_swatch_for_inactive_relu_boxes_looks_like_those_boxes(color):
+    model, score = relu_net()
+    picture = viz.dot.draw(score, "draw_dot", params=model, collapse=2, color=color)
+    boxes = [line for line in picture.graph.source.splitlines() if "inactive ReLU</FONT>" in line]
+    assert boxes, "the seed should leave some ReLU off for this point"
+    (entry,) = [e for e in picture.legend if "inactive ReLU" in e["text"]]
+    assert "for this point" in entry["text"] and "dead" not in entry["text"]
+    drawn = {(attribute(b, "fillcolor"), attribute(b, "color"), "dashed" in b) for b in boxes}
+    for swatch in entry["swatches"]:
+        assert (swatch["fill"], swatch["border"], swatch["dashed"]) in drawn
+    if color == "role":
+        assert [s["fill"] for s in entry["swatches"]] == [palette.MODULE_FILL]
+    assert "inactive ReLU" in picture.graph.source.split("labelloc")[0].rsplit("label=<", 1)[1]
+
+
+def test_the_legend_is_data_that_draw_dot_renders_and_json_can_carry():
+    model, score = relu_net()
+    for options in ({}, {"color": "grad", "collapse": 2}, {"color": None}):
+        picture = viz.dot.draw(score, "draw_dot", params=model, **options)
+        assert json.loads(json.dumps(picture.legend)) == picture.legend
+        for entry in picture.legend:
+            assert escape_text(entry["text"]) in picture.graph.source
+            for swatch in entry["swatches"]:
+                style = ' STYLE="dashed"' if swatch["dashed"] else ""
+                cell = f'BGCOLOR="{swatch["fill"]}" COLOR="{swatch["border"]}" BORDER="1"{style} '
+                assert cell in picture.graph.source
+        assert picture.graph.source == viz.draw_dot(score, params=model, **options).source
+
+
+def escape_text(text):
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def test_grad_colouring_also_writes_the_sign_in_each_box_and_the_legend_says_so():
+    a, b = Value(2.0, "a"), Value(-3.0, "b")
+    c = Value(5.0, "c")
+    y = a * b + c * 0.0
+    y.label = "y"
+    y.backward()
+    src = viz.draw_dot(y, color="grad").source
+    sign = lambda name: re.search(r"<B>([+−])</B>", statement(src, name))
+    assert sign("v0").group(1) == "−"  # dy/da = b = -3: blue, and a minus sign
+    assert sign("v1").group(1) == "+"  # dy/db = a = 2
+    assert sign("v3") is None  # dy/dc = 0: dashed, no sign
+    assert "each box also says − or +" in src
+    assert "<B>+</B>" not in viz.draw_dot(y).source  # role colours need no sign
+
+
+def test_an_edge_out_of_a_folded_box_into_a_drawn_op_keeps_its_local_derivative():
+    _, loss = mlp_loss([3, 1])  # loss = (out - 1) ** 2; out is made inside layer2.neuron1
+    src = viz.draw_dot(loss, collapse=True).source
+    rows = topological_order(loss)
+    minus = next(i for i, node in enumerate(rows) if node.op is not None and node.op.name == "sub")
+    line = statement(src, f"e{minus}_0")
+    assert re.match(rf"s\d+ -> o{minus} \[", line) and 'label="local 1"' in line
+    assert "id=x" not in line  # a real edge, with the id the player lights
+
+
+def test_without_frames_a_box_shows_its_scoped_name():
+    _, loss = mlp_loss([2, 1])
+    assert "<B>layer1.neuron2.w0</B>" in viz.draw_dot(loss, cluster=False).source
+    assert "<B>layer1.neuron2.w0</B>" not in viz.draw_dot(loss).source  # the frame says it
+    assert 'TOOLTIP="∂loss/∂layer1.neuron2.w0 = ' in viz.draw_dot(loss).source
