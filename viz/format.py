@@ -4,6 +4,8 @@ A Value holds a float, or in batched mode a numpy array with one number per exam
 picture shows one number per box, so `pick` chooses either one example or the batch mean.
 """
 
+import unicodedata
+
 import numpy as np
 
 
@@ -52,3 +54,16 @@ def check_example(example, size, where):
             f"or an index from 0 to {size - 1}"
         )
     return example
+
+
+def width(text):
+    """How many terminal columns `text` takes: CJK characters take two, accents none."""
+    return sum(
+        0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
+        for c in text
+    )
+
+
+def pad(text, columns):
+    """`text` with spaces after it to fill `columns` terminal columns (ljust by display width)."""
+    return text + " " * max(columns - width(text), 0)

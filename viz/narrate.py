@@ -1,28 +1,45 @@
 """Narration: the chain-rule sentence behind every gradient, in words a class can read aloud.
 
-For a node x under the root f, df/dx is the sum over x's uses q of df/dq · dq/dx. Each
+For a node x under the root f, ∂f/∂x is the sum over x's uses q of ∂f/∂q · ∂q/∂x, where the
+second factor is local: the op's own rule (from the op table), ∂(q * z)/∂z = q = 3. Each
 sentence is written three ways (symbolic, substituted, numeric), as plain text and LaTeX.
 The stepper, the HTML player and the slide frames all tell this one story.
 """
 
+import math
+
+import numpy as np
+
 from autograd import backward_steps
 
-from .format import batch_size, check_precision, fmt
-from .tape import read_tape
+from .format import batch_size, check_example, check_precision, fmt, pick
+from .notation import partial, rule, term, tex, tex_name, tex_partial, tex_term
+from .tape import locate, read_tape, unique_names
 
 INFIX = ("+", "-", "*", "/", "**")
 ROUNDING = 1e-12  # a sum this much smaller than its terms is a cancellation, not a signal
+KINDS = {"parameter": "a parameter", "input": "an input", "constant": "a constant"}
 
 
 class Term:
-    """One use of a node: the path through one op that consumes it (input slot `slot`)."""
+    """One use of a node: the path through one op that consumes it (input slot `slot`).
 
-    __slots__ = ("consumer", "slot", "upstream", "local", "contribution", "running")
+    The numbers are the narrated example's. `total` is set where a number shared by every
+    example (a weight) meets a batch: what all the examples add through this use.
+    """
 
-    def __init__(self, consumer, slot, upstream, local, contribution, running):
+    __slots__ = ("consumer", "slot", "upstream", "local", "contribution", "total", "running")
+
+    def __init__(self, consumer, slot, upstream, local, contribution, total, running):
         self.consumer, self.slot = consumer, slot  # consumer: the tape Row of the op's output
-        self.upstream, self.local = upstream, local  # df/dq and dq/dx
-        self.contribution, self.running = contribution, running  # their product; sum so far
+        self.upstream, self.local = upstream, local  # ∂f/∂q and the local ∂q/∂x
+        self.contribution, self.total = contribution, total  # their product; all examples'
+        self.running = running  # the gradient so far, this use included
+
+    @property
+    def added(self):
+        """What this use adds to the gradient: the product, or all the examples' sum."""
+        return self.contribution if self.total is None else self.total
 
 
 class Explanation:
@@ -34,37 +51,68 @@ class Explanation:
 
     @property
     def symbolic(self):
-        """The chain rule in symbols: df/dx = df/dq · dq/dx (+ one product per use)."""
-        f = self.story.root_name
-        left = self.story.d(f, self.name)
-        if self.index == self.story.root_index:
+        """The chain rule in symbols: ∂f/∂x = ∂f/∂q · ∂(x + y)/∂x (+ one product per use)."""
+        story = self.story
+        left = partial(story.root_name, self.name)
+        if self.index == story.root_index:
             return f"{left} = 1"
         if not self.terms:
             return f"{left} = 0"
-        d = self.story.d
-        products = [
-            f"{d(f, t.consumer.name())} · {d(t.consumer.name(), self.name)}" for t in self.terms
-        ]
-        return f"{left} = {' + '.join(products)}"
+        return f"{left} = {' + '.join(self.products())}"
+
+    def products(self):
+        """One product per use: ∂f/∂q · ∂(q * z)/∂z (a weight in a batch: summed)."""
+        story, out = self.story, []
+        for t in self.terms:
+            product = f"{partial(story.root_name, story.name(t.consumer))} · {story.factor(t)}"
+            if t.total is not None:
+                product = f"Σ over the {story.size} examples of {product}"
+                product = f"({product})" if len(self.terms) > 1 else product
+            out.append(product)
+        return out
 
     @property
     def substituted(self):
-        """The same with numbers in: = -4 · 1 (+ ...)."""
+        """The same with numbers in: = -4 · 1 (+ ...); a sum over examples as its value."""
         if self.index == self.story.root_index or not self.terms:
             return ""
         num = self.story.num
-        return "= " + " + ".join(f"{num(t.upstream)} · {paren(num(t.local))}" for t in self.terms)
+        parts = [
+            f"{num(t.upstream)} · {paren(num(t.local))}" if t.total is None else paren(num(t.total))
+            for t in self.terms
+        ]
+        text = "= " + " + ".join(parts)
+        return "" if text == self.numeric else text
 
     @property
     def numeric(self):
         """The gradient itself: = -4."""
         return f"= {self.story.num(self.grad)}"
 
+    def locals(self):
+        """Each use's local factor with the op's rule and its number: ∂(q * z)/∂z = q = 3."""
+        return [self.story.local_line(t) for t in self.terms]
+
+    def shares(self):
+        """For a weight met by a batch: what the narrated example adds, and what all add."""
+        story, out = self.story, []
+        for t in self.terms:
+            if t.total is not None:
+                out.append(
+                    f"example {story.example} contributes {story.num(t.upstream)} · "
+                    f"{paren(story.num(t.local))} = {story.num(t.contribution)}; "
+                    f"all {story.size} examples add {story.num(t.total)}"
+                )
+        return out
+
     def lines(self):
-        """The sentence as lines of plain text, with the reason for a zero last."""
+        """The sentence as lines of plain text: the rule, its numbers, the local factors."""
         out = [self.symbolic]
         if self.substituted:
-            out += [self.substituted, self.numeric]
+            out.append(self.substituted)
+        if self.terms:
+            out.append(self.numeric)
+        out += [f"local {line}" for line in self.locals()] + self.shares()
         if self.why:
             out.append(f"({self.why})")
         return out
@@ -75,41 +123,55 @@ class Explanation:
 
     def latex(self):
         """The sentence as one LaTeX formula (for a notebook's Markdown or a slide)."""
-        f, x = tex_name(self.story.root_name), tex_name(self.name)
-        left = partial(f, x)
-        if self.index == self.story.root_index:
+        story = self.story
+        f, x = tex_term(story.root_name), tex_term(self.name)
+        left = tex_partial(f, x)
+        if self.index == story.root_index:
             return f"{left} = 1"
         if not self.terms:
             return f"{left} = 0"
-        parts = []
+        parts, values, rules = [], [], []
+        num = story.num
         for t in self.terms:
-            q = tex_name(t.consumer.name())
-            parts.append(f"{partial(f, q)} \\cdot {partial(q, x)}")
-        num = self.story.num
-        values = " + ".join(f"{num(t.upstream)} \\cdot {paren(num(t.local))}" for t in self.terms)
-        return f"{left} = {' + '.join(parts)} = {values} = {num(self.grad)}"
+            q = t.consumer
+            factor = tex_partial(f"({story.tex_formula(q)})", x)
+            product = f"{tex_partial(f, tex_term(story.name(q)))} \\cdot {factor}"
+            if t.total is None:
+                values.append(f"{num(t.upstream)} \\cdot {paren(num(t.local))}")
+            else:
+                product = f"\\sum_{{\\text{{examples}}}} {product}"
+                values.append(paren(num(t.total)))
+            parts.append(product)
+            rules.append(f"{factor} = {story.tex_rule(t)}{num(t.local)}")
+        chain = f"{left} = {' + '.join(parts)} = {' + '.join(values)} = {num(self.grad)}"
+        return f"{chain}, \\quad \\text{{local: }} {', '.join(rules)}"
 
 
 class Story:
     """The whole walk for one root: the forward lines, then one Explanation per backward step.
 
     Gradients are those of one fresh backward pass; the nodes' own `.grad` are left as found.
+    A batch is told for one example (`example=`): every number is that example's, except a
+    weight's gradient, which sums over all of them (and the sentence says so).
     """
 
-    def __init__(self, root, precision=4, where="backprop_story"):
+    def __init__(self, root, precision=4, where="backprop_story", *, params=None, example=None):
         self.precision = check_precision(precision, where)
-        self.rows = read_tape(root, where=where)
-        size = batch_size(row.node for row in self.rows)
-        if size is not None:
+        self.rows = read_tape(root, params, where)
+        self.size = batch_size(row.node for row in self.rows)
+        if self.size is not None and example is None:
             raise ValueError(
-                f"{where}: the graph holds a batch of {size} examples; step through one "
-                "example at a time (build the graph from a single row of the data)"
+                f"{where}: the graph holds a batch of {self.size} examples and their mean "
+                "gives no true chain-rule equation (a mean of products is not the product of "
+                f"means); pass example= an index from 0 to {self.size - 1} to narrate one"
             )
+        example = check_example(example, self.size, where)
+        self.example = None if example is None else example % self.size
+        self.names = unique_names(self.rows)
         self.root_index = len(self.rows) - 1
-        self.root_name = self.rows[-1].name()
-        self.spaced = any(len(row.name()) > 3 for row in self.rows)
+        self.root_name = self.names[-1]
         steps = fresh_steps(root, self.rows)
-        self.grads = [step.grad for step in steps]
+        self.grads = [step.grad for step in steps]  # as the engine holds them (batch: arrays)
         self.forward = [self.forward_line(row) for row in self.rows]
         uses = [[] for _ in self.rows]  # node -> (consumer index, slot), in backward order
         for row in reversed(self.rows):
@@ -118,71 +180,127 @@ class Story:
         self.backward = [self.explain(i, uses[i], steps) for i in reversed(range(len(self.rows)))]
 
     def num(self, x):
-        """A number as the story prints it."""
-        return fmt(x, self.precision)
+        """A number as the story prints it (of a batch: the narrated example's)."""
+        return fmt(x, self.precision, self.example)
 
-    def d(self, top, bottom):
-        """The derivative of `top` by `bottom` as text: df/dx, or d total/d price when any
-        name in the graph is a word (one style for the whole story, so lines read alike)."""
-        return f"d {top}/d {bottom}" if self.spaced else f"d{top}/d{bottom}"
+    def name(self, row):
+        """What the story calls a node: `x`, `layer1.neuron3.w0`, `v29`."""
+        return self.names[row.index]
+
+    def describe(self, row):
+        """A node's name, with where it sits when it has no label: `v11 (in layer1.neuron1)`."""
+        if not row.node.label and row.node.scope:
+            return f"{self.name(row)} (in {row.node.scope})"
+        return self.name(row)
 
     def per_node(self):
-        """d(root)/d(node) in the story's style: df/d(node) or d total/d(node)."""
-        return self.d(self.root_name, "(node)").replace("/d (node)", "/d(node)")
+        """∂f/∂(each node), in the story's notation."""
+        return partial(self.root_name, "each node")
+
+    def batch_note(self):
+        """What the numbers of a batch's story are (empty for one example of its own)."""
+        if self.size is None:
+            return ""
+        return (
+            f"A batch of {self.size} examples, told for example {self.example}: every number "
+            f"is that example's, except a weight's gradient, which adds up all {self.size}."
+        )
 
     def forward_line(self, row):
         """How `row`'s value is computed: `q = x + y = -2 + 5 = 3`, or `x = -2` for a leaf."""
         node, value = row.node, self.num(row.node.data)
         if node.op is None:
-            kind = "an input" if node.label else "a constant"
-            return f"{row.name()} = {value}  ({kind})"
-        numbers = [self.num(self.rows[j].node.data) for j in row.inputs]
-        substituted = expression(node.op, numbers, True)
-        return f"{row.name()} = {self.formula(row)} = {substituted} = {value}"
+            return f"{self.name(row)} = {value}  ({KINDS[row.role]})"
+        ins = [self.rows[j] for j in row.inputs]
+        numbers = [self.num(inp.node.data) for inp in ins]
+        if not isinstance(node.data, np.ndarray) and any(
+            isinstance(inp.node.data, np.ndarray) for inp in ins
+        ):  # a reduction: its value comes from every example, not from the one told
+            return (
+                f"{self.name(row)} = {self.formula(row)} = {value}  (over all {self.size} "
+                f"examples; example {self.example}'s {self.name(ins[0])} is {numbers[0]})"
+            )
+        substituted = expression(node.op, numbers, paren, lead=str)  # -2 + 5, 3 * (-4)
+        return f"{self.name(row)} = {self.formula(row)} = {substituted} = {value}"
 
     def formula(self, row):
         """The op that made `row`, in its inputs' names: `x + y` (a leaf: its name)."""
         if row.node.op is None:
-            return row.name()
-        return expression(row.node.op, [self.rows[j].name() for j in row.inputs])
+            return self.name(row)
+        return expression(row.node.op, [self.names[j] for j in row.inputs])
+
+    def tex_formula(self, row):
+        """`formula` in LaTeX: `q \\cdot z`, `\\sigma(u)`."""
+        names = [self.names[j] for j in row.inputs]
+        return tex(expression(row.node.op, names, tex_term, tex_name))
+
+    def factor(self, t):
+        """The local factor of a use as a derivative: ∂(q * z)/∂z (never ∂f/∂z's symbol)."""
+        return partial(self.formula(t.consumer), self.names[t.consumer.inputs[t.slot]])
+
+    def rule(self, t, bracket=term):
+        """The op's rule for the local factor of use `t`, in this graph's names: `q`."""
+        q = t.consumer
+        count = 1 if self.size is None else self.size
+        names = [self.names[j] for j in q.inputs]
+        return rule(q.node.op, t.slot, names, self.name(q), count, bracket)
+
+    def local_line(self, t):
+        """The local factor, the op's rule and its number: ∂(q * z)/∂z = q = 3."""
+        said, value = self.rule(t), self.num(t.local)
+        shown = f"{said} = {value}" if said != value else value
+        if self.size is not None and isinstance(t.consumer.node.data, np.ndarray):
+            shown += f" (example {self.example})"
+        return f"{self.factor(t)} = {shown}"
+
+    def tex_rule(self, t):
+        """`rule` in LaTeX, followed by " = " (empty when the rule is its number already)."""
+        said = self.rule(t, tex_term)
+        return "" if said == self.num(t.local) else f"{tex(said)} = "
 
     def explain(self, i, uses, steps):
         """The Explanation of node i from its uses (consumer, slot), engine's order."""
-        row, grad = self.rows[i], self.grads[i]
+        row, grad = self.rows[i], pick(self.grads[i], self.example)
+        shared = self.size is not None and not isinstance(row.node.data, np.ndarray)
         terms, running = [], 0.0
         for q, k in uses:
-            step = steps[q]
-            running = running + step.contributions[k]  # the engine adds in this same order
-            terms.append(
-                Term(self.rows[q], k, step.grad, step.locals[k], step.contributions[k], running)
-            )
+            step, c = steps[q], steps[q].contributions[k]
+            total = float(np.sum(c)) if shared and isinstance(c, np.ndarray) else None
+            upstream, local = pick(step.grad, self.example), pick(step.locals[k], self.example)
+            contribution = pick(c, self.example)
+            running = running + (contribution if total is None else total)  # the engine's order
+            terms.append(Term(self.rows[q], k, upstream, local, contribution, total, running))
         why = ""
         if i == self.root_index:
             why = "backprop starts here: the output changes one for one with itself"
+        elif not math.isfinite(grad):
+            why = self.nonfinite_reason(terms)
         elif grad == 0.0:
             why = self.zero_reason(row, terms)
-        elif abs(grad) <= ROUNDING * max(abs(t.contribution) for t in terms):
+        elif abs(grad) <= ROUNDING * max(abs(t.added) for t in terms):
             why = "the contributions cancel: this is 0 up to floating-point rounding"
-        return Explanation(self, i, row.name(), grad, terms, why)
+        return Explanation(self, i, self.name(row), grad, terms, why)
 
     def zero_reason(self, row, terms):
         """Why a gradient is exactly 0: each use passes nothing back, or the uses cancel."""
         if not terms:
-            return f"no path: {self.root_name} does not depend on {row.name()}"
-        if any(t.contribution != 0.0 for t in terms):
+            return f"no path: {self.root_name} does not depend on {self.name(row)}"
+        if any(t.added != 0.0 for t in terms):
             return "the contributions of its uses cancel out"
         reasons = []
         for t in terms:
-            reason = self.dead_use(row, t)
+            reason = self.dead_use(t)
             if reason not in reasons:
                 reasons.append(reason)
         return "; ".join(reasons)
 
-    def dead_use(self, row, t):
-        """Why one use contributes 0: the op's local derivative is 0, or df/dq is already 0."""
-        q, f = t.consumer, self.root_name
+    def dead_use(self, t):
+        """Why one use contributes 0: the op's local derivative is 0, or ∂f/∂q is already 0."""
+        q = t.consumer
+        if t.total is not None and t.contribution != 0.0:
+            return f"the {self.size} examples' contributions through {self.name(q)} cancel out"
         if t.local != 0.0:
-            return f"{self.d(f, q.name())} is already 0"
+            return f"{partial(self.root_name, self.name(q))} is already 0"
         op, inputs = q.node.op, q.node.inputs
         if op.name == "relu":
             return (
@@ -193,19 +311,27 @@ class Story:
         if op.name in ("max", "min"):
             return f"{op.name} picked its other input, so this one gets no gradient"
         if op.name == "mul":
-            other = inputs[1 - t.slot]
-            return f"the other factor {self.rows_name(other)} is 0"
-        return f"the local derivative {self.d(q.name(), row.name())} is 0"
+            return f"the other factor {self.names[q.inputs[1 - t.slot]]} is 0"
+        return f"the local derivative {self.factor(t)} is 0"
 
-    def rows_name(self, node):
-        """The name of a node of this story (it is under the root)."""
-        for row in self.rows:
-            if row.node is node:
-                return row.name()
-        return "?"
+    def nonfinite_reason(self, terms):
+        """Why a gradient is nan or infinite: which factor or sum first left the numbers."""
+        for t in terms:
+            q = t.consumer
+            if not math.isfinite(t.upstream):
+                upstream = partial(self.root_name, self.name(q))
+                return f"{upstream} is already {self.num(t.upstream)}: it passes that on"
+            if not math.isfinite(t.local):
+                return f"the local derivative {self.factor(t)} is {self.num(t.local)} here"
+            if not math.isfinite(t.added):
+                return "a product too large for a float: it overflows to infinity"
+        return "its uses add +inf and -inf, which has no value (nan)"
 
-    def explanation(self, node):
-        """The Explanation for `node`; one outside the graph has gradient 0 and no path."""
+    def explanation(self, node, where="narrate"):
+        """The Explanation for `node` (a Value or a label); one outside the graph has no path."""
+        if isinstance(node, str):
+            index = locate(self.rows, node, where)  # an unknown label: an error with near names
+            return next(e for e in self.backward if e.index == index)
         for e in self.backward:
             if self.rows[e.index].node is node:
                 return e
@@ -225,21 +351,24 @@ def fresh_steps(root, rows):
     return [by_node[id(row.node)] for row in rows]
 
 
-def expression(op, args, numbers=False):
-    """An op applied to its arguments as the graph writes it: `x + y`, `σ(u)`, `x**2`."""
-    if numbers:
-        args = [args[0]] + [paren(a) for a in args[1:]]
+def expression(op, args, operand=term, inner=str, lead=None):
+    """An op applied to its arguments as the graph writes it: `x + y`, `σ(u)`, `x**2`.
+
+    operand: how an argument of +, *, ** or - stands (`term` for names, `paren` for
+    numbers); inner: how one stands inside a function's brackets; lead: the first argument
+    of an infix op (default: as `operand`).
+    """
     if len(args) == 2:
         if op.symbol in INFIX:
-            return f"{args[0]} {op.symbol} {args[1]}"
-        return f"{op.symbol}({args[0]}, {args[1]})"
+            return f"{(lead or operand)(args[0])} {op.symbol} {operand(args[1])}"
+        return f"{op.symbol}({inner(args[0])}, {inner(args[1])})"
     if op.name == "pow":
-        return f"{paren(args[0])}**{op.param:g}"
+        return f"{operand(args[0])}**{op.param:g}"
     if op.name == "neg":
-        return f"-{paren(args[0])}"
+        return f"-{operand(args[0])}"
     if op.param is not None:
-        return f"{op.symbol}({args[0]}, {op.param:g})"
-    return f"{op.symbol}({args[0]})"
+        return f"{op.symbol}({inner(args[0])}, {op.param:g})"
+    return f"{op.symbol}({inner(args[0])})"
 
 
 def paren(text):
@@ -247,34 +376,14 @@ def paren(text):
     return f"({text})" if text.startswith("-") else text
 
 
-def partial(top, bottom):
-    """The LaTeX partial derivative of `top` by `bottom`."""
-    return f"\\frac{{\\partial {top}}}{{\\partial {bottom}}}"
-
-
-def tex_name(name):
-    """A name safe in LaTeX maths: one letter stays italic, longer names go upright."""
-    special = {
-        "\\": r"\backslash{}",
-        "{": r"\{",
-        "}": r"\}",
-        "_": r"\_",
-        "^": r"\^{}",
-        "#": r"\#",
-        "$": r"\$",
-        "%": r"\%",
-        "&": r"\&",
-        "~": r"\~{}",
-    }
-    safe = "".join(special.get(c, c) for c in name)
-    return safe if len(name) == 1 else f"\\mathrm{{{safe}}}"
-
-
-def backprop_story(root, precision=4):
+def backprop_story(root, precision=4, *, params=None, example=None):
     """The forward lines and backward Explanations for every node under `root`."""
-    return Story(root, precision)
+    return Story(root, precision, params=params, example=example)
 
 
-def narrate(root, node, precision=4):
-    """The chain-rule Explanation of d(root)/d(node): `.text()`, `.latex()`, `.why`."""
-    return Story(root, precision, "narrate").explanation(node)
+def narrate(root, node, precision=4, *, example=None):
+    """The chain-rule Explanation of d(root)/d(node): `.text()`, `.latex()`, `.why`.
+
+    node: a Value, or a label as `find_paths` takes one ("w1_00", "layer1.neuron3.w0").
+    """
+    return Story(root, precision, "narrate", example=example).explanation(node)

@@ -1,17 +1,88 @@
 """How every output writes a derivative: the stepper, the player, the frames, the path view,
 the lessons and the LaTeX all call these, so one lesson never shows two notations.
+
+A total derivative names two nodes (∂f/∂q); a local one names an op's formula and one of
+its inputs (∂(q * z)/∂z), so the two never share a symbol. The op's rule for it comes from
+the op table's rule column, filled in with the names of this graph.
 """
 
 import re
 
 PLAIN = re.compile(r"[^\W\d][\w.]*")  # x, w1_00, layer1.neuron3.w0, 总价: no brackets needed
+CALL = re.compile(r"[^\W\d][\w.]*\([^()]*\)")  # σ(u), p(class 1): one thing already
 
 
 def term(name):
     """A name as it stands in a derivative: in brackets when it has spaces or operators."""
-    return name if PLAIN.fullmatch(name) else f"({name})"
+    return name if PLAIN.fullmatch(name) or CALL.fullmatch(name) else f"({name})"
 
 
 def partial(top, bottom):
     """The derivative of `top` by `bottom` as text: ∂f/∂x, ∂y/∂(w.x + b)."""
     return f"∂{term(top)}/∂{term(bottom)}"
+
+
+def rule(op, slot, inputs, output, count=1, bracket=term):
+    """The op's local derivative by input `slot` in symbols: `q` for ∂(q * z)/∂z.
+
+    inputs, output: the names of the op's inputs and output; count: examples a reduction
+    sees; bracket: how a name stands in a formula (`term`, or `tex_term` for LaTeX).
+    """
+    names = {"a": bracket(inputs[0]), "y": bracket(output), "n": count}
+    if len(inputs) > 1:
+        names["b"] = bracket(inputs[1])
+    if op.param is not None:
+        names["p"] = f"{op.param:g}"
+    return op.rule[slot].format(**names)
+
+
+TEX_SPECIAL = {
+    "\\": r"\backslash{}",
+    "{": r"\{",
+    "}": r"\}",
+    "_": r"\_",
+    "^": r"\^{}",
+    "#": r"\#",
+    "$": r"\$",
+    "%": r"\%",
+    "&": r"\&",
+    "~": r"\~{}",
+    " ": r"\ ",
+}
+TEX_SYMBOLS = [  # the maths of a formula or rule, in LaTeX (a name is escaped before this)
+    (re.compile(r"\*\*\(([^()]*)\)"), r"^{\1}"),
+    (re.compile(r"\*\*(-?[\w.]+)"), r"^{\1}"),
+    (re.compile(r"\s?\*\s?|·"), r" \\cdot "),
+    (re.compile("²"), "^{2}"),
+    (re.compile("σ"), r"\\sigma"),
+    (re.compile("Φ"), r"\\Phi"),
+    (re.compile("φ"), r"\\varphi"),
+    (re.compile("Σ"), r"\\sum"),
+    (re.compile(r"\b(exp|log|tanh)\("), r"\\\1("),
+    (re.compile(r" if (.*) else "), r" \\text{ if } \1 \\text{, else } "),
+    (re.compile(">="), r"\\geq"),
+    (re.compile("<="), r"\\leq"),
+]
+
+
+def tex_name(name):
+    """A name safe in LaTeX maths: one letter stays italic, longer names go upright."""
+    safe = "".join(TEX_SPECIAL.get(c, c) for c in name)
+    return safe if len(name) == 1 else f"\\mathrm{{{safe}}}"
+
+
+def tex_term(name):
+    """A name in LaTeX as it stands in a formula: escaped, bracketed as `term` brackets it."""
+    return tex_name(name) if PLAIN.fullmatch(name) else f"({tex_name(name)})"
+
+
+def tex(text):
+    """A formula or rule written with `term`'s names (escaped already) in LaTeX symbols."""
+    for pattern, replacement in TEX_SYMBOLS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def tex_partial(top, bottom):
+    """The derivative of `top` by `bottom` in LaTeX (both already LaTeX)."""
+    return f"\\frac{{\\partial {top}}}{{\\partial {bottom}}}"

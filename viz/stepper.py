@@ -1,15 +1,18 @@
 """The terminal stepper: the forward pass, then backprop one node at a time, read aloud.
 
 `chainrule step NAME` calls `step_terminal`. On a terminal it waits for a key between steps
-(Enter: next, q: quit); piped or with pause=False it prints every step straight through.
+(Enter: next, b: back, q: quit); piped or with pause=False it prints every step straight through.
 """
 
 import os
 import sys
 
+from .format import width
 from .narrate import Story, paren
+from .notation import partial
 
 QUIT_KEYS = (b"q", b"Q", b"\x04", b"")  # q, Ctrl-D, end of input
+BACK_KEYS = (b"b", b"B", b"\x1b[D", b"\x1bOD")  # b, the left arrow (both encodings)
 
 
 class Paint:
@@ -49,22 +52,26 @@ def read_key(stream):
     fd = stream.fileno()
     saved = termios.tcgetattr(fd)
     try:
-        tty.setcbreak(fd)
+        tty.setcbreak(fd, termios.TCSANOW)  # not the default TCSAFLUSH: keep keys typed ahead
         return os.read(fd, 8)  # 8: an arrow key arrives as one short escape sequence
     finally:
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)
 
 
-def step_terminal(root, pause=True, *, out=None, keys=None, color=None, precision=4):
+def step_terminal(
+    root, pause=True, *, out=None, keys=None, color=None, precision=4, params=None, example=None
+):
     """Print the forward pass, then each backward step; returns how many steps were shown.
 
     pause: wait for a key between steps when both `keys` (default stdin) and `out` (default
-    stdout) are terminals; Enter (or any key) steps, q quits. color: None decides from the
-    terminal and NO_COLOR; True or False forces it.
+    stdout) are terminals; Enter (or any key) steps, b or the left arrow shows the step before
+    again, q quits. Ctrl-C ends the line cleanly and raises KeyboardInterrupt (the command
+    exits 130). color: None decides from the terminal and NO_COLOR; True or False forces it.
+    example: which example of a batch to tell (see `Story`).
     """
     out = sys.stdout if out is None else out
     keys = sys.stdin if keys is None else keys
-    story = Story(root, precision, "step_terminal")
+    story = Story(root, precision, "step_terminal", params=params, example=example)
     paint = Paint(colour_supported(out) if color is None else bool(color))
     waiting = bool(pause) and is_terminal(out) and is_terminal(keys)
 
@@ -73,59 +80,91 @@ def step_terminal(root, pause=True, *, out=None, keys=None, color=None, precisio
 
     f = story.root_name
     say(paint("head", "Forward pass") + paint("dim", ": each value from its inputs, inputs first"))
+    if story.batch_note():
+        say(paint("dim", f"  {story.batch_note()}"))
     for line in story.forward:
         say(f"  {line}")
     say("")
     say(
         paint("head", "Backward pass")
-        + paint("dim", f": {story.per_node()} for every node, from {f} back to the inputs")
+        + paint("dim", f": {story.per_node()}, from {f} back to the inputs")
     )
     total = len(story.backward)
-    for n, explanation in enumerate(story.backward, 1):
-        if waiting:
-            out.write(paint("dim", "  [Enter] next step   [q] quit "))
-            out.flush()
-            key = read_key(keys)
-            out.write("\r\033[K")  # wipe the prompt line: the transcript stays clean
-            if key in QUIT_KEYS:
-                say(paint("dim", f"(stopped before step {n}/{total})"))
+    n = seen = 0  # the step on screen last, and the furthest shown (0: none yet)
+    try:
+        while n < total:
+            if waiting:
+                out.write(paint("dim", "  [Enter] next step   [b] back   [q] quit "))
                 out.flush()
-                return n - 1
-        say("")
-        say(paint("bold", f"Step {n}/{total}: {explanation.name}"))
-        for line in step_lines(story, explanation, paint):
-            say(f"  {line}")
+                key = read_key(keys)
+                out.write("\r\033[K")  # wipe the prompt line: the transcript stays clean
+                if key in QUIT_KEYS:
+                    say(paint("dim", f"(stopped before step {n + 1}/{total})"))
+                    out.flush()
+                    return n
+                if key in BACK_KEYS:
+                    n = max(n - 1, 1) if n else 0
+                    if n:
+                        show(story, n, paint, say, again=True)
+                    continue
+            n += 1
+            show(story, n, paint, say, again=n <= seen)
+            seen = max(seen, n)
+            out.flush()
+    except KeyboardInterrupt:  # Ctrl-C: end on a fresh line; the caller decides the exit
+        out.write("\r\033[K" if waiting else "\n")
+        say(paint("dim", f"(interrupted at step {n}/{total})"))
         out.flush()
+        raise
     say("")
     leaves = [e for e in reversed(story.backward) if story.rows[e.index].node.op is None]
     named = [e for e in leaves if story.rows[e.index].node.label]  # constants say little
-    shown = ", ".join(f"{story.d(f, e.name)} = {story.num(e.grad)}" for e in named or leaves)
-    say(paint("head", "Done") + f": {shown}")
+    say(paint("head", "Done") + ":")
+    for e in named or leaves:
+        say(f"  {partial(f, e.name)} = {story.num(e.grad)}")
     out.flush()
     return total
 
 
+def show(story, n, paint, say, again=False):
+    """Print backward step n (from 1) of the story, marked when it is shown a second time."""
+    explanation = story.backward[n - 1]
+    heading = f"Step {n}/{len(story.backward)}: {story.describe(story.rows[explanation.index])}"
+    say("")
+    say(paint("bold", heading) + (paint("dim", "  (again)") if again else ""))
+    for line in step_lines(story, explanation, paint):
+        say(f"  {line}")
+
+
 def step_lines(story, explanation, paint):
     """The lines of one backward step: each use with its numbers, then the chain-rule sentence."""
-    f, x, num = story.root_name, explanation.name, story.num
+    f, num = story.root_name, story.num
     lines = []
     several = len(explanation.terms) > 1
     for t in explanation.terms:
         q = t.consumer
         slot = f" (input {t.slot + 1})" if q.node.inputs.count(q.node.inputs[t.slot]) > 1 else ""
         line = (
-            f"from {q.name()} = {story.formula(q)}{slot}: upstream {story.d(f, q.name())} = "
-            f"{paint('grad', num(t.upstream))}, local {story.d(q.name(), x)} = {num(t.local)}, "
-            f"contributes {num(t.upstream)} · {paren(num(t.local))} = {num(t.contribution)}"
+            f"from {story.name(q)} = {story.formula(q)}{slot}: upstream "
+            f"{partial(f, story.name(q))} = {paint('grad', num(t.upstream))}, "
+            f"local {story.local_line(t)}, "
         )
+        if t.total is None:
+            line += f"contributes {num(t.upstream)} · {paren(num(t.local))} = {num(t.contribution)}"
+        else:
+            line += (
+                f"example {story.example} contributes {num(t.upstream)} · {paren(num(t.local))}"
+                f" = {num(t.contribution)}; all {story.size} examples add {num(t.total)}"
+            )
         if several:
             line += f"; running sum {num(t.running)}"
         lines.append(line)
-    pad = " " * len(story.d(f, x))
-    if explanation.substituted:
+    indent = " " * width(partial(f, explanation.name))  # under the "=": CJK names count two
+    if explanation.terms:
         lines.append(explanation.symbolic)
-        lines.append(f"{pad} {explanation.substituted}")
-        lines.append(paint("grad", f"{pad} {explanation.numeric}"))
+        if explanation.substituted:
+            lines.append(f"{indent} {explanation.substituted}")
+        lines.append(paint("grad", f"{indent} {explanation.numeric}"))
     else:  # the root (= 1) or no path (= 0): one line says it all
         lines.append(paint("grad", explanation.symbolic))
     if explanation.why:

@@ -4,6 +4,8 @@ Row i is the node at position i of `autograd.topological_order(root)` (inputs co
 so ids (`v3`, `o3`) depend only on the computation, never on memory addresses.
 """
 
+import difflib
+
 import numpy as np
 
 from autograd import Value, local_derivatives, topological_order
@@ -102,15 +104,31 @@ def is_dead_relu(row, example=None):
 
 
 def locate(rows, node, where):
-    """The position of `node` (a Value, or a unique label) in the tape, or a ValueError."""
-    if isinstance(node, str):  # a label, or scope and label: "layer1.neuron3.w0"
+    """The position of `node` (a Value, a unique label, or an id like v29) in the tape.
+
+    A label may carry its scope ("layer1.neuron3.w0"); a repeated or unknown one is a
+    ValueError that lists the names that would work.
+    """
+    if isinstance(node, str):
         hits = [row.index for row in rows if node in (row.node.label, full_name(row))]
-        if len(hits) != 1:
-            some = sorted({row.node.label for row in rows if row.node.label})
-            shown = ", ".join(repr(label) for label in some[:12])
-            how = "no node is" if not hits else f"{len(hits)} nodes are"
-            raise ValueError(f"{where}: {how} labelled {node!r}; labels here: {shown}")
-        return hits[0]
+        hits = hits or [row.index for row in rows if node == row.id]  # v29: unlabelled
+        if len(hits) == 1:
+            return hits[0]
+        if hits:
+            which = ", ".join(repr(full_name(rows[i])) for i in hits[:12])
+            raise ValueError(
+                f"{where}: {len(hits)} nodes are labelled {node!r}; name one with its scope "
+                f"({which}) or pass the Value itself"
+            )
+        known = sorted({full_name(row) for row in rows if row.node.label})
+        known += sorted({row.node.label for row in rows if row.node.label} - set(known))
+        near = difflib.get_close_matches(node, known, n=5, cutoff=0.6)
+        if near:
+            hint = f"did you mean {', '.join(map(repr, near))}?"
+        else:
+            more = f", ... ({len(known)} in all)" if len(known) > 12 else ""
+            hint = f"labels here: {', '.join(map(repr, known[:12]))}{more}"
+        raise ValueError(f"{where}: no node is labelled {node!r}; {hint}")
     for row in rows:
         if row.node is node:
             return row.index
@@ -121,3 +139,14 @@ def full_name(row):
     """A node's label with its module scope in front ("layer1.neuron3.w0"), else its name."""
     node = row.node
     return f"{node.scope}.{node.label}" if node.scope and node.label else row.name()
+
+
+def unique_names(rows):
+    """What the narration calls each node: its label, with its scope when it has one (a
+    network has many a w0), its id (v29) when unlabelled, and its id too where that still
+    leaves two nodes one name."""
+    names = [full_name(row) for row in rows]
+    seen = {}
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+    return [name if seen[name] == 1 else f"{name} ({row.id})" for name, row in zip(names, rows)]

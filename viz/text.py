@@ -7,7 +7,8 @@ import math
 
 import numpy as np
 
-from .format import batch_size, check_example, check_precision, fmt
+from .format import batch_size, check_example, check_precision, fmt, pad, width
+from .notation import partial
 from .tape import read_tape
 
 FORMAT = "chainrule-graph"  # to_json's "format" field; "version" says which layout
@@ -25,7 +26,7 @@ def to_text(root, *, precision=4, example=None, params=None):
         return fmt(x, precision, example)
 
     scoped = any(row.node.scope for row in rows)
-    head = ["id", "label", "op", "inputs", "data", "grad", "local d(node)/d(input)"]
+    head = ["id", "label", "op", "inputs", "data", "grad", f"local {partial('node', 'input')}"]
     if scoped:
         head.insert(2, "scope")
     table = [head]
@@ -43,16 +44,16 @@ def to_text(root, *, precision=4, example=None, params=None):
         if scoped:
             line.insert(2, node.scope)
         table.append(line)
-    widths = [max(len(line[c]) for line in table) for c in range(len(head))]
+    widths = [max(width(line[c]) for line in table) for c in range(len(head))]  # CJK: 2 each
     name = rows[-1].node.label or rows[-1].id
-    lines = [f"# {len(rows)} nodes, inputs first; grad = d{name}/d(node)"]
+    lines = [f"# {len(rows)} nodes, inputs first; grad = {partial(name, 'each node')}"]
     if batch is not None:
         shown = "the batch mean" if example is None else f"example {example}"
         lines.append(f"# a batch of {batch} examples: each number is {shown}")
     numbers = {head.index("data"), head.index("grad")}  # right-aligned, as numbers are
     for line in table:
         cells = [
-            cell.rjust(w) if c in numbers else cell.ljust(w)
+            cell.rjust(w) if c in numbers else pad(cell, w)  # numbers are ASCII: rjust is right
             for c, (cell, w) in enumerate(zip(line, widths))
         ]
         lines.append("  ".join(cells).rstrip())

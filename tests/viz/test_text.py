@@ -9,6 +9,7 @@ import pytest
 import viz
 from autograd import Value
 from demos.lesson02_chain_rule import build  # f = (x + y) z at (-2, 5, -4)
+from viz.format import width
 
 
 def chain_rule():
@@ -20,7 +21,7 @@ def chain_rule():
 
 def test_to_text_lists_every_node_inputs_first_with_its_numbers():
     lines = viz.to_text(chain_rule()).splitlines()
-    assert lines[0] == "# 5 nodes, inputs first; grad = df/d(node)"
+    assert lines[0] == "# 5 nodes, inputs first; grad = ∂f/∂(each node)"
     assert lines[1].split() == [
         "id",
         "label",
@@ -29,7 +30,7 @@ def test_to_text_lists_every_node_inputs_first_with_its_numbers():
         "data",
         "grad",
         "local",
-        "d(node)/d(input)",
+        "∂node/∂input",
     ]
     rows = [line.split(maxsplit=3) for line in lines[2:]]
     assert [r[:2] for r in rows] == [
@@ -42,6 +43,21 @@ def test_to_text_lists_every_node_inputs_first_with_its_numbers():
     assert lines[4].split() == ["v2", "q", "+", "v0,", "v1", "3", "-4", "1,", "1"]
     assert lines[6].split() == ["v4", "f", "*", "v2,", "v3", "-12", "1", "-4,", "3"]
     assert lines[2].split() == ["v0", "x", "-2", "-4"]  # a leaf: no op, inputs or locals
+
+
+def test_to_text_lines_up_columns_by_display_width_for_cjk_labels():
+    subtotal, rate = Value(2.0, "小计"), Value(1.1, "税率")
+    total = subtotal * rate
+    total.label = "总价"
+    total.backward()
+    head, *rows = viz.to_text(total).splitlines()[1:]
+    assert rows[2].startswith("v2  总价   *")  # 总价 is 4 columns wide, like the word "label"
+
+    def end_of(line, text):  # the terminal column where `text` ends in `line`
+        return width(line[: line.index(text) + len(text)])
+
+    assert end_of(head, "op") - 1 == end_of(rows[2], "*")  # the op column starts together
+    assert end_of(head, "data") == end_of(rows[0], " 2 ") - 1 == end_of(rows[2], "2.2")
 
 
 def test_to_text_shows_scopes_when_there_are_any_and_the_precision_asked():
