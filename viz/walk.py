@@ -8,6 +8,7 @@ import xml.etree.ElementTree as ET
 
 from .dot import draw
 from .narrate import Story, paren
+from .notation import partial
 from .render import to_svg
 from .tape import read_tape
 
@@ -28,7 +29,7 @@ class Walk:
         self, root, where, precision=4, rankdir="LR", title=None, *, params=None, collapse=False,
         example=None,
     ):  # fmt: skip
-        self.story = Story(root, precision, where)
+        self.story = Story(root, precision, where, params=params, example=example)
         self.rows = self.story.rows
         self.n = len(self.rows)
         self.title = title if title is not None else self.default_title()
@@ -56,11 +57,14 @@ class Walk:
         self.value_step, self.grad_step = step_positions(self.steps, self.n)
 
     def default_title(self):
-        """`Backprop through f = q * z`: the root and the op that made it."""
-        root = self.rows[-1]
+        """`Backprop through f = q * z`: the root and the op that made it (when its inputs
+        have names a reader knows; else the root and the size of the graph)."""
+        story, root = self.story, self.rows[-1]
         if root.node.op is None:
-            return f"Backprop: {root.name()}"
-        return f"Backprop through {root.name()} = {self.story.formula(root)}"
+            return f"Backprop: {story.name(root)}"
+        if all(self.rows[j].node.label for j in root.inputs):
+            return f"Backprop through {story.name(root)} = {story.formula(root)}"
+        return f"Backprop through {story.name(root)} ({self.n} nodes)"
 
     def forward_step(self, row):
         """The step that computes `row`'s value: its incoming edges and its inputs light up."""
@@ -75,7 +79,7 @@ class Walk:
         return {
             "phase": "forward",
             "node": i,
-            "heading": f"Value of {row.name()}",
+            "heading": f"Value of {self.story.describe(row)}",
             "lines": [self.story.forward[i]],
             "answer": [],
             "uses": [],
@@ -94,32 +98,44 @@ class Walk:
             flow += [f"e{q.index}_{t.slot}", f"r{q.index}"]
             context.append(q.index)
             slot = f" (input {t.slot + 1})" if q.inputs.count(e.index) > 1 else ""
-            product = (
-                f"{story.d(f, q.name())} · {story.d(q.name(), e.name)} = {story.num(t.upstream)} · "
-                f"{paren(story.num(t.local))} = {story.num(t.contribution)}"
-            )
+            up, local = story.num(t.upstream), paren(story.num(t.local))
+            if t.total is None:
+                product = (
+                    f"{partial(f, story.name(q))} · {story.factor(t)} = {up} · {local} = "
+                    f"{story.num(t.contribution)}"
+                )
+            else:  # a weight met by a batch: the example's share, then every example's
+                product = (
+                    f"example {story.example}: {up} · {local} = {story.num(t.contribution)}; "
+                    f"all {story.size} examples add {story.num(t.total)}"
+                )
             if len(e.terms) > 1:
                 product += f"; sum so far {story.num(t.running)}"
-            uses.append([f"via {q.name()} = {story.formula(q)}{slot}", product])
-        if e.substituted:  # one line per use: df/dx = df/dq · dq/dx, then + df/dr · dr/dx
-            first, *rest = e.symbolic.split(" + ")
-            question, answer = [first] + [f"+ {term}" for term in rest], [e.substituted, e.numeric]
-        else:  # the root: df/df = 1
-            question, answer = [story.d(f, e.name)], [e.numeric]
+            via = f"via {story.name(q)} = {story.formula(q)}{slot}"
+            uses.append([via, f"local {story.local_line(t)}", product])
+        left = partial(f, e.name)
+        if e.terms:  # one line per use: ∂f/∂x = ∂f/∂q · ∂(..)/∂x, then + ∂f/∂r · ∂(..)/∂x
+            first, *rest = e.products()
+            question = [f"{left} = {first}"] + [f"+ {product}" for product in rest]
+            answer = [e.substituted, e.numeric] if e.substituted else [e.numeric]
+        else:  # the root: ∂f/∂f = 1
+            question, answer = [left], [e.numeric]
         note = ""
         if e.index == self.story.root_index:
             note = (
                 f"The backward pass starts at the output {f} and walks back to the inputs. "
                 f"Each grad is {story.per_node()}: how much {f} moves per unit nudge of that node."
             )
+            note = f"{note} {story.batch_note()}".strip()
         return {
             "phase": "backward",
             "node": e.index,
-            "heading": f"Gradient of {e.name}",
+            "heading": f"Gradient of {story.describe(self.rows[e.index])}",
             "lines": question,
             "answer": answer,
-            "ask": story.d(f, e.name),
+            "ask": left,
             "uses": uses,
+            "hints": hints(story, e),
             "note": note,
             "why": e.why,
             "flow": sorted(set(flow), key=flow.index),
@@ -201,6 +217,28 @@ def box_inputs(picture, i):
                 seen.add(j)
                 stack.append(j)
     return sorted(found)
+
+
+def hints(story, e):
+    """The quiz's hints for one backward step, gentlest first; none gives the answer away.
+
+    First the chain rule with each local factor's rule in symbols, then the upstream
+    gradients' values (what the student multiplies by).
+    """
+    f, left = story.root_name, partial(story.root_name, e.name)
+    if not e.terms:
+        return [f"How much does {f} change when {f} itself changes by 1?"]
+    rules = "; ".join(f"{story.factor(t)} = {story.rule(t)}" for t in e.terms)
+    first = f"{left} = {' + '.join(e.products())}, where the local rule says {rules}."
+    upstream = ", ".join(
+        f"{partial(f, story.name(t.consumer))} = {story.num(t.upstream)}" for t in e.terms
+    )
+    second = f"Upstream (already found): {upstream}."
+    if any(t.total is not None for t in e.terms):
+        second += f" This number is shared by all {story.size} examples: theirs add up."
+    elif len(e.terms) > 1:
+        second += f" {e.name} is used {len(e.terms)} times: add the products."
+    return [first, second]
 
 
 def root_with_grads(story, root):
