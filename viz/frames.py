@@ -27,7 +27,7 @@ MARGIN, GAP = 12, 16  # points: around the frame, between the graph and its capt
 
 # Laid-out DOT as `dot -Tdot` writes it: a statement `name [` or `a -> b [` opens each line.
 STATEMENT = re.compile(r"^\t+(\w+(?: -> \w+)?)\s*\[", re.M)
-ATTRIBUTE = re.compile(r'[\s,]*(\w+)=("(?:[^"\\]|\\.)*"|<|[^,\]\s]+)')
+ATTRIBUTE = re.compile(r'[\s,]*(\w+)=("(?:[^"\\]|\\[\s\S])*"|<|[^,\]\s]+)')  # "\<newline>" goes on
 COLOUR = re.compile(r"(#[0-9A-Fa-f]{6})(?![0-9A-Fa-f])")
 # A number cell of draw_dot's boxes (its ids are documented in viz/dot.py).
 CELL = re.compile(r'ID="(v\d+-(?:data|grad))" HREF="[^"]*" TOOLTIP="[^"]*">([^<]*)</TD>')
@@ -211,7 +211,7 @@ def frame_source(parts, walk, s, defaults, corners, place, label, fmt):
     where = f'pos="{place[0]:.2f},{place[1]:.2f}"'
     extra = [
         f'\tgraph [pad="0", margin="0"{dpi}];',
-        f"\tcaption [shape=plaintext, margin=0, label={label}, {where}];",
+        f"\tcaption [id=caption, shape=plaintext, margin=0, label={label}, {where}];",
     ]
     for k, (x, y) in enumerate(corners):
         extra.append(
