@@ -52,7 +52,7 @@ def test_page_carries_every_step_with_the_seed_numbers(tmp_path):
     assert steps[2]["lines"] == ["q = x + y = -2 + 5 = 3"]
     last = steps[-1]
     assert names[last["node"]] == "x" and last["grad"] == -4.0
-    assert last["lines"] == ["df/dx = df/dq · dq/dx"] and last["answer"] == ["= -4 · 1", "= -4"]
+    assert last["lines"] == ["∂f/∂x = ∂f/∂q · ∂(x + y)/∂x"] and last["answer"] == ["= -4 · 1", "= -4"]
     assert last["flow"] == ["e2_0", "r2"]  # x's gradient arrives along x -> (+) -> q
     assert last["context"] == [2]
 
