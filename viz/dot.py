@@ -267,6 +267,8 @@ def draw_folded_edges(g, joined, opts):
     local derivative to show; an edge out of a box into a drawn op keeps its own.
     """
     tail, head = PORTS[opts.rankdir]
+    if joined:
+        opts.drawn.add("lines")
     for source, target in sorted(joined, key=joined.get):
         g.edge(
             source,
@@ -434,9 +436,10 @@ def value_label(row, opts, fill, note=None):
     """An HTML-like table: the label, a small note, then a `data` row and a `grad` row."""
     node, muted = row.node, palette.muted_colour(fill)
     lines = []
-    name = node.label if opts.cluster else full_name(row)  # no frames: say which w0
-    if node.label or opts.color == "grad":
-        lines.append(title_row(name if node.label else "", grad_sign(row, opts)))
+    name = (node.label if opts.cluster else full_name(row)) if node.label else ""
+    sign = grad_sign(row, opts)
+    if name or sign:  # without frames a box says which w0 it is
+        lines.append(title_row(name, sign))
     if note:
         small = f'<FONT POINT-SIZE="9" COLOR="{muted}">{escape(note)}</FONT>'
         lines.append(f'<TR><TD COLSPAN="2">{small}</TD></TR>')
@@ -453,10 +456,11 @@ def grad_sign(row, opts):
 
 def title_row(name, sign=""):
     """A box's first row: its name in bold, and the gradient's sign in the corner."""
+    bold = f"<B>{escape(name)}</B>" if name else ""  # Graphviz refuses an empty <B></B>
     if not sign:
-        return f'<TR><TD COLSPAN="2"><B>{escape(name)}</B></TD></TR>'
+        return f'<TR><TD COLSPAN="2">{bold}</TD></TR>'
     mark = f'<FONT POINT-SIZE="13"><B>{sign}</B></FONT>'
-    return f'<TR><TD ALIGN="LEFT"><B>{escape(name)}</B></TD><TD ALIGN="RIGHT">{mark}</TD></TR>'
+    return f'<TR><TD ALIGN="LEFT">{bold}</TD><TD ALIGN="RIGHT">{mark}</TD></TR>'
 
 
 def number_rows(row, opts, muted):
@@ -652,6 +656,8 @@ def reading_key(opts):
         lines.append("         what this edge adds to the input's grad")
     if "sum" in opts.drawn:
         lines.append("a value used several times: its grad is the sum of its +=")
+    if "lines" in opts.drawn:
+        lines.append("thin line: a value into a folded box (its local derivatives are inside)")
     return lines
 
 

@@ -472,3 +472,15 @@ def test_without_frames_a_box_shows_its_scoped_name():
     assert "<B>layer1.neuron2.w0</B>" in viz.draw_dot(loss, cluster=False).source
     assert "<B>layer1.neuron2.w0</B>" not in viz.draw_dot(loss).source  # the frame says it
     assert 'TOOLTIP="∂loss/∂layer1.neuron2.w0 = ' in viz.draw_dot(loss).source
+
+
+@pytest.mark.dot
+def test_grad_colouring_of_unlabelled_boxes_renders_with_their_signs():
+    x = Value(np.array([-1.0, 2.0, 3.0]), "x")
+    y = (x * -1.0).relu() + x.relu()  # for example 0: the left ReLU passes, the right is off
+    y.backward()
+    svg = viz.to_svg(viz.draw_dot(y, color="grad", example=0))  # dot refuses an empty <B></B>
+    signs = re.findall(r'<text[^>]*font-size="13.00"[^>]*>([^<]*)</text>', svg)
+    # + for x * -1, both ReLU outputs and y; − for x and the -1 (each: grad -1)
+    assert sorted(signs) == ["+", "+", "+", "+", "−", "−"]
+    assert ">inactive</text>" in svg
