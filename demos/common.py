@@ -6,6 +6,8 @@ import sys
 import viz
 from autograd import backward_steps, topological_order
 from autograd.value import _fmt
+from viz.narrate import expression
+from viz.notation import partial, rule, term
 
 
 class MissingExtra(Exception):
@@ -13,10 +15,14 @@ class MissingExtra(Exception):
 
 
 class Lesson:
-    """A named, runnable lesson: `run(lesson)` prints and records, `build()` gives its graph."""
+    """A named, runnable lesson: `run(lesson)` prints and records, `build()` gives its graph.
 
-    def __init__(self, name, summary, run, build=None):
+    title: the heading of its pictures and player page (short: the page shows about 24 letters).
+    """
+
+    def __init__(self, name, summary, run, build=None, title=None):
         self.name, self.summary, self._run, self.build = name, summary, run, build
+        self.title = title or summary
 
     def __call__(self, out=None, seed=0, plots=True, small=False, echo=print):
         """Run it; returns a dict of the numbers it printed (tests check them)."""
@@ -49,17 +55,20 @@ class Lesson:
         self.notes.append(text)
 
     def pictures(self, root, filename="graph.svg", what=None, player=True, **options):
-        """Write the graph SVG (draw_dot's options) and, with player, the backprop page for it."""
+        """Write the graph SVG (draw_dot's options) and, with player, the backprop page for it.
+
+        Both carry the lesson's title, and the page colours `params=` as graph.svg does.
+        """
         try:
             path = self.path(filename)
-            viz.save(viz.draw_dot(root, **options), path)
+            viz.save(viz.draw_dot(root, title=self.title, **options), path)
             self.wrote(path, what or "the graph: values, gradients, local derivatives on edges")
         except viz.GraphvizNotFoundError:  # say so, keep going: the numbers still count
             self.skipped.append(f"{filename} (Graphviz's dot is missing)")
         if player:
             try:  # the page embeds dot's layout of the graph, so it needs Graphviz too
                 path = self.path("backprop.html")
-                viz.backprop_html(root, path)
+                viz.backprop_html(root, path, title=self.title, params=options.get("params"))
                 self.wrote(path, "step through backprop in a browser (arrow keys; Q for quiz mode)")
             except viz.GraphvizNotFoundError:
                 self.skipped.append("backprop.html (Graphviz's dot is missing)")
@@ -96,22 +105,37 @@ def print_forward(lesson, root):
             lesson.say(f"  {name_of(node):>10} = {lesson.num(node.data)}")
 
 
+def local_factor(node, slot):
+    """Input `slot`'s local derivative as the narration writes it: ∂(q * z)/∂z = q."""
+    names = [name_of(i) for i in node.inputs]
+    formula = expression(node.op, [term(n) for n in names])
+    return partial(formula, names[slot]), rule(node.op, slot, names, name_of(node))
+
+
 def print_backward(lesson, root):
     """One block per node in backward order: its gradient and what it passes to each input."""
-    top = name_of(root)
+    num, top = lesson.num, name_of(root)
     lesson.say("")
-    lesson.say("Backward pass (each input receives upstream gradient x local derivative):")
+    lesson.say("Backward pass (each input receives upstream gradient · local derivative):")
     steps = []
     for step in backward_steps(root):
         steps.append(step)
-        node = name_of(step.node)
-        lesson.say(f"  d{top}/d{node} = {lesson.num(step.grad)}")
-        for inp, local, contribution in zip(step.inputs, step.locals, step.contributions):
+        lesson.say(f"  {partial(top, name_of(step.node))} = {num(step.grad)}")
+        for slot, (inp, local, contribution) in enumerate(
+            zip(step.inputs, step.locals, step.contributions)
+        ):
+            factor, said = local_factor(step.node, slot)
+            said = "" if said == num(local) or said == f"{local:g}" else f"{said} = "
             lesson.say(
-                f"      -> {name_of(inp)}: d{node}/d{name_of(inp)} = {lesson.num(local)};"
-                f"  {lesson.num(step.grad)} x {lesson.num(local)} = {lesson.num(contribution)}"
+                f"      -> {name_of(inp)}: local {factor} = {said}{num(local)};"
+                f"  {num(step.grad)} · {paren(num(local))} = {num(contribution)}"
             )
     return steps
+
+
+def paren(text):
+    """A negative number in brackets, so `1.1 · (-4.0)` never reads as a subtraction."""
+    return f"({text})" if text.startswith("-") else text
 
 
 def stderr(text):

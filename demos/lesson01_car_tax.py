@@ -2,7 +2,7 @@
 
 Run it:  chainrule run car-tax
 Look at: each backward step multiplies the gradient arriving at a node by the local
-derivative on the edge: d total / d price = 1 x 1.1 x 2 = 2.2.
+derivative on the edge: ∂total/∂price = 1 · 1.1 · 2 = 2.2.
 """
 
 from autograd import Value
@@ -30,16 +30,18 @@ def run(lesson):
     tax = next(s.node for s in steps if s.node.label == "tax")
     lesson.say("")
     lesson.say("Right to left, as the article does it: 33/33 = 1, 33/30 = 1.1, 30/15 = 2, so")
-    lesson.say(f"  d total / d price = 1 x 1.1 x 2 = {lesson.num(price.grad)}")
-    lesson.say(
-        f"  d total / d count = {lesson.num(count.grad)},  d total / d tax = {lesson.num(tax.grad)}"
-    )
+    lesson.say(f"  ∂total/∂price = 1 · 1.1 · 2 = {lesson.num(price.grad)}")
+    lesson.say(f"  ∂total/∂count = {lesson.num(count.grad)},  ∂total/∂tax = {lesson.num(tax.grad)}")
     lesson.record(total=total.data, d_price=price.grad, d_count=count.grad, d_tax=tax.grad)
     lesson.pictures(total)
     lesson.look_for("in graph.svg the edges from price up to total read 2, 1.1: product 2.2")
-    lesson.look_for("count's gradient 16.5 = 15 x 1.1: a local derivative is the other factor")
+    lesson.look_for("count's gradient 16.5 = 1.1 · 15: the local ∂(price * count)/∂count is price")
 
 
 LESSON = Lesson(
-    "car-tax", "the chain rule as a product of local derivatives: 1 x 1.1 x 2 = 2.2", run, build
+    "car-tax",
+    "the chain rule as a product of local derivatives: 1 · 1.1 · 2 = 2.2",
+    run,
+    build,
+    title="Lesson 1: car tax",
 )

@@ -1,9 +1,9 @@
 """Lesson 2: the chain rule on f = (x + y) * z at x = -2, y = 5, z = -4.
 
 Run it:  chainrule run chain-rule   (make demo runs this one)
-Look at: the forward values (q = 3, f = -12), then each backward step: df/dx is the gradient
-arriving at q (-4) times the local derivative dq/dx (1). In graph.svg the same numbers sit
-on the edges; backprop.html steps through them.
+Look at: the forward values (q = 3, f = -12), then each backward step: ∂f/∂x is the gradient
+arriving at q, ∂f/∂q = -4, times the local derivative ∂(x + y)/∂x = 1. In graph.svg the same
+numbers sit on the edges; backprop.html steps through them.
 """
 
 from autograd import Value
@@ -31,11 +31,15 @@ def run(lesson):
         q=f.inputs[0].data, f=f.data, dx=grads["x"], dy=grads["y"], dz=grads["z"], dq=grads["q"]
     )
     lesson.pictures(f)
-    lesson.look_for("in graph.svg: df/dx = (local 1 on x's edge) x (q's grad -4) = -4")
-    lesson.look_for("z's gradient is q's value, 3: the local derivative of q * z with respect to z")
+    lesson.look_for("in graph.svg: ∂f/∂x = (q's grad -4) · (local 1 on x's edge) = -4")
+    lesson.look_for("z's gradient is q's value, 3: the local ∂(q * z)/∂z is q")
     lesson.look_for("backprop.html: press Q, then try to say each gradient before it is revealed")
 
 
 LESSON = Lesson(
-    "chain-rule", "f = (x + y)·z at (-2, 5, -4): f = -12, df/dx = df/dy = -4, df/dz = 3", run, build
+    "chain-rule",
+    "f = (x + y)·z at (-2, 5, -4): f = -12, ∂f/∂x = ∂f/∂y = -4, ∂f/∂z = 3",
+    run,
+    build,
+    title="Lesson 2: f = (x + y)·z",
 )

@@ -2,13 +2,15 @@
 
 Run it:  chainrule run part-lifetime
 Look at: the forward pass reproduces the article's 0.867; the loss (y - 1)^2; every
-gradient, output layer first (dL/dy, then s(1 - s), then the weights); one SGD step at
+gradient, output layer first (∂L/∂y, then s(1 - s), then the weights); one SGD step at
 learning rate 0.5; and the second forward pass, whose loss is lower.
 """
 
 from autograd import Value, scope
 
-from .common import Lesson
+from viz.notation import partial
+
+from .common import Lesson, paren
 
 X = [0.1, 0.2]  # length, width
 W1 = [[0.1, 0.2], [0.3, 0.4]]  # row i = input feature i, column j = hidden unit j
@@ -28,9 +30,15 @@ def make_parameters():
     return w1, b1, w2, b2
 
 
-def forward(params, x=X):
+def inputs():
+    """The part's length and width as labelled inputs x0, x1 (the picture names them)."""
+    return [Value(v, f"x{i}") for i, v in enumerate(X)]
+
+
+def forward(params, x=None):
     """Hidden = sigmoid(x . W1 + b1); output = sigmoid(hidden . W2 + b2)."""
     w1, b1, w2, b2 = params
+    x = x or inputs()
     hidden = []
     for j in range(2):
         with scope(f"hidden{j}"):
@@ -49,7 +57,7 @@ def forward(params, x=X):
 
 def loss_of(y):
     """Mean squared error over the one example: (y - target)^2."""
-    loss = (y - TARGET) ** 2
+    loss = (y - Value(TARGET, "target")) ** 2
     loss.label = "L"
     return loss
 
@@ -59,6 +67,11 @@ def build():
     params = make_parameters()
     y, _ = forward(params)
     return loss_of(y)
+
+
+def d(node):
+    """∂L/∂node, as every lesson writes a gradient."""
+    return partial("L", node)
 
 
 def run(lesson):
@@ -82,29 +95,32 @@ def run(lesson):
     lesson.say(f"  loss L = (y - {TARGET:g})^2 = {num(loss.data)}")
     loss.backward()
     lesson.say("")
-    lesson.say("Backward pass, output layer first:")
-    lesson.say(f"  dL/dy = 2(y - 1) = {num(y.grad)}")
-    lesson.say(f"  dy/du2 = y(1 - y) = {num(y.data * (1 - y.data))},  so dL/du2 = {num(u2.grad)}")
+    lesson.say("Backward pass, output layer first (each last factor is a local derivative):")
+    lesson.say(f"  {d('y')} = 2(y - 1) = {num(y.grad)}")
+    lesson.say(
+        f"  local {partial('σ(u2)', 'u2')} = y(1 - y) = {num(y.data * (1 - y.data))},"
+        f"  so {d('u2')} = {d('y')} · y(1 - y) = {num(u2.grad)}"
+    )
     for j in range(2):
-        lesson.say(f"  dL/dw2_{j}0 = dL/du2 * h{j} = {num(w2[j].grad)}")
-    lesson.say(f"  dL/db2 = dL/du2 * 1 = {num(b2.grad)}")
+        lesson.say(f"  {d(f'w2_{j}0')} = {d('u2')} · h{j} = {num(w2[j].grad)}")
+    lesson.say(f"  {d('b2')} = {d('u2')} · 1 = {num(b2.grad)}")
     for j in range(2):
         h = hidden[j]
         lesson.say(
-            f"  dL/dh{j} = dL/du2 * w2_{j}0 = {num(h.grad)};"
-            f"  dL/du{j} = dL/dh{j} * h{j}(1 - h{j}) = {num(h.inputs[0].grad)}"
+            f"  {d(f'h{j}')} = {d('u2')} · w2_{j}0 = {num(h.grad)};"
+            f"  {d(f'u{j}')} = {d(f'h{j}')} · h{j}(1 - h{j}) = {num(h.inputs[0].grad)}"
         )
     for i in range(2):
         for j in range(2):
-            lesson.say(f"  dL/dw1_{i}{j} = dL/du{j} * x{i} = {num(w1[i][j].grad)}")
+            lesson.say(f"  {d(f'w1_{i}{j}')} = {d(f'u{j}')} · x{i} = {num(w1[i][j].grad)}")
     for j in range(2):
-        lesson.say(f"  dL/db1_{j} = {num(b1[j].grad)}")
+        lesson.say(f"  {d(f'b1_{j}')} = {d(f'u{j}')} · 1 = {num(b1[j].grad)}")
     every = [w for row in w1 for w in row] + b1 + w2 + [b2]
     lesson.say("")
-    lesson.say(f"One SGD step, learning rate {LR}: parameter -= {LR} x gradient")
+    lesson.say(f"One SGD step, learning rate {LR}: parameter -= {LR} · gradient")
     for p in every:
         new = p.data - LR * p.grad
-        lesson.say(f"  {p.label:>6}: {num(p.data)} - {LR} x {num(p.grad)} = {num(new)}")
+        lesson.say(f"  {p.label:>6}: {num(p.data)} - {LR} · {paren(num(p.grad))} = {num(new)}")
         p.data = new
     y_after, _ = forward(params)
     loss_after = loss_of(y_after)
@@ -123,10 +139,15 @@ def run(lesson):
     w1, b1, w2, b2 = start
     lesson.pictures(drawn, params=[w for row in w1 for w in row] + b1 + w2 + [b2])
     lesson.look_for("the output's 0.867 and, in graph.svg, each weight's gradient in its box")
-    lesson.look_for("dL/du2 = dL/dy x y(1 - y): the sigmoid's local derivative on its edge")
+    lesson.look_for("x0 and x1 (blue: inputs) feed both hidden units; ∂L/∂w1_00 = ∂L/∂u0 · x0")
+    lesson.look_for("∂L/∂u2 = ∂L/∂y · y(1 - y): the sigmoid's local derivative, on its edge")
     lesson.look_for("after one step at learning rate 0.5 the loss is lower: gradient descent")
 
 
 LESSON = Lesson(
-    "part-lifetime", "a 2-2-1 sigmoid network: 0.867, MSE, every gradient, one SGD step", run, build
+    "part-lifetime",
+    "a 2-2-1 sigmoid network: 0.867, MSE, every gradient, one SGD step",
+    run,
+    build,
+    title="Lesson 3: part lifetime",
 )

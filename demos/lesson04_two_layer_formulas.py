@@ -2,20 +2,21 @@
 
 Run it:  chainrule run two-layer-formulas
 Look at: the network of lesson 3. The path from the loss down to w2_00 crosses three named
-steps (y, u2, then the weight), so dL/dw2_00 = dL/dy * dy/du2 * du2/dw2_00; the path to
+steps (y, u2, then the weight), so ∂L/∂w2_00 = ∂L/∂y · ∂y/∂u2 · ∂u2/∂w2_00; the path to
 w1_00 crosses two more (h0, u0). Each factor is the product of the local derivatives on
 its stretch of the path, and the whole product equals what backward() computed.
 path_w1_00.svg and path_w2_00.svg draw each path with the local derivative on every edge.
 """
 
 from autograd import topological_order
+from viz.notation import partial
 
-from .common import Lesson
+from .common import Lesson, paren
 from .lesson03_part_lifetime import build as build_network
 
-WEIGHTS = {
-    "w2_00": "dLoss/dg(u2) * dg/du2 * du2/dw2_00",
-    "w1_00": "dLoss/dg(u2) * dg/du2 * du2/df(u0) * df/du0 * du0/dw1_00",
+WEIGHTS = {  # the slides' names: g is the output's activation, f the hidden one
+    "w2_00": "∂Loss/∂g(u2) · ∂g/∂u2 · ∂u2/∂w2_00",
+    "w1_00": "∂Loss/∂g(u2) · ∂g/∂u2 · ∂u2/∂f(u0) · ∂f/∂u0 · ∂u0/∂w1_00",
 }
 
 
@@ -54,18 +55,18 @@ def run(lesson):
         (path,) = found.paths  # one path each: no weight here feeds two places
         steps = factors(path)
         lesson.say("")
-        lesson.say(f"dL/d{weight}: {len(path.locals)} edges from L down to {weight}:")
+        lesson.say(f"{partial('L', weight)}: {len(path.locals)} edges from L down to {weight}:")
         for upper, lower, local in zip(path.nodes, path.nodes[1:], path.locals):
             lesson.say(f"    {shown(upper):>8} -> {shown(lower):<8} local {num(local)}")
         lesson.say("  grouped at the named nodes, as the slides write it:")
         for upper, lower, product in steps:
-            lesson.say(f"    d{upper}/d{lower} = {num(product)}")
-        chain = " * ".join(f"d{u}/d{w}" for u, w, _ in steps)
-        numbers = " x ".join(num(p) for _, _, p in steps)
+            lesson.say(f"    {partial(upper, lower)} = {num(product)}")
+        chain = " · ".join(partial(u, w) for u, w, _ in steps)
+        numbers = " · ".join(paren(num(p)) for _, _, p in steps)
         lesson.say(f"  {chain}")
         lesson.say(f"    = {numbers} = {num(found.total)}")
         lesson.say(f"  backward() gave {weight}.grad = {num(found.node.grad)}")
-        lesson.say(f"  (the slides: dLoss/d{weight} = {slides})")
+        lesson.say(f"  (the slides: {partial('Loss', weight)} = {slides})")
         checks[weight] = {
             "product": found.total,
             "grad": found.node.grad,
@@ -81,7 +82,7 @@ def run(lesson):
     y = loss.inputs[0].inputs[0]  # L = (y - 1)**2
     lesson.say("")
     lesson.say(
-        f"Both products start with dL/dy = 2(y - 1) = {num(2 * (y.data - 1))} and dy/du2 ="
+        f"Both products start with ∂L/∂y = 2(y - 1) = {num(2 * (y.data - 1))} and ∂y/∂u2 ="
         f" y(1 - y) = {num(y.data * (1 - y.data))}:"
     )
     lesson.say("backprop computes those shared factors once and hands them down both paths.")
@@ -89,7 +90,7 @@ def run(lesson):
     weights = [n for n in topological_order(loss) if n.label and n.label[0] in "wb"]
     lesson.pictures(loss, params=weights)
     lesson.look_for("the edge labels on each path multiply to the gradient in its box")
-    lesson.look_for("both paths share their first edges: the common factors dL/dy, dy/du2")
+    lesson.look_for("both paths share their first edges: the common factors ∂L/∂y, ∂y/∂u2")
 
 
 LESSON = Lesson(
@@ -97,4 +98,5 @@ LESSON = Lesson(
     "the path from the loss to w1_00 and w2_00, product = gradient",
     run,
     build,
+    title="Lesson 4: the formulas",
 )

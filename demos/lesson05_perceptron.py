@@ -9,7 +9,7 @@ In perceptron_*.png the dashed line w.x + b = 0 splits the plane: for XOR no lin
 
 import numpy as np
 
-from autograd import Value
+from autograd import Value, topological_order
 from nn.data import logic_gate
 from nn.perceptron import Perceptron
 
@@ -89,10 +89,18 @@ def run(lesson):
     lesson.say("XOR is not linearly separable: no single line works, so the rule never stops")
     lesson.say("correcting. A hidden layer fixes that (lesson `xor`).")
     lesson.record(and_table=table, learned=learned)
-    lesson.pictures(build())
+    y = build()
+    weights = [n for n in topological_order(y) if n.label in ("w0", "w1", "b")]
+    lesson.pictures(y, params=weights)
     lesson.look_for("AND, OR: every orange dot (class 1) on the orange side of the line")
     lesson.look_for("XOR: whichever line, at least one dot sits on the wrong side")
     lesson.look_for("graph.svg: step's edge says local 0, so every gradient behind it is 0")
 
 
-LESSON = Lesson("perceptron", "AND, OR and NOT learned by the perceptron rule; XOR not", run, build)
+LESSON = Lesson(
+    "perceptron",
+    "AND, OR and NOT learned by the perceptron rule; XOR not",
+    run,
+    build,
+    title="Lesson 5: AND perceptron",
+)

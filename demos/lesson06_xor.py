@@ -95,4 +95,10 @@ def run(lesson):
     lesson.look_for("every row's p(1) on the right side of 0.5; no single line could do that")
 
 
-LESSON = Lesson("xor", "XOR solved by one hidden layer, with its decision regions", run, build)
+LESSON = Lesson(
+    "xor",
+    "XOR solved by one hidden layer, with its decision regions",
+    run,
+    build,
+    title="Lesson 6: XOR network",
+)

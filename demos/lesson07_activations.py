@@ -119,5 +119,9 @@ def run(lesson):
 
 
 LESSON = Lesson(
-    "activations", "every activation in the table and its derivative from the engine", run, build
+    "activations",
+    "every activation in the table and its derivative from the engine",
+    run,
+    build,
+    title="Lesson 7: swish(x)",
 )

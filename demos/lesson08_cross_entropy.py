@@ -107,5 +107,9 @@ def run(lesson):
 
 
 LESSON = Lesson(
-    "cross-entropy", "three classes, -ln 0.7 = 0.357; clipping, and logits instead", run, build
+    "cross-entropy",
+    "three classes, -ln 0.7 = 0.357; clipping, and logits instead",
+    run,
+    build,
+    title="Lesson 8: cross-entropy",
 )

@@ -118,4 +118,10 @@ def run(lesson):
     lesson.look_for("accuracy 100% by the end; no point ringed red in moons_regions.png")
 
 
-LESSON = Lesson("moons", "micrograd's two-moons demo: loss curve and decision boundary", run, build)
+LESSON = Lesson(
+    "moons",
+    "micrograd's two-moons demo: loss curve and decision boundary",
+    run,
+    build,
+    title="Lesson 9: two moons",
+)

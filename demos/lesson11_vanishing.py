@@ -78,7 +78,7 @@ def describe(losses, overflowed):
 
 
 def build():
-    """A chain of sigmoid units, h_i = sigmoid(w_i h_(i-1) + b_i), and its loss (h_6 - 1)^2."""
+    """A chain of sigmoid units, h_i = sigmoid(w_i h_(i-1) + b_i), and its loss (h_6 - target)^2, target 1."""
     h = Value(1.0, "x")
     for i in range(1, CHAIN + 1):
         with scope(f"layer{i}"):
@@ -87,7 +87,7 @@ def build():
             u.label = f"u{i}"
             h = u.sigmoid()
             h.label = f"h{i}"
-    loss = (h - 1.0) ** 2
+    loss = (h - Value(1.0, "target")) ** 2
     loss.label = "L"
     loss.backward()
     return loss
@@ -146,6 +146,7 @@ def run(lesson):
     )
     lesson.pictures(
         chain,
+        params=[n for n in topological_order(chain) if n.label[:1] in ("w", "b")],
         color="grad",
         collapse=True,
         what="the sigmoid chain, one box per layer, coloured by gradient",
@@ -159,4 +160,5 @@ LESSON = Lesson(
     "per-layer gradient norms: sigmoid fades, ReLU+He holds, clipping tames",
     run,
     build,
+    title="Lesson 11: sigmoid chain",
 )

@@ -4,8 +4,10 @@ Run it:  chainrule run regularisation
 Look at: 30 noisy training points, a 2-32-32-1 network with 1,185 parameters. Unregularised,
 its training loss goes to almost 0 while the loss on 400 fresh points first falls, then
 climbs: it is learning the noise (overfitting.png, solid = train, dashed = test). L2
-(weight decay) and dropout keep the test loss lower; regions.png shows the unregularised
-boundary reaching around single noisy points.
+(weight decay) holds the test loss near its best and gets the most test points right.
+Dropout helps less, and not on every seed: the lesson prints what this run shows (over
+seeds 0-7 its test loss ended below no regularisation's 7 times, its test accuracy above it
+6 times). regions.png shows the unregularised boundary reaching around single noisy points.
 """
 
 from nn.data import make_moons
@@ -17,7 +19,8 @@ from . import plots
 from .common import Lesson
 
 L2 = 3e-3
-DROPOUT = 0.3
+DROPOUT = 0.5
+EPOCHS = 400  # long enough for the unregularised network to memorise the noise
 SETTINGS = {"none": (0.0, 0.0), f"L2 {L2:g}": (L2, 0.0), f"dropout {DROPOUT:g}": (0.0, DROPOUT)}
 
 
@@ -40,13 +43,35 @@ def train(X, y, test, l2, dropout, epochs, sizes, seed):
     return model, history
 
 
+def verdict(final):
+    """What this run's numbers show, in words: each regulariser against none, test set."""
+    none = final["none"]
+    lines = [
+        f"Without regularisation the test loss ends at {none['test_loss']:.2f},"
+        f" {none['test_loss'] / none['best_test_loss']:.1f} times its best: it fits the noise."
+    ]
+    for name, f in final.items():
+        if name == "none":
+            continue
+        loss = "below" if f["test_loss"] < none["test_loss"] else "above"
+        right = "more" if f["test_accuracy"] > none["test_accuracy"] else "no more"
+        lines.append(
+            f"{name}: test loss {f['test_loss']:.2f}, {loss} none's;"
+            f" {f['test_accuracy']:.1%} of test points right, {right} than none's"
+            f" {none['test_accuracy']:.1%}."
+        )
+    return lines
+
+
 def run(lesson):
-    epochs, sizes = (60, [16, 16, 1]) if lesson.small else (200, [32, 32, 1])
+    # No small version: a smaller or shorter run does not overfit, and there is no lesson.
+    epochs, sizes = EPOCHS, [32, 32, 1]
     X, y = make_moons(30, noise=0.3, seed=lesson.seed + 1)
     X_test, y_test = make_moons(400, noise=0.3, seed=lesson.seed + 2)
     params = 2 * sizes[0] + sizes[0] + sizes[0] * sizes[1] + sizes[1] + sizes[1] + 1
     lesson.say(
-        f"30 training points, 400 test points (noisy moons); a 2-{sizes[0]}-{sizes[1]}-1 ReLU"
+        f"30 training points, {len(y_test)} test points (noisy moons); a"
+        f" 2-{sizes[0]}-{sizes[1]}-1 ReLU"
         f" network, {params} parameters; Adam, {epochs} full-batch steps."
     )
     lesson.say(
@@ -63,6 +88,7 @@ def run(lesson):
             "test_loss": history.val_loss[-1],
             "best_test_loss": min(history.val_loss),
             "test_accuracy": history.val_accuracy[-1],
+            "train_accuracy": history.accuracy[-1],
         }
         lesson.say(
             f"{name:>12}  {train_loss:>10.4f}  {history.val_loss[-1]:>9.4f}"
@@ -78,8 +104,10 @@ def run(lesson):
                 (scores > 0) != (y == 1),
             )
         )
-    lesson.say("(train loss includes the L2 penalty; dropout is off when measuring the test loss)")
-    lesson.say("The unregularised test loss ends well above its best: the network fits noise.")
+    lesson.say("(train loss includes the L2 penalty; train loss and accuracy are measured while")
+    lesson.say(" training, so dropout's are with units dropped; it is off for the test set)")
+    for line in verdict(final):
+        lesson.say(line)
     lesson.record(final=final)
     plots.decision_panels(
         lesson,

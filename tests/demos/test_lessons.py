@@ -1,5 +1,6 @@
 """Every lesson runs into a temporary folder and prints the numbers the documents give."""
 
+import html
 import importlib.util
 import math
 import os
@@ -10,6 +11,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from demos import cli
+from viz import palette
 
 HAVE_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
 HAVE_DOT = shutil.which("dot") is not None
@@ -38,6 +40,8 @@ def check_files(lesson):
             assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 1000
         elif path.endswith(".html"):
             assert b"<html" in data.lower()[:500]
+            title = html.escape(lesson.title).encode()
+            assert b"<title>" + title + b"</title>" in data  # the lesson's own, not `L = v29**2`
     written = {os.path.basename(p) for p, _ in lesson.files}
     leftovers = [f for f in os.listdir(lesson.out) if ".tmp" in f] if written else []
     assert not leftovers, f"temporary files left behind: {leftovers}"
@@ -55,13 +59,16 @@ def test_car_tax_gives_two_point_two(tmp_path):
         pytest.approx(16.5),
         pytest.approx(30.0),
     )
-    assert "1 x 1.1 x 2 = 2.2" in text
+    assert "∂total/∂price = 1 · 1.1 · 2 = 2.2" in text
+    assert "-> count: local ∂(price * count)/∂count = price = 15.0;  1.1 · 15.0 = 16.5" in text
 
 
 def test_chain_rule_gives_minus_twelve_and_its_gradients(tmp_path):
     r, text = run("chain-rule", tmp_path)
     assert (r["q"], r["f"], r["dx"], r["dy"], r["dz"]) == (3.0, -12.0, -4.0, -4.0, 3.0)
-    assert "dq/dx = 1.0;  -4.0 x 1.0 = -4.0" in text
+    assert "-> x: local ∂(x + y)/∂x = 1.0;  -4.0 · 1.0 = -4.0" in text
+    assert "-> z: local ∂(q * z)/∂z = q = 3.0;  1.0 · 3.0 = 3.0" in text
+    assert "∂f/∂x = -4.0" in text and "df/" not in text
 
 
 def test_part_lifetime_predicts_0867_and_one_step_lowers_the_loss(tmp_path):
@@ -70,6 +77,21 @@ def test_part_lifetime_predicts_0867_and_one_step_lowers_the_loss(tmp_path):
     assert r["loss"] == pytest.approx((1 - r["y"]) ** 2)
     assert r["loss_after"] < r["loss"]
     assert "0.867 years" in text
+    assert "∂L/∂w1_00 = ∂L/∂u0 · x0 = -0.00114091" in text
+
+
+@pytest.mark.dot
+@pytest.mark.parametrize("name", ["part-lifetime", "two-layer-formulas"])
+def test_the_network_pictures_name_their_inputs_and_colour_weights_as_parameters(tmp_path, name):
+    run(name, tmp_path, plots=False)
+    graph = (tmp_path / name / "graph.svg").read_text(encoding="utf-8")
+    page = (tmp_path / name / "backprop.html").read_text(encoding="utf-8")
+    roles = {role: fill for role, (fill, _, _) in palette.ROLES.items()}
+    for picture in (graph, page):
+        for label in ("x0", "x1", "target"):
+            assert f">{label}<" in picture  # a labelled input, not an anonymous constant
+        assert roles["parameter"] in picture.upper() and roles["input"] in picture.upper()
+    assert roles["constant"] not in graph.upper()  # no anonymous grey leaf left
 
 
 def test_cli_lists_every_lesson(capsys):
@@ -214,12 +236,21 @@ def test_optimisers_all_learn_and_smaller_batches_take_more_steps_and_go_further
     assert batches["batch (all 200)"] > batches["mini-batch (20)"] > batches["stochastic (1)"]
 
 
-def test_regularisation_trades_training_fit_for_smaller_weights(tmp_path):
+def test_regularisation_shows_overfitting_and_what_l2_and_dropout_do(tmp_path):
     r, text = run("regularisation", tmp_path)
     final = r["final"]
-    assert set(final) == {"none", "L2 0.003", "dropout 0.3"}
-    assert final["L2 0.003"]["train_loss"] > final["none"]["train_loss"]
-    assert all(0.5 < f["test_accuracy"] <= 1.0 for f in final.values())
+    none, l2, dropout = final["none"], final["L2 0.003"], final["dropout 0.5"]
+    assert none["test_loss"] > 2 * none["best_test_loss"]  # it memorises the noise
+    assert l2["test_loss"] < none["test_loss"] and l2["test_accuracy"] > none["test_accuracy"]
+    assert dropout["test_loss"] < none["test_loss"]  # at seed 0 dropout helps too
+    assert dropout["test_accuracy"] > none["test_accuracy"]
+    for name, f in final.items():  # the look-for line: the widest train/test gap is none's
+        gap = f["test_loss"] - f["train_loss"]
+        assert name == "none" or gap < none["test_loss"] - none["train_loss"]
+    for name in ("L2 0.003", "dropout 0.5"):  # the printed verdict says what the numbers say
+        f = final[name]
+        loss = "below" if f["test_loss"] < none["test_loss"] else "above"
+        assert f"{name}: test loss {f['test_loss']:.2f}, {loss} none's" in text
     if HAVE_MATPLOTLIB:
         assert {"regions.png", "overfitting.png"} <= wrote("regularisation", tmp_path)
 
