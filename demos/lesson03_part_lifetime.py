@@ -7,7 +7,6 @@ learning rate 0.5; and the second forward pass, whose loss is lower.
 """
 
 from autograd import Value, scope
-
 from viz.notation import partial
 
 from .common import Lesson, paren
