@@ -78,7 +78,7 @@ def describe(losses, overflowed):
 
 
 def build():
-    """A chain of sigmoid units, h_i = sigmoid(w_i h_(i-1) + b_i); loss (h_6 - target)^2, target 1."""
+    """A chain of sigmoid units, h_i = sigmoid(w_i h_(i-1) + b_i); loss (h_6 - 1)^2."""
     h = Value(1.0, "x")
     for i in range(1, CHAIN + 1):
         with scope(f"layer{i}"):
