@@ -75,10 +75,13 @@ def main(argv=None):
             if lesson.build is None:
                 small = ", ".join(n for n, each in LESSONS.items() if each.build is not None)
                 raise UsageError(f"{args.name!r} trains many graphs, none to step; try: {small}")
+            root = lesson.build()
             try:
-                viz.step_terminal(lesson.build(), pause=not args.no_pause)
+                viz.step_terminal(root, pause=not args.no_pause)
             except BrokenPipeError:  # `chainrule step NAME | head`: the reader left; stop quietly
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            except KeyboardInterrupt:  # Ctrl-C: the stepper has ended its line already
+                return 130
             return 0
     except UsageError as err:
         print(f"chainrule: {err}", file=sys.stderr)
@@ -89,7 +92,8 @@ def main(argv=None):
     except OSError as err:  # an --out that cannot be written to, a full disk
         print(f"chainrule: cannot write the lesson's files: {err}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # Ctrl-C: end the "^C" line, so the shell's prompt starts fresh
+        print(file=sys.stderr)
         return 130
     return 0
 
