@@ -204,20 +204,33 @@ def restyle(parts, walk, s, defaults):
     return out
 
 
-def frame_source(parts, walk, s, defaults, corners, place, label, fmt):
-    """The DOT text of step s's frame: the restyled graph, its caption, the canvas corners."""
-    text = unparse(restyle(parts, walk, s, defaults)).rstrip()  # ends with the graph's "}"
+def fixtures(parts, walk, corners, fmt):
+    """The statements every frame adds: the canvas corners, and the name the narration uses
+    (v3) above each box that has no label, as the player shows it."""
     dpi = f', dpi="{DPI}"' if fmt == "png" else ""
-    where = f'pos="{place[0]:.2f},{place[1]:.2f}"'
-    extra = [
-        f'\tgraph [pad="0", margin="0"{dpi}];',
-        f"\tcaption [id=caption, shape=plaintext, margin=0, label={label}, {where}];",
-    ]
+    found = [f'\tgraph [pad="0", margin="0"{dpi}];']
     for k, (x, y) in enumerate(corners):
-        extra.append(
-            f'\tcorner{k} [shape=point, style=invis, width=0, height=0, pos="{x:.2f},{y:.2f}"];'
+        found.append(f'\tcorner{k} [shape=point, style=invis, width=0, height=0, pos="{x},{y}"];')
+    shown = {bare(p[1].get("id", "")): p[1] for p in parts if not isinstance(p, str)}
+    for row in walk.rows:
+        box = shown.get(row.id)
+        if row.node.label or box is None:
+            continue
+        x, y = (float(v) for v in bare(box["pos"]).split(","))
+        top = y + 36 * float(bare(box["height"])) + 7  # height is in inches: half is 36 h pt
+        found.append(
+            f"\ttag{row.index} [shape=plaintext, margin=0, width=0, height=0, fontsize=10, "
+            f'fontcolor="#555555", label=<<I>{escape(row.name())}</I>>, pos="{x},{top}"];'
         )
-    return text[:-1] + "\n".join(extra) + "\n}\n"
+    return found
+
+
+def frame_source(parts, walk, s, defaults, fixed, place, label):
+    """The DOT text of step s's frame: the restyled graph, its caption and the `fixed` parts."""
+    text = unparse(restyle(parts, walk, s, defaults)).rstrip()  # ends with the graph's "}"
+    at = f'pos="{place[0]},{place[1]}"'
+    caption = f"\tcaption [id=caption, shape=plaintext, margin=0, label={label}, {at}];"
+    return text[:-1] + "\n".join(fixed + [caption]) + "\n}\n"
 
 
 def check(name, value, allowed):
@@ -292,8 +305,10 @@ def backprop_frames(
     labels = [html_caption(caption(walk, s)) for s in steps]
     corners, places = canvas(bounding_box(parts), sizes(labels), aspect)
 
+    fixed = fixtures(parts, walk, corners, fmt)
+
     def frame(k):
-        source = frame_source(parts, walk, steps[k], defaults, corners, places[k], labels[k], fmt)
+        source = frame_source(parts, walk, steps[k], defaults, fixed, places[k], labels[k])
         data = render.draw_fixed(source, fmt, "backprop_frames")
         return data.encode("utf-8") if isinstance(data, str) else data
 
