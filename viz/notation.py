@@ -73,7 +73,7 @@ def tex_name(name):
 
 def tex_term(name):
     """A name in LaTeX as it stands in a formula: escaped, bracketed as `term` brackets it."""
-    return tex_name(name) if PLAIN.fullmatch(name) else f"({tex_name(name)})"
+    return tex_name(name) if term(name) == name else f"({tex_name(name)})"
 
 
 def tex(text):

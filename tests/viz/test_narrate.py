@@ -383,3 +383,29 @@ def test_bad_input_is_refused_with_a_clear_message():
     f, *_ = chain_rule()
     with pytest.raises(ValueError, match="precision=0"):
         backprop_story(f, precision=0)
+
+
+def test_an_unknown_label_with_nothing_near_lists_the_labels_and_ids_work_too():
+    f, x, *_ = chain_rule()
+    with pytest.raises(ValueError, match=r"no node is labelled 'banana'; labels here: 'f', 'q'"):
+        narrate(f, "banana")
+    sq = x * x + 1.0
+    sq.label = "s"
+    assert narrate(sq, "v1").grad == narrate(sq, sq.inputs[0]).grad == 1.0  # the x * x node
+    assert narrate(sq, "v1").name == "v1"
+    with pytest.raises(ValueError, match="narrate: no node is labelled 'v9'"):
+        narrate(sq, "v9")
+
+
+def test_latex_escapes_every_name_and_writes_rules_as_maths():
+    x = Value(-1.5, "x_in")
+    h = x.relu()
+    h.label = "p(class 1)"
+    tex = narrate(h, x).latex()
+    assert r"\frac{\partial \mathrm{p(class\ 1)}}{\partial \mathrm{x\_in}}" in tex
+    assert r"\frac{\partial (ReLU(\mathrm{x\_in}))}{\partial \mathrm{x\_in}}" in tex
+    assert r"= 1 \text{ if } \mathrm{x\_in} > 0 \text{, else } 0 = 0" in tex
+    y = Value(3.0, "y")
+    cube = y**3
+    cube.label = "c"
+    assert r"= 3 \cdot y^{3 - 1} = 27" in narrate(cube, y).latex()
