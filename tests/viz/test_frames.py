@@ -148,8 +148,20 @@ def test_sixteen_by_nine_pads_every_frame_and_centres_the_graph(tmp_path):
     assert min(xs) == pytest.approx(w - max(xs), abs=1.0)
 
 
+def slides_extra():
+    """pypdf, which binds the handout's pages; CI installs it, elsewhere the test skips."""
+    try:
+        import pypdf
+    except ImportError:
+        reason = "the PDF handout needs pypdf: pip install 'chainrule[slides]'"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI must run the PDF test: {reason}", pytrace=False)
+        pytest.skip(reason)
+    return pypdf
+
+
 def test_pdf_handout_has_a_page_per_step_all_one_size(tmp_path):
-    pypdf = pytest.importorskip("pypdf", reason="the slides extra: pip install chainrule[slides]")
+    pypdf = slides_extra()
     walk = walk_of(part_lifetime())
     paths = backprop_frames(part_lifetime(), tmp_path, fmt="pdf", aspect="16:9")
     assert [os.path.basename(p) for p in paths] == ["step.pdf"]
