@@ -2,7 +2,8 @@
 
 Run it:  chainrule run perceptron
 Look at: w = [0.6, 0.6], b = -1.0 computes AND; the learning rule w += lr (y - y_hat) x then
-finds weights for AND, OR and NOT, while on XOR it still makes mistakes after 100 epochs.
+finds weights for AND, OR and NOT, while on XOR it goes round in a cycle: the same weights
+come back every epoch, with mistakes, so it would correct them forever.
 In perceptron_*.png the dashed line w.x + b = 0 splits the plane: for XOR no line can put
 (0,1) and (1,0) on one side and (0,0) and (1,1) on the other.
 """
@@ -78,7 +79,7 @@ def run(lesson):
                 y,
                 f"Perceptron on {gate.upper()}"
                 + (" (a dot on the line counts as 1)" if report.converged else "")
-                + ("" if report.converged else f": still wrong after {EPOCHS} epochs"),
+                + ("" if report.converged else ": the rule cycles, wrong every epoch"),
                 lines=[(w[0], w[1], p.b.data, "learned: w.x + b = 0")]
                 + ([(0.6, 0.6, -1.0, "documents: 0.6, 0.6, -1.0")] if gate == "and" else []),
                 wrong=np.array(got) != y,

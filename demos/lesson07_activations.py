@@ -4,7 +4,8 @@ Run it:  chainrule run activations
 Look at: every derivative is the engine's (backward through the op table), checked here
 against finite differences. In activations.png: sigmoid's slope never exceeds 0.25 and
 tanh's 1 (both fade to 0 for large |x|: vanishing gradients); ReLU's is 0 or 1; leaky ReLU,
-PReLU and ELU keep a slope below 0; step's is 0 everywhere, so nothing learns through it.
+PReLU and ELU keep a nonzero slope for x < 0; step's is 0 everywhere, so nothing learns
+through it.
 """
 
 import numpy as np
@@ -93,8 +94,8 @@ def run(lesson):
     lesson.say(
         f"Largest gap between the engine's derivative and (f(x+h) - f(x-h)) / 2h: {worst:.1e}"
     )
-    lesson.say("sigmoid'(0) = 0.25 is its largest slope: ten sigmoid layers multiply at most")
-    lesson.say(f"  0.25^10 = {0.25**10:.1e} into the gradient (lesson `vanishing`).")
+    lesson.say("sigmoid'(0) = 0.25 is its largest slope: the local derivatives of ten sigmoid")
+    lesson.say(f"  layers multiply to at most 0.25^10 = {0.25**10:.1e} (lesson `vanishing`).")
     lesson.record(
         worst_error=worst,
         sigmoid_d0=table["sigmoid"][1][1],

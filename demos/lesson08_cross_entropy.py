@@ -11,6 +11,7 @@ import math
 from autograd import Value, topological_order
 from nn.activations import softmax
 from nn.losses import cross_entropy
+from viz.notation import partial
 
 from . import plots
 from .common import Lesson
@@ -21,7 +22,7 @@ CLIP = 1e-15  # the seed's choice
 
 
 def from_probabilities(y_true, y_pred):
-    """-sum_k y_k ln p_k on Values, so backward gives d CE / d p_k = -y_k / p_k."""
+    """-sum_k y_k ln p_k on Values, so backward gives ∂CE/∂p_k = -y_k / p_k."""
     p = [Value(v, f"p{k}") for k, v in enumerate(y_pred)]
     terms = [-(t * q.log()) for t, q in zip(y_true, p) if t]
     ce = terms[0]
@@ -46,7 +47,10 @@ def run(lesson):
     ce.backward()
     lesson.say("CE = -sum_k y_k ln p_k: the zeros in y_true drop two terms, so")
     lesson.say(f"  CE = -ln 0.7 = {ce.data:.3f}   (engine: {num(ce.data)})")
-    lesson.say(f"  dCE/dp1 = -1/0.7 = {num(p[1].grad)};  dCE/dp0 = {num(p[0].grad)} (no term)")
+    lesson.say(
+        f"  {partial('CE', 'p1')} = -1/0.7 = {num(p[1].grad)};"
+        f"  {partial('CE', 'p0')} = {num(p[0].grad)} (no term)"
+    )
 
     lesson.say("")
     lesson.say("Why clip: a confident wrong answer puts probability 0 on the true class.")
@@ -71,7 +75,7 @@ def run(lesson):
     lesson.say(f"  CE from logits = {loss.data:.3f}")
     grads = [z.grad for z in logits]
     lesson.say(
-        f"  dCE/dz = softmax(z) - y = [{', '.join(f'{g:.3f}' for g in grads)}]"
+        f"  {partial('CE', 'z')} = softmax(z) - y = [{', '.join(f'{g:.3f}' for g in grads)}]"
         "  (no division by p anywhere)"
     )
     big = [Value(1000.0, "z0"), Value(0.0, "z1"), Value(-1000.0, "z2")]

@@ -115,7 +115,12 @@ def run(lesson):
         player=False,
         what="one box per neuron: the dashed ones are ReLUs off for this point (dead here)",
     )
-    lesson.look_for("accuracy 100% by the end; no point ringed red in moons_regions.png")
+    wrong = int(np.sum((scores > 0) != (y == 1)))
+    lesson.look_for(
+        f"accuracy {accuracy:.0%} by the end; "
+        + (f"{wrong} points ringed red" if wrong else "no point ringed red")
+        + " in moons_regions.png"
+    )
 
 
 LESSON = Lesson(

@@ -3,10 +3,12 @@
 Run it:  chainrule run vanishing
 Look at: the gradient norm of each layer of a 10-hidden-layer network. With sigmoid it
 shrinks about 4x per layer towards the input (sigmoid' <= 0.25), so the first layers barely
-learn; ReLU with He initialisation keeps it even; ReLU with weights twice too large makes
-it explode, and a few steps of SGD throw the loss up by dozens of orders of magnitude (or to
-inf). Clipping the gradient norm keeps that run learning. graph.svg: a chain of sigmoids,
-one box per layer, coloured by gradient: the colour fades towards the input.
+learn; ReLU with He initialisation keeps every layer within about one order of magnitude;
+ReLU with weights twice too large makes every layer's gradient explode (millions of
+times He's: each layer doubles the signal), and a few steps of SGD throw the loss up by
+dozens of orders of magnitude (or to inf). Clipping the gradient norm keeps that run
+learning. graph.svg: a chain of sigmoids, one box per layer, coloured by gradient: the
+colour fades towards the input.
 """
 
 import math
@@ -123,7 +125,7 @@ def run(lesson):
     grads = {node.label: node.grad for node in topological_order(chain) if not node.inputs}
     ws = [grads[f"w{i}"] for i in range(1, CHAIN + 1)]
     lesson.say("")
-    lesson.say(f"A chain of {CHAIN} sigmoid units, every weight 1: dL/dw from the input side:")
+    lesson.say(f"A chain of {CHAIN} sigmoid units, every weight 1: ∂L/∂w_i from the input side:")
     lesson.say("  " + "  ".join(f"w{i + 1}: {g:.1e}" for i, g in enumerate(ws)))
     lesson.record(chain=ws)
 
@@ -133,7 +135,7 @@ def run(lesson):
         groups,
         "Gradient norm per layer (1 = next to the input)",
         "gradient norm (log scale)",
-        what="sigmoid's bars fall to the left; ReLU+He stays level; too-large init explodes",
+        what="sigmoid's bars fall to the left; ReLU+He within about 10x; too-large init: all huge",
     )
     plots.curves(
         lesson,
