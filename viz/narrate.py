@@ -95,15 +95,7 @@ class Explanation:
 
     def shares(self):
         """For a weight met by a batch: what the narrated example adds, and what all add."""
-        story, out = self.story, []
-        for t in self.terms:
-            if t.total is not None:
-                out.append(
-                    f"example {story.example} contributes {story.num(t.upstream)} · "
-                    f"{paren(story.num(t.local))} = {story.num(t.contribution)}; "
-                    f"all {story.size} examples add {story.num(t.total)}"
-                )
-        return out
+        return [self.story.share_line(t) for t in self.terms if t.total is not None]
 
     def lines(self):
         """The sentence as lines of plain text: the rule, its numbers, the local factors."""
@@ -134,7 +126,9 @@ class Explanation:
         num = story.num
         for t in self.terms:
             q = t.consumer
-            factor = tex_partial(f"({story.tex_formula(q)})", x)
+            formula = story.formula(q)
+            factor = story.tex_formula(q)
+            factor = tex_partial(factor if term(formula) == formula else f"({factor})", x)
             product = f"{tex_partial(f, tex_term(story.name(q)))} \\cdot {factor}"
             if t.total is None:
                 values.append(f"{num(t.upstream)} \\cdot {paren(num(t.local))}")
@@ -252,6 +246,14 @@ class Story:
         if self.size is not None and isinstance(t.consumer.node.data, np.ndarray):
             shown += f" (example {self.example})"
         return f"{self.factor(t)} = {shown}"
+
+    def share_line(self, t):
+        """A weight's use by a batch: `example 2 contributes 0 · 2 = 0; all 3 examples add 0.67`."""
+        return (
+            f"example {self.example} contributes {self.num(t.upstream)} · "
+            f"{paren(self.num(t.local))} = {self.num(t.contribution)}; "
+            f"all {self.size} examples add {self.num(t.total)}"
+        )
 
     def tex_rule(self, t):
         """`rule` in LaTeX, followed by " = " (empty when the rule is its number already)."""

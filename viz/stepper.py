@@ -152,10 +152,7 @@ def step_lines(story, explanation, paint):
         if t.total is None:
             line += f"contributes {num(t.upstream)} · {paren(num(t.local))} = {num(t.contribution)}"
         else:
-            line += (
-                f"example {story.example} contributes {num(t.upstream)} · {paren(num(t.local))}"
-                f" = {num(t.contribution)}; all {story.size} examples add {num(t.total)}"
-            )
+            line += story.share_line(t)
         if several:
             line += f"; running sum {num(t.running)}"
         lines.append(line)

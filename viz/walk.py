@@ -105,10 +105,7 @@ class Walk:
                     f"{story.num(t.contribution)}"
                 )
             else:  # a weight met by a batch: the example's share, then every example's
-                product = (
-                    f"example {story.example}: {up} · {local} = {story.num(t.contribution)}; "
-                    f"all {story.size} examples add {story.num(t.total)}"
-                )
+                product = story.share_line(t)
             if len(e.terms) > 1:
                 product += f"; sum so far {story.num(t.running)}"
             via = f"via {story.name(q)} = {story.formula(q)}{slot}"

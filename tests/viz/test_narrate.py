@@ -403,7 +403,7 @@ def test_latex_escapes_every_name_and_writes_rules_as_maths():
     h.label = "p(class 1)"
     tex = narrate(h, x).latex()
     assert r"\frac{\partial \mathrm{p(class\ 1)}}{\partial \mathrm{x\_in}}" in tex
-    assert r"\frac{\partial (ReLU(\mathrm{x\_in}))}{\partial \mathrm{x\_in}}" in tex
+    assert r"\frac{\partial ReLU(\mathrm{x\_in})}{\partial \mathrm{x\_in}}" in tex  # as ∂ReLU(x)/∂x
     assert r"= 1 \text{ if } \mathrm{x\_in} > 0 \text{, else } 0 = 0" in tex
     y = Value(3.0, "y")
     cube = y**3

@@ -73,7 +73,9 @@ def test_a_batch_walk_tells_one_example_and_sums_the_weight_honestly():
     assert step["grad"] == pytest.approx(w.grad)
     assert step["lines"] == ["∂L/∂w = Σ over the 3 examples of ∂L/∂v2 · ∂(w * x)/∂w"]
     (use,) = step["uses"]
-    assert use[2].startswith("example 0: ") and use[2].endswith(f"all 3 examples add {w.grad:.4g}")
+    assert use[2].startswith("example 0 contributes ") and use[2].endswith(
+        f"all 3 examples add {w.grad:.4g}"
+    )
     assert "told for example 0" in backward(walk)[0]["note"]
     with pytest.raises(ValueError, match="no true chain-rule equation"):
         make_walk(loss, "test")
