@@ -2,8 +2,9 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
-# Lessons plot with matplotlib and read digits through scikit-learn: both come with make.
-EXTRAS ?= dev,plot,digits
+# Lessons plot with matplotlib and read digits through scikit-learn; slide handouts (PDF) bind
+# their pages with pypdf: all come with make.
+EXTRAS ?= dev,plot,digits,slides
 # Reinstall when pyproject.toml or the wanted extras change, and only then.
 STAMP   = $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)-$(subst $(comma),-,$(EXTRAS))
 comma  := ,
@@ -29,7 +30,7 @@ demo: setup
 test: setup
 	$(PY) -m pytest -q
 
-bench: EXTRAS = dev,plot,digits,bench
+bench: EXTRAS = dev,plot,digits,slides,bench
 bench: setup
 	$(PY) -m benchmarks
 
@@ -42,6 +43,6 @@ clean:
 
 # The pictures the README shows (docs/*.svg, *.png), regenerated from the lessons; committed.
 .PHONY: docs
-docs: EXTRAS = dev,plot,digits,browser
+docs: EXTRAS = dev,plot,digits,slides,browser
 docs: setup
 	$(PY) docs/pictures.py
