@@ -69,7 +69,7 @@ def main():
         loss = lesson04_two_layer_formulas.build()
         viz.save(viz.draw_path(loss, "w1_00"), os.path.join(HERE, "path-w1_00.svg"))
         page = os.path.join(work, "player.html")
-        viz.backprop_html(f, page, title="f = (x + y) z")
+        viz.backprop_html(f, page, title=lesson02_chain_rule.LESSON.title)
         screenshot(page, os.path.join(HERE, "player.png"))
         moons = LESSONS["moons"]
         moons(out=os.path.join(work, "moons"), echo=lambda text: None)

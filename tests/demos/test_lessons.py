@@ -4,6 +4,7 @@ import html
 import importlib.util
 import math
 import os
+import re
 import shutil
 import sys
 import xml.etree.ElementTree as ET
@@ -24,7 +25,10 @@ def run(name, tmp_path, plots=True):
     results = lesson(out=str(tmp_path / name), plots=plots, small=True, echo=lines.append)
     lesson.finish()
     check_files(lesson)
-    return results, "\n".join(lines)
+    text = "\n".join(lines)
+    old = re.search(r"(?<![∂\w/.-])d ?[A-Za-z]\w* ?/ ?d ?[A-Za-z(]", text)
+    assert old is None, f"a derivative not in the ∂ notation: {old and old.group()!r}"
+    return results, text
 
 
 def check_files(lesson):
