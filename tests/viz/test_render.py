@@ -86,7 +86,7 @@ def test_a_label_with_a_line_break_renders_on_two_lines():
     assert texts(svg, "v0").startswith("two lines data")  # two text elements
     assert 'xlink:title="two lines = 1"' in svg  # the tooltip keeps it on one line
     path = " ".join(ET.fromstring(viz.to_svg(viz.draw_path(y, x))).itertext())
-    assert "lines: the sum over paths" in path
+    assert "lines): the sum over paths" in path  # a name with a break is bracketed
 
 
 @pytest.mark.dot
