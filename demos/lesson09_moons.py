@@ -113,7 +113,7 @@ def run(lesson):
         collapse=2,
         color="grad",
         player=False,
-        what="one box per neuron: the dashed ones are ReLUs off for this point (dead here)",
+        what="one box per neuron: the dashed ones end in a ReLU inactive for this point",
     )
     wrong = int(np.sum((scores > 0) != (y == 1)))
     lesson.look_for(
