@@ -128,7 +128,11 @@ def decision_panels(lesson, filename, panels, X, y, title, what=None):
     fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 4.6), squeeze=False)
     for ax, (subtitle, predict, wrong) in zip(axes.ravel(), panels):
         _regions(ax, predict, X, y, subtitle, None, wrong)
-    handles, labels = axes.ravel()[0].get_legend_handles_labels()
+    key = {}  # every panel's entries once: the first panel may have no "wrong" ring
+    for ax in axes.ravel():
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            key.setdefault(label, handle)
+    handles, labels = list(key.values()), list(key)
     fig.suptitle(title)
     fig.tight_layout(rect=(0, 0.08, 1, 1))
     fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=10, frameon=False)
