@@ -49,6 +49,7 @@ def run(lesson):
     num = lesson.num
     loss = build()
     lesson.say("The 2-2-1 sigmoid network of lesson 3 (loss L = (y - 1)^2), after backward().")
+    weights = [n for n in topological_order(loss) if n.label and n.label[0] in "wb"]
     checks = {}
     for weight, slides in WEIGHTS.items():
         found = viz.find_paths(loss, weight)
@@ -75,7 +76,7 @@ def run(lesson):
         }
         try:
             path_svg = lesson.path(f"path_{weight}.svg")
-            viz.save(viz.draw_path(loss, weight), path_svg)
+            viz.save(viz.draw_path(loss, weight, params=weights), path_svg)
             lesson.wrote(path_svg, f"the path from L to {weight}: multiply the edge labels")
         except viz.GraphvizNotFoundError:
             lesson.skipped.append(f"path_{weight}.svg (Graphviz missing)")
@@ -87,7 +88,6 @@ def run(lesson):
     )
     lesson.say("backprop computes those shared factors once and hands them down both paths.")
     lesson.record(paths=checks)
-    weights = [n for n in topological_order(loss) if n.label and n.label[0] in "wb"]
     lesson.pictures(loss, params=weights)
     lesson.look_for("the edge labels on each path multiply to the gradient in its box")
     lesson.look_for("both paths share their first edges: the common factors ∂L/∂y, ∂y/∂u2")
