@@ -53,7 +53,8 @@ def read_key(stream):
     saved = termios.tcgetattr(fd)
     try:
         tty.setcbreak(fd, termios.TCSANOW)  # not the default TCSAFLUSH: keep keys typed ahead
-        return os.read(fd, 8)  # 8: an arrow key arrives as one short escape sequence
+        key = os.read(fd, 8)  # 8: an arrow key arrives as one short escape sequence
+        return key if key.startswith(b"\x1b") else key[:1]  # "bb" typed fast: one b
     finally:
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)
 
