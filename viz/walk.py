@@ -22,7 +22,9 @@ class Walk:
     """Every step of the lesson: the forward pass node by node, then backprop node by node.
 
     Step s < n computes the value of node s (topological order); step n + b finishes the
-    gradient of the node the engine reaches b-th going backwards (the root first).
+    gradient of the node the engine reaches b-th going backwards (the root first). A picture
+    with folded scopes keeps only the steps of the values it draws (folded_steps), so read
+    where each node's numbers appear from value_step and grad_step.
     """
 
     def __init__(
