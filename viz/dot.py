@@ -13,8 +13,10 @@ Stable ids, which the HTML backprop player relies on. With order = topological_o
   r{i}       the edge o{i} -> v{i}.
 Graphviz writes an HTML table cell's ID into SVG only on a link, and then as id="a_<ID>", so
 number cells carry HREF="#<ID>" and TOOLTIP, and render.to_svg renames "a_v{i}-data" to
-"v{i}-data". Collapsed scopes are boxes s{i} (i: the first member's position), with edges
-x{source}_{target}; module frames are c{n}, n counting scopes in name order.
+"v{i}-data". Collapsed scopes are boxes s{i} (i: the first member's position); a box that
+shows one output j has its cells v{j}-data and v{j}-grad. The lines into a folded box are
+x{source}_{target}; an edge out of one into a drawn op keeps its id e{i}_{k} and its local
+derivative. Module frames are c{n}, n counting scopes in name order.
 """
 
 import math
