@@ -240,6 +240,14 @@ def test_optimisers_all_learn_and_smaller_batches_take_more_steps_and_go_further
     assert batches["batch (all 200)"] > batches["mini-batch (20)"] > batches["stochastic (1)"]
 
 
+def test_optimisers_full_run_leaves_plain_sgd_on_its_plateau(tmp_path):
+    final = cli.LESSONS["optimisers"](out=str(tmp_path), plots=False, echo=lambda t: None)["final"]
+    sgd = final["SGD, lr 0.1"]
+    assert sgd > 0.2  # still on the plateau near 0.3 after 40 epochs
+    for name in ("SGD + momentum 0.9", "SGD + Nesterov 0.9", "Adam, lr 0.01"):
+        assert final[name] < 0.75 * sgd, name
+
+
 def test_regularisation_shows_overfitting_and_what_l2_and_dropout_do(tmp_path):
     r, text = run("regularisation", tmp_path)
     final = r["final"]
