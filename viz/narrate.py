@@ -235,7 +235,8 @@ class Story:
     def rule(self, t, bracket=term):
         """The op's rule for the local factor of use `t`, in this graph's names: `q`."""
         q = t.consumer
-        count = 1 if self.size is None else self.size
+        batch = isinstance(self.rows[q.inputs[t.slot]].node.data, np.ndarray)
+        count = self.size if batch else 1  # what a mean divides by: the examples it sees
         names = [self.names[j] for j in q.inputs]
         return rule(q.node.op, t.slot, names, self.name(q), count, bracket)
 
@@ -383,9 +384,11 @@ def backprop_story(root, precision=4, *, params=None, example=None):
     return Story(root, precision, params=params, example=example)
 
 
-def narrate(root, node, precision=4, *, example=None):
-    """The chain-rule Explanation of d(root)/d(node): `.text()`, `.latex()`, `.why`.
+def narrate(root, node, precision=4, *, params=None, example=None):
+    """The chain-rule Explanation of ∂(root)/∂(node): `.text()`, `.latex()`, `.why`.
 
     node: a Value, or a label as `find_paths` takes one ("w1_00", "layer1.neuron3.w0").
+    example: for a batch, which example to tell (its mean gives no true equation).
     """
-    return Story(root, precision, "narrate", example=example).explanation(node)
+    story = Story(root, precision, "narrate", params=params, example=example)
+    return story.explanation(node)

@@ -409,3 +409,13 @@ def test_latex_escapes_every_name_and_writes_rules_as_maths():
     cube = y**3
     cube.label = "c"
     assert r"= 3 \cdot y^{3 - 1} = 27" in narrate(cube, y).latex()
+
+
+def test_a_mean_over_a_batch_divides_by_its_examples_and_a_mean_of_one_number_by_one():
+    loss, w, x = batch()
+    total = (loss * 2.0).mean()  # a mean of one number: itself
+    total.label = "T"
+    story = backprop_story(total, example=0)
+    lines = [line for e in story.backward for line in e.locals()]
+    assert any(line.endswith("= 1/3 = 0.3333") for line in lines)
+    assert any(line.endswith("= 1/1 = 1") for line in lines)  # never "1/3 = 1"
