@@ -1,76 +1,158 @@
 // The backprop player: steps through data.steps over the SVG that Graphviz laid out once.
-// Step s < n computes the value of node s; step n + b finishes the b-th gradient going
-// backwards, so node i's value is known from step i and its gradient from step 2n - 1 - i.
-// Every text from the graph is put in with textContent, never parsed as HTML.
+// Forward steps compute values, backward steps finish gradients. Each node carries the step
+// that computes its value (value_step) and the one that finishes its gradient (grad_step);
+// null means the walk gives it no step of its own, and then its numbers are simply shown.
+// Every text from the graph goes in with textContent, never parsed as HTML.
 "use strict";
 (function () {
   const data = JSON.parse(document.getElementById("cr-data").textContent);
-  const nodes = data.nodes, steps = data.steps, n = nodes.length, total = steps.length;
+  const nodes = data.nodes, steps = data.steps, total = steps.length;
   const $ = (id) => document.getElementById(id);
-  const graph = $("graph"), svg = graph.querySelector("svg");
+  const graph = $("graph"), svg = $("graph-svg"), answerBox = $("answer");
   const el = {};
   svg.querySelectorAll("[id]").forEach((e) => { el[e.id] = e; });
   const SPEEDS = [3000, 2000, 1300, 800, 450]; // milliseconds per step, slow to fast
-  const LIT = ["cr-current", "cr-context", "cr-op", "cr-flow", "cr-future"];
   let at = 0, timer = null, quiz = Boolean(data.quiz);
-  let answers = {}; // step index -> {typed, right}
-  const full = svg.viewBox.baseVal, whole = [full.x, full.y, full.width, full.height];
-  const READABLE = 1.2; // screen pixels per SVG point at which an 11 pt label reads easily
-  let zoom = 1, shownBox = whole.slice(), frame = null;
+  let answers = {}; // step index -> {tries: [typed, ...], right, revealed}
 
-  const valueStep = (i) => i;
-  const gradStep = (i) => 2 * n - 1 - i;
-  const waiting = () => quiz && steps[at].phase === "backward" && !(at in answers);
-  const cellText = (i, word) => { const g = el[`v${i}-${word}`]; return g ? g.querySelector("text") : null; };
+  // ---- Which element draws which node --------------------------------------------------
+  // A node's element is its own box v{i}, or the folded box it sits in (several nodes).
+  const members = {}; // element id -> the node indices it draws
+  nodes.forEach((node, i) => { (members[node.element] = members[node.element] || []).push(i); });
+  const elements = Object.keys(members).filter((id) => el[id]);
+  // An element shows the numbers of the last node it draws: its own node, or a box's output.
+  const owner = (id) => members[id][members[id].length - 1];
+  // Click targets: a node's element, and its op ellipse and the edge out of it (o{i}, r{i}).
+  const clickable = {};
+  elements.forEach((id) => { clickable[id] = members[id]; });
+  nodes.forEach((node, i) => ["o", "r"].forEach((c) => { if (el[c + i]) clickable[c + i] = [i]; }));
+  // An edge's texts, read once: the local derivative, and what it adds (`+= ...`).
+  const edgeTexts = {};
+  nodes.forEach((node, i) => node.inputs.forEach((j, k) => {
+    const edge = el[`e${i}_${k}`];
+    if (edge) edgeTexts[edge.id] = [...edge.querySelectorAll("text")];
+  }));
+  const cells = {}; // "v3-grad" -> the <text> that shows the number
+  const cellText = (i, word) => {
+    const id = `v${i}-${word}`;
+    if (!(id in cells)) cells[id] = el[id] ? el[id].querySelector("text") : null;
+    return cells[id];
+  };
 
+  // ---- What is known at step `at` ------------------------------------------------------
+  const reached = (s) => s === null || at >= s;
+  const record = (s) => answers[s];
+  const settled = (s) => Boolean(record(s) && (record(s).right || record(s).revealed));
+  // A backward step in quiz mode is an open question until answered or revealed.
+  const isOpen = (s) => quiz && steps[s].phase === "backward" && !settled(s);
+  const waiting = () => isOpen(at);
+  function gradKnown(i) {
+    const s = nodes[i].grad_step;
+    return s === null || at > s || (at === s && !waiting());
+  }
+
+  // ---- The graph: numbers, what is lit, what a screen reader hears ---------------------
   function setCell(i, word, text, isNew) {
-    const t = cellText(i, word);
+    // Only what changed is written: a big graph then redraws in a few milliseconds a step.
+    const t = cellText(i, word), shown = text === null ? "?" : text;
     if (!t) return;
-    t.textContent = text === null ? "?" : text;
+    if (t.textContent !== shown) t.textContent = shown;
     t.classList.toggle("cr-unknown", text === null);
     t.classList.toggle("cr-new", Boolean(isNew));
   }
 
-  function mark(id, cls) { if (el[id]) el[id].classList.add(cls); }
+  // What is lit (cr-current, cr-flow, ...) is gathered for the whole step, then only the
+  // classes that differ from the last step are changed: restyling a big graph is the slow part.
+  let marked = new Map(), marking = null; // element id -> its set of classes
+  function mark(id, cls) {
+    if (!el[id]) return;
+    if (!marking.has(id)) marking.set(id, new Set());
+    marking.get(id).add(cls);
+  }
 
-  function drawGraph() {
-    const step = steps[at], hide = waiting();
-    graph.className = "phase-" + step.phase;
-    svg.querySelectorAll("." + LIT.join(",.")).forEach((e) => e.classList.remove(...LIT));
+  function applyMarks() {
+    marked.forEach((old, id) => old.forEach((c) => {
+      if (!marking.has(id) || !marking.get(id).has(c)) el[id].classList.remove(c);
+    }));
+    marking.forEach((now, id) => now.forEach((c) => {
+      if (!marked.has(id) || !marked.get(id).has(c)) el[id].classList.add(c);
+    }));
+    marked = marking;
+  }
+
+  function drawNumbers() {
     nodes.forEach((node, i) => {
-      const future = at < valueStep(i);
-      if (future) {
-        [`v${i}`, `o${i}`, `r${i}`].forEach((id) => mark(id, "cr-future"));
+      const computed = reached(node.value_step);
+      if (!computed) {
+        [`o${i}`, `r${i}`].forEach((id) => mark(id, "cr-future"));
         node.inputs.forEach((_, k) => mark(`e${i}_${k}`, "cr-future"));
       }
-      setCell(i, "data", future ? null : node.data, at === valueStep(i));
-      const known = at > gradStep(i) || (at === gradStep(i) && !hide);
-      setCell(i, "grad", known ? node.grad : null, at === gradStep(i) && known);
+      setCell(i, "data", computed ? node.data : null, at === node.value_step);
+      const known = gradKnown(i);
+      setCell(i, "grad", known ? node.grad : null, known && at === node.grad_step);
       node.inputs.forEach((j, k) => {
-        // An edge's numbers (local derivative, what it adds) arrive with its input's gradient.
-        const edge = el[`e${i}_${k}`];
-        if (!edge) return;
-        const shown = at >= gradStep(j);
-        edge.querySelectorAll("text").forEach((t) => {
+        // An edge's numbers arrive with its input's gradient; in a quiz its `+=` waits for
+        // the answer, since it is the very product the student is asked for.
+        (edgeTexts[`e${i}_${k}`] || []).forEach((t) => {
           const adds = t.textContent.trim().startsWith("+=");
-          t.classList.toggle("cr-gone", !shown || (adds && hide && at === gradStep(j)));
+          t.classList.toggle("cr-gone", !reached(nodes[j].grad_step) || (adds && !gradKnown(j)));
         });
       });
     });
-    step.context.forEach((i) => mark(`v${i}`, "cr-context"));
+    elements.forEach((id) => {
+      if (!members[id].some((i) => reached(nodes[i].value_step))) mark(id, "cr-future");
+    });
+  }
+
+  function drawGraph() {
+    const step = steps[at];
+    graph.className = "phase-" + step.phase;
+    marking = new Map();
+    drawNumbers();
+    step.context.forEach((i) => mark(nodes[i].element, "cr-context"));
     step.flow.forEach((id) => {
       mark(id, "cr-flow");
       if (id[0] === "r") mark("o" + id.slice(1), "cr-op");
     });
-    mark(`v${step.node}`, "cr-current");
+    mark(nodes[step.node].element, "cr-current");
+    applyMarks();
+    elements.forEach(labelElement);
   }
 
-  function lines(box, texts, classes) {
+  function labelElement(id) {
+    // The name and numbers as text, for a screen reader; a hidden gradient stays hidden.
+    const i = owner(id), node = nodes[i];
+    const value = reached(node.value_step) ? `value ${node.data}` : "value not computed yet";
+    const grad = gradKnown(i) ? `gradient ${node.grad}` : "gradient not known yet";
+    const label = `${node.name}: ${value}, ${grad}`;
+    if (el[id].getAttribute("aria-label") !== label) el[id].setAttribute("aria-label", label);
+  }
+
+  // ---- The panel: narration, quiz, score -----------------------------------------------
+  // A derivative such as ∂总价/∂小计 or ∂y/∂(w.x + b) is one unit: it never breaks over
+  // two lines. A name is letters, digits, `_` and `.`, or anything in (one level of) brackets.
+  const NAME = String.raw`(?:\((?:[^()]|\([^()]*\))*\)|[\p{L}\p{M}\p{N}_.]+)`;
+  const DERIVATIVE = new RegExp(`∂${NAME}/∂${NAME}`, "gu");
+
+  function writeMath(box, text) {
+    box.replaceChildren();
+    let from = 0;
+    for (const found of text.matchAll(DERIVATIVE)) {
+      box.append(text.slice(from, found.index));
+      const unit = document.createElement("span");
+      unit.className = "derivative";
+      unit.textContent = found[0];
+      box.append(unit);
+      from = found.index + found[0].length;
+    }
+    box.append(text.slice(from));
+  }
+
+  function writeLines(box, texts, classes) {
     box.replaceChildren();
     texts.forEach((text, k) => {
       const div = document.createElement("div");
-      // Keep "d L/d v17" on one line: a derivative split over two lines is hard to read.
-      div.textContent = text.replace(/\bd (\S+?)\/d (\S+)/g, "d\u00a0$1/d\u00a0$2");
+      writeMath(div, text);
       if (classes) div.className = classes(k, texts.length);
       box.appendChild(div);
     });
@@ -82,108 +164,221 @@
     $("phase").className = "phase " + step.phase;
     $("heading").textContent = step.heading;
     const shown = hide ? step.lines : step.lines.concat(step.answer);
-    lines($("lines"), shown, (k, count) => {
+    writeLines($("lines"), shown, (k, count) => {
       if (forward) return "result forward";
       return (k > 0 ? "cont" : "") + (k === count - 1 && !hide ? " result" : "");
     });
-    const ask = $("ask");
-    ask.hidden = !hide;
-    if (hide) {
-      $("ask-label").textContent = `Your turn: ${step.ask} = ?`;
-    }
-    const verdict = $("verdict"), answer = answers[at];
-    verdict.className = "";
-    verdict.textContent = "";
-    if (!forward && answer) {
-      verdict.className = answer.right ? "right" : "wrong";
-      verdict.textContent = answer.right
-        ? `\u2713 Right: you typed ${answer.typed}`
-        : `\u2717 Not quite: you typed ${answer.typed}. ${step.ask} = ${nodes[step.node].grad}`;
-    }
+    $("ask").hidden = !hide;
+    if (hide) writeMath($("ask-label"), `Your turn: ${step.ask} = ?`);
+    drawVerdict();
     const uses = hide ? [] : step.uses;
     const title = uses.length > 1 ? `Used ${uses.length} times, so the uses add up:` : "Used once:";
-    lines($("uses"), uses.length ? [title].concat(uses.flat()) : [],
+    writeLines($("uses"), uses.length ? [title].concat(uses.flat()) : [],
       (k) => (k === 0 ? "title" : (k % 2 ? "via" : "product")));
-    $("why").textContent = hide || !step.why ? "" : `(${step.why})`;
+    writeMath($("why"), hide || !step.why ? "" : `(${step.why})`);
     $("note").textContent = step.note;
-    const done = Object.values(answers);
-    $("score").textContent = quiz
-      ? `Quiz: ${done.filter((a) => a.right).length} right out of ${done.length} answered`
-      : "";
+    drawScore();
     $("counter").textContent = `step ${at + 1} / ${total}`;
     $("prev").disabled = at === 0;
     $("next").disabled = at === total - 1;
     $("quiz").checked = quiz;
+    announce(step, hide);
   }
 
-  // The camera: at zoom 1 the whole graph fits; zoomed in, it follows the current step.
-  function focusBox() {
-    const step = steps[at], ids = [`v${step.node}`].concat(step.context.map((i) => `v${i}`), step.flow);
-    const base = el.graph0;
-    const m = base ? base.transform.baseVal.consolidate() : null;
-    const t = m ? m.matrix : { a: 1, d: 1, e: 0, f: 0 };
-    let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
-    ids.forEach((id) => {
-      if (!el[id]) return;
-      const b = el[id].getBBox();
-      x0 = Math.min(x0, t.a * b.x + t.e); y0 = Math.min(y0, t.d * b.y + t.f);
-      x1 = Math.max(x1, t.a * (b.x + b.width) + t.e); y1 = Math.max(y1, t.d * (b.y + b.height) + t.f);
-    });
-    return [(x0 + x1) / 2, (y0 + y1) / 2];
+  function drawVerdict() {
+    // What the student's answers at this step earned, and the hints a wrong try unlocked.
+    const step = steps[at], rec = record(at), verdict = $("verdict");
+    const answer = `${step.ask} = ${step.phase === "backward" ? nodes[step.node].grad : ""}`;
+    let text = "", kind = "";
+    if (step.phase === "backward" && rec) {
+      const last = rec.tries[rec.tries.length - 1];
+      if (rec.right) {
+        text = `\u2713 Right${rec.tries.length > 1 ? " at the second try" : ""}: you typed ${last}`;
+        kind = "right";
+      } else if (rec.revealed) {
+        text = last === undefined ? `Shown: ${answer}` : `\u2717 Not quite: you typed ${last}. ${answer}`;
+        kind = last === undefined ? "shown" : "wrong";
+      } else {
+        text = `\u2717 Not yet: you typed ${last}. Try once more.`;
+        kind = "wrong";
+      }
+    }
+    verdict.className = kind;
+    writeMath(verdict, text);
+    const hints = waiting() && rec ? (step.hints || []).slice(0, rec.tries.length) : [];
+    writeLines($("hint"), hints.map((h) => `Hint: ${h}`));
   }
 
-  function target() {
-    if (zoom <= 1) return whole.slice();
-    // A window the shape of the pane, `zoom` times closer than the fitted picture.
-    const pane = graph.getBoundingClientRect();
-    const scale = zoom * Math.min(pane.width / whole[2], pane.height / whole[3]);
-    const w = pane.width / scale, h = pane.height / scale, [cx, cy] = focusBox();
-    const clamp = (c, size, lo, span) =>
-      size >= span ? lo + (span - size) / 2 : Math.max(lo, Math.min(lo + span - size, c - size / 2));
-    return [clamp(cx, w, whole[0], whole[2]), clamp(cy, h, whole[1], whole[3]), w, h];
+  function tell(text, kind) {
+    // A passing message (a number we cannot read, a question still open) in the verdict line.
+    $("verdict").className = kind;
+    writeMath($("verdict"), text);
   }
 
-  function moveCamera() {
-    const from = shownBox.slice(), to = target();
-    let start = null; // the first frame's own clock: performance.now() may run ahead of it
+  function announce(step, hide) {
+    // One sentence per step for a screen reader; during a question, without the answer.
+    const said = [`Step ${at + 1} of ${total}.`, step.heading + "."].concat(hide ? step.lines : step.lines.concat(step.answer));
+    if (hide) said.push(`Your turn: type ${step.ask}.`);
+    $("say").textContent = said.join(" ");
+  }
+
+  // ---- The camera: the SVG viewBox is a window onto the graph, the shape of the pane ---
+  // Zoom 1 fits the whole graph. Zoomed in, each step keeps the window where it is if its
+  // node and lit edges are inside, and otherwise centres on them; a step whose lit edges are
+  // wider than the window widens the window for that step, so nothing lit is ever cut off.
+  const full = svg.viewBox.baseVal, whole = [full.x, full.y, full.width, full.height];
+  const READABLE = 1.2; // screen pixels per SVG point at which an 11 pt label reads easily
+  const MAX_ZOOM = 8, MARGIN = 24; // the margin in screen pixels around what must show
+  const GLIDE = 350; // milliseconds; none when the reader asks for reduced motion
+  const stillCamera = window.matchMedia("(prefers-reduced-motion: reduce)");
+  const boxes = {};
+  let zoom = 1, view = whole.slice(), frame = null;
+  // The pane's size in screen pixels, kept by a ResizeObserver: asking the page for it on
+  // every step would make the browser lay the page out once more per step.
+  let pane = svg.getBoundingClientRect();
+
+  function userBox(id) {
+    // An element's box in viewBox units: Graphviz puts everything in one scale + translate.
+    if (!(id in boxes)) {
+      const m = el.graph0 ? el.graph0.transform.baseVal.consolidate() : null;
+      const t = m ? m.matrix : { a: 1, d: 1, e: 0, f: 0 }, b = el[id].getBBox();
+      boxes[id] = [t.a * b.x + t.e, t.d * b.y + t.f, t.a * b.width, t.d * b.height];
+    }
+    return boxes[id];
+  }
+
+  function unionBox(ids) {
+    const found = ids.filter((id) => el[id]).map(userBox);
+    if (!found.length) return null;
+    const x0 = Math.min(...found.map((b) => b[0])), y0 = Math.min(...found.map((b) => b[1]));
+    const x1 = Math.max(...found.map((b) => b[0] + b[2])), y1 = Math.max(...found.map((b) => b[1] + b[3]));
+    return [x0, y0, x1 - x0, y1 - y0];
+  }
+
+  const stepBox = () => unionBox([nodes[steps[at].node].element].concat(steps[at].flow));
+
+  function windowSize(z) {
+    // The window that shows the graph `z` times closer than fitted, in viewBox units.
+    const scale = z * Math.min(pane.width / whole[2], pane.height / whole[3]);
+    return [pane.width / scale, pane.height / scale];
+  }
+
+  const centred = (box, [w, h]) => [box[0] + box[2] / 2 - w / 2, box[1] + box[3] / 2 - h / 2, w, h];
+
+  function clampToGraph([x, y, w, h]) {
+    // Keep the window over the graph; wider than the graph, centre it.
+    const fit = (v, size, lo, span) =>
+      size >= span ? lo + (span - size) / 2 : Math.max(lo, Math.min(lo + span - size, v));
+    return [fit(x, w, whole[0], whole[2]), fit(y, h, whole[1], whole[3]), w, h];
+  }
+
+  function showing(win, focus) {
+    // The window around `focus`: `win` if it holds it with a margin, else one centred on it.
+    if (!focus) return clampToGraph(win);
+    const pad = (MARGIN * win[2]) / Math.max(1, pane.width);
+    const need = [focus[0] - pad, focus[1] - pad, focus[2] + 2 * pad, focus[3] + 2 * pad];
+    const grow = Math.max(1, need[2] / win[2], need[3] / win[3]);
+    let w = win.slice();
+    if (grow > 1) w = centred(need, [win[2] * grow, win[3] * grow]);
+    const inside = need[0] >= w[0] && need[1] >= w[1] &&
+      need[0] + need[2] <= w[0] + w[2] && need[1] + need[3] <= w[1] + w[3];
+    return clampToGraph(inside ? w : centred(need, [w[2], w[3]]));
+  }
+
+  function moveTo(box, glide) {
+    // Show `box`: at once, or gliding there over GLIDE ms (the glide reads its own clock).
     if (frame !== null) cancelAnimationFrame(frame);
+    frame = null;
+    const from = view.slice();
+    const put = (b) => { view = b; svg.setAttribute("viewBox", b.join(" ")); };
+    if (!glide || stillCamera.matches) return put(box);
+    let start = null;
     const tick = (now) => {
       if (start === null) start = now;
-      const u = Math.min(1, Math.max(0, (now - start) / 350)), ease = u * (2 - u);
-      shownBox = from.map((v, k) => v + (to[k] - v) * ease);
-      svg.setAttribute("viewBox", shownBox.join(" "));
+      const u = Math.min(1, Math.max(0, (now - start) / GLIDE)), ease = u * (2 - u);
+      put(from.map((v, k) => v + (box[k] - v) * ease));
       frame = u < 1 ? requestAnimationFrame(tick) : null;
     };
     frame = requestAnimationFrame(tick);
   }
 
-  function setZoom(z) {
-    zoom = Math.max(1, Math.min(8, z));
-    $("zoom-fit").textContent = zoom > 1 ? `${zoom.toFixed(1)}\u00d7` : "Fit";
-    moveCamera();
+  function follow(glide = true) {
+    // The user's zoom, around where the window is, moved if the step would fall outside.
+    if (pane.width === 0) return; // not laid out (a hidden iframe)
+    moveTo(showing(centred(view, windowSize(zoom)), stepBox()), glide);
   }
 
-  function startZoom() {
+  function setZoom(z) {
+    zoom = Math.max(1, Math.min(MAX_ZOOM, z));
+    $("zoom-fit").textContent = zoom > 1 ? `${zoom.toFixed(1)}\u00d7` : "Fit";
+  }
+
+  function readableZoom() {
     // Big graphs start zoomed in far enough to read, following the step; small ones fit.
-    const pane = graph.getBoundingClientRect();
     const fit = Math.min(pane.width / whole[2], pane.height / whole[3]);
     return fit > 0 && fit < READABLE ? Math.round((READABLE / fit) * 2) / 2 : 1;
   }
 
+  function zoomBy(factor) { setZoom(zoom * factor); follow(); }
+
+  function pointerAt(event) {
+    // Where the pointer is, in viewBox units.
+    const r = svg.getBoundingClientRect();
+    return [view[0] + ((event.clientX - r.left) / r.width) * view[2],
+      view[1] + ((event.clientY - r.top) / r.height) * view[3]];
+  }
+
+  function wheelZoom(event) {
+    // Zoom towards the pointer: the point under it stays under it.
+    event.preventDefault();
+    const [px, py] = pointerAt(event), old = view.slice();
+    setZoom(zoom * Math.exp(-event.deltaY * 0.002));
+    const [w, h] = windowSize(zoom);
+    moveTo(clampToGraph([px - ((px - old[0]) * w) / old[2], py - ((py - old[1]) * h) / old[3], w, h]), false);
+  }
+
+  // Drag to pan. A press that hardly moves is a click (on a node: jump to its step).
+  let drag = null, dragged = false;
+  function startDrag(event) {
+    if (event.button !== 0) return;
+    drag = { x: event.clientX, y: event.clientY, from: view.slice() };
+    dragged = false;
+  }
+  function moveDrag(event) {
+    if (!drag) return;
+    const dx = event.clientX - drag.x, dy = event.clientY - drag.y;
+    if (!dragged && Math.hypot(dx, dy) < 5) return;
+    if (!dragged) svg.setPointerCapture(event.pointerId);
+    dragged = true;
+    graph.classList.add("dragging");
+    const f = drag.from;
+    moveTo(clampToGraph([f[0] - (dx * f[2]) / pane.width, f[1] - (dy * f[3]) / pane.height, f[2], f[3]]), false);
+  }
+  function endDrag() { drag = null; graph.classList.remove("dragging"); }
+
+  // ---- Moving through the steps --------------------------------------------------------
   function draw() {
     drawGraph();
     drawPanel();
-    moveCamera();
+    follow();
     if (waiting()) {
       stop();
-      $("answer").value = "";
-      $("answer").focus();
+      answerBox.value = "";
+      answerBox.focus();
     }
   }
 
   function go(s) {
-    at = Math.max(0, Math.min(total - 1, s));
+    // Forward moves stop at the first open question on the way: nothing skips one unseen.
+    s = Math.max(0, Math.min(total - 1, s));
+    if (s > at && waiting()) {
+      tell(`Answer first, or press Reveal (R) to see ${steps[at].ask}.`, "invalid");
+      return false;
+    }
+    for (let k = at + 1; k < s; k++) if (isOpen(k)) { s = k; break; }
+    at = s;
     draw();
+    return true;
   }
 
   function stop() {
@@ -196,60 +391,206 @@
     if (timer !== null) return stop();
     if (at === total - 1) go(0);
     $("play").textContent = "Pause";
-    timer = setInterval(() => (at >= total - 1 ? stop() : go(at + 1)), SPEEDS[Number($("speed").value)]);
+    timer = setInterval(() => { if (at >= total - 1 || !go(at + 1)) stop(); }, SPEEDS[Number($("speed").value)]);
   }
 
-  function parseNumber(text) {
-    const s = text.trim().replace(/\u2212/g, "-").replace(/,/g, ".");
-    const num = "[-+]?(?:\\d+\\.?\\d*|\\.\\d+)(?:e[-+]?\\d+)?";
-    const fraction = s.match(new RegExp(`^(${num})\\s*/\\s*(${num})$`, "i"));
-    if (fraction) return Number(fraction[1]) / Number(fraction[2]);
-    return new RegExp(`^${num}$`, "i").test(s) ? Number(s) : NaN;
+  function stepOf(id) {
+    // The step of a clicked element in the phase on screen: when its value is computed, or
+    // when its gradient is finished. A folded box goes to the last of its members' steps.
+    const own = steps[at].phase === "forward" ? "value_step" : "grad_step";
+    const other = own === "value_step" ? "grad_step" : "value_step";
+    for (const key of [own, other]) {
+      const found = clickable[id].map((i) => nodes[i][key]).filter((s) => s !== null);
+      if (found.length) return Math.max(...found);
+    }
+    return null;
   }
+
+  function jumpTo(id) {
+    const s = stepOf(id);
+    if (s !== null) { stop(); go(s); }
+  }
+
+  function clickedElement(target) {
+    for (let e = target; e && e !== svg; e = e.parentNode) if (e.id in clickable) return e.id;
+    return null;
+  }
+
+  // ---- The quiz ------------------------------------------------------------------------
+  // What a student may type: -4, −4 (U+2212), an IME's full-width forms (－４, ０．５: NFKC
+  // turns them into ASCII), +0.5, .5, 1e-3, 3/4, spaces around, nan, inf, -inf, ∞, -∞.
+  // A comma is refused: 1,000 is a thousand to some and one to others, so we do not guess.
+  const NUMBER = String.raw`[-+]?\s*(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?`;
+  const PLAIN = new RegExp(`^${NUMBER}$`), FRACTION = new RegExp(`^(${NUMBER})\\s*/\\s*(${NUMBER})$`);
+  const EXAMPLES = "Type a number, like -4, 0.5, 1/3 or 1e-3.";
+
+  function readNumber(typed) {
+    const s = typed.normalize("NFKC").replace(/[\u2212\u2012\u2013\ufe63]/g, "-")
+      .replace(/\u3002/g, ".").trim().toLowerCase();
+    if (/[,\u3001]/.test(s)) {
+      return { error: "A comma is ambiguous (is 1,000 a thousand or one?): write the number with a point, like 1000 or -4.0." };
+    }
+    const unsigned = (t) => Number(t.replace(/\s+/g, ""));
+    const special = s.replace(/\s+/g, "").match(/^([-+]?)(nan|inf|infinity|∞)$/);
+    if (special) return { value: special[2] === "nan" ? NaN : (special[1] === "-" ? -Infinity : Infinity) };
+    const fraction = s.match(FRACTION);
+    if (fraction) return { value: unsigned(fraction[1]) / unsigned(fraction[2]) };
+    return PLAIN.test(s) ? { value: unsigned(s) } : { error: EXAMPLES };
+  }
+
+  function matches(value, exact) {
+    // The page shows about 4 significant digits: 1% slack, so 0.33 counts for 1/3.
+    const want = typeof exact === "number" ? exact : { nan: NaN, inf: Infinity, "-inf": -Infinity }[exact];
+    if (Number.isNaN(want)) return Number.isNaN(value);
+    if (!Number.isFinite(want)) return value === want;
+    return Math.abs(value - want) <= 1e-9 + 1e-2 * Math.abs(want);
+  }
+
+  // Each wrong try shows the next hint (gentlest first) and earns one more try; with no
+  // hints there is still a second try. Then the answer is shown.
+  const triesFor = (step) => Math.max(2, (step.hints || []).length + 1);
 
   function check(event) {
     event.preventDefault();
-    const typed = $("answer").value.trim(), value = parseNumber(typed), want = steps[at].grad;
-    if (!Number.isFinite(value)) {
-      $("verdict").className = "invalid";
-      $("verdict").textContent = "Type a number, like -4, 0.5 or 1/3.";
-      return;
-    }
-    // Numbers on the page have 4 significant digits: accept 1% (and a little absolute) slack.
-    const right = want !== null && Math.abs(value - want) <= 1e-3 + 1e-2 * Math.abs(want);
-    answers[at] = { typed, right };
-    $("answer").blur();
+    const typed = answerBox.value.trim(), read = readNumber(typed), step = steps[at];
+    if (read.error) return tell(read.error, "invalid");
+    const rec = answers[at] || (answers[at] = { tries: [], right: false, revealed: false });
+    rec.tries.push(typed);
+    rec.right = matches(read.value, nodes[step.node].exact);
+    rec.revealed = !rec.right && rec.tries.length >= triesFor(step);
     draw();
   }
 
-  $("next").addEventListener("click", () => { stop(); go(at + 1); });
-  $("prev").addEventListener("click", () => { stop(); go(at - 1); });
-  $("reset").addEventListener("click", () => { stop(); answers = {}; go(0); });
-  $("play").addEventListener("click", play);
-  $("zoom-in").addEventListener("click", () => setZoom(zoom * 1.5));
-  $("zoom-out").addEventListener("click", () => setZoom(zoom / 1.5));
-  $("zoom-fit").addEventListener("click", () => setZoom(zoom > 1 ? 1 : startZoom()));
-  $("speed").addEventListener("input", () => { if (timer !== null) { stop(); play(); } });
-  $("quiz").addEventListener("change", () => { quiz = $("quiz").checked; draw(); });
-  $("ask").addEventListener("submit", check);
-  svg.querySelectorAll("a").forEach((a) => a.addEventListener("click", (e) => e.preventDefault()));
-  document.addEventListener("keydown", (event) => {
-    const typing = event.target === $("answer") && $("answer").value !== "";
-    if (typing || event.altKey || event.ctrlKey || event.metaKey) return;
-    const key = event.key;
-    if (key === "ArrowRight" || key === "PageDown") { stop(); go(at + 1); }
+  function reveal() {
+    if (!waiting()) return;
+    const rec = answers[at] || (answers[at] = { tries: [], right: false, revealed: false });
+    rec.revealed = true;
+    draw();
+    $("next").focus(); // the box is gone; the next step is what comes next
+  }
+
+  function drawScore() {
+    const done = Object.keys(answers).filter(settled);
+    const right = done.filter((s) => answers[s].right);
+    const first = right.filter((s) => answers[s].tries.length === 1);
+    const shown = done.length - right.length;
+    $("score").textContent = quiz
+      ? `Quiz: ${right.length} right out of ${done.length} (${first.length} at the first try` +
+        `${shown ? `, ${shown} shown` : ""})`
+      : "";
+    $("copy").hidden = !quiz || done.length === 0;
+  }
+
+  function scoreText() {
+    // The score as plain text a student can paste into a message or a form.
+    const done = Object.keys(answers).filter(settled).map(Number).sort((a, b) => a - b);
+    const rows = done.map((s) => {
+      const rec = answers[s], step = steps[s];
+      const typed = rec.tries.length ? `typed ${rec.tries.join(", then ")}` : "not answered";
+      return `step ${s + 1}: ${step.ask} = ${nodes[step.node].grad}; ${typed}: ${rec.right ? "right" : "shown"}`;
+    });
+    return [data.title, $("score").textContent].concat(rows).join("\n") + "\n";
+  }
+
+  async function copyScore() {
+    const text = scoreText(), box = $("score-text");
+    try {
+      await navigator.clipboard.writeText(text);
+      box.hidden = true;
+      $("copy").textContent = "Copied \u2713";
+    } catch (error) { // no clipboard here (an old browser, a denied permission): select it
+      box.value = text;
+      box.hidden = false;
+      box.focus();
+      box.select();
+      $("copy").textContent = "Press Ctrl+C to copy";
+    }
+  }
+
+  // ---- The legend: the colour key of graph.svg, beside the graph -----------------------
+  function drawLegend() {
+    const list = $("legend-items");
+    (data.legend || []).forEach((entry) => {
+      const item = document.createElement("li");
+      entry.swatches.forEach((s) => {
+        const swatch = document.createElement("span");
+        swatch.className = "swatch";
+        swatch.style.background = s.fill;
+        swatch.style.borderColor = s.border;
+        swatch.style.borderStyle = s.dashed ? "dashed" : "solid";
+        item.append(swatch);
+      });
+      const words = document.createElement("span");
+      words.textContent = entry.text;
+      item.append(words);
+      list.append(item);
+    });
+    $("legend").hidden = list.children.length === 0;
+  }
+
+  // ---- Keys ----------------------------------------------------------------------------
+  function onKey(event) {
+    const key = event.key, target = event.target;
+    if (event.altKey || event.ctrlKey || event.metaKey) return;
+    // Every key typed into the answer belongs to the answer: -4 is minus four, not zoom out.
+    if (target === answerBox) { if (key === "Escape") answerBox.blur(); return; }
+    if (target.type === "range" || target.tagName === "TEXTAREA") return; // their own keys
+    const onNode = clickedElement(target);
+    const pressing = key === "Enter" || key === " ";
+    if (onNode && pressing) jumpTo(onNode);
+    else if (pressing && target.closest("button, input, summary")) return; // press it
+    else if (key === "ArrowRight" || key === "PageDown") { stop(); go(at + 1); }
     else if (key === "ArrowLeft" || key === "PageUp") { stop(); go(at - 1); }
     else if (key === "Home") { stop(); go(0); }
     else if (key === "End") { stop(); go(total - 1); }
-    else if (key === " " && event.target !== $("answer")) play();
-    else if (key === "+" || key === "=") setZoom(zoom * 1.5);
-    else if (key === "-") setZoom(zoom / 1.5);
-    else if (key === "0") setZoom(1);
-    else if ((key === "q" || key === "Q") && event.target !== $("answer")) { quiz = !quiz; draw(); }
+    else if (key === " ") play();
+    else if (key === "+" || key === "=") zoomBy(1.5);
+    else if (key === "-" || key === "_") zoomBy(1 / 1.5);
+    else if (key === "0") { setZoom(1); follow(); }
+    else if (key === "q" || key === "Q") { quiz = !quiz; draw(); }
+    else if ((key === "r" || key === "R") && waiting()) reveal();
     else return;
     event.preventDefault();
+  }
+
+  // ---- Wiring --------------------------------------------------------------------------
+  $("next").addEventListener("click", () => { stop(); go(at + 1); });
+  $("prev").addEventListener("click", () => { stop(); go(at - 1); });
+  $("reset").addEventListener("click", () => { stop(); answers = {}; at = 0; draw(); });
+  $("play").addEventListener("click", play);
+  $("zoom-in").addEventListener("click", () => zoomBy(1.5));
+  $("zoom-out").addEventListener("click", () => zoomBy(1 / 1.5));
+  $("zoom-fit").addEventListener("click", () => { setZoom(zoom > 1 ? 1 : readableZoom()); follow(); });
+  $("speed").addEventListener("input", () => { if (timer !== null) { stop(); play(); } });
+  $("quiz").addEventListener("change", () => { quiz = $("quiz").checked; draw(); });
+  $("ask").addEventListener("submit", check);
+  $("reveal").addEventListener("click", reveal);
+  $("copy").addEventListener("click", copyScore);
+  svg.addEventListener("wheel", wheelZoom, { passive: false });
+  svg.addEventListener("pointerdown", startDrag);
+  svg.addEventListener("pointermove", moveDrag);
+  svg.addEventListener("pointerup", endDrag);
+  svg.addEventListener("pointercancel", endDrag);
+  svg.addEventListener("click", (event) => {
+    event.preventDefault(); // Graphviz's links (#v0-data) lead nowhere here
+    const id = clickedElement(event.target);
+    if (id && !dragged) jumpTo(id);
   });
-  zoom = startZoom();
-  setZoom(zoom);
-  go(0);
+  svg.addEventListener("focusin", (event) => {
+    // A node reached with Tab comes into view, as a focused button would scroll into view.
+    const id = clickedElement(event.target);
+    if (id && el[id].hasAttribute("tabindex")) moveTo(showing(view, userBox(id)), true);
+  });
+  svg.setAttribute("tabindex", "-1"); // Tab goes to its nodes, not to the picture as a whole
+  elements.forEach((id) => {
+    el[id].setAttribute("tabindex", "0");
+    el[id].setAttribute("role", "button");
+  });
+  document.addEventListener("keydown", onKey);
+  new ResizeObserver(() => { pane = svg.getBoundingClientRect(); follow(false); }).observe(svg);
+  drawLegend();
+  setZoom(readableZoom());
+  drawGraph();
+  drawPanel();
+  follow(false);
 })();

@@ -4,6 +4,7 @@ backprop on a fixed Graphviz layout, with narration and a quiz. No network, no e
 
 import html
 import json
+import math
 import os
 import re
 from importlib.resources import files
@@ -49,35 +50,27 @@ class Player:
         return f"<backprop player{where}, {len(self.html)} characters>"
 
 
-def backprop_html(root, path=None, *, title=None, quiz=False, precision=4, rankdir="LR"):
+def backprop_html(
+    root, path=None, *, title=None, quiz=False, precision=4, rankdir="LR", params=None,
+    collapse=False, example=None,
+):  # fmt: skip
     """Build the player page for `root` (and write it to `path`); returns a Player.
 
     quiz: start in quiz mode (gradients hidden until the student answers). rankdir: "LR" or
     "TB" for the graph layout. precision: significant digits of every number shown.
+    params, collapse, example: as draw_dot takes them, so the page matches graph.svg.
     """
     if not isinstance(quiz, bool):
         raise TypeError(f"backprop_html: quiz must be True or False, got {quiz!r}")
-    walk = make_walk(root, "backprop_html", precision, rankdir, title)
-    data = {
-        "title": walk.title,
-        "root": walk.story.root_name,
-        "quiz": quiz,
-        "nodes": [
-            {
-                "name": row.name(),
-                "data": walk.story.num(row.node.data),
-                "grad": walk.story.num(walk.story.grads[row.index]),
-                "inputs": list(row.inputs),
-            }
-            for row in walk.rows
-        ],
-        "steps": walk.steps,
-    }
+    walk = make_walk(
+        root, "backprop_html", precision, rankdir, title, params=params, collapse=collapse,
+        example=example,
+    )  # fmt: skip
     parts = {
         "title": html.escape(walk.title),
         "style": asset("player.css"),
         "graph": svg_for_page(walk.svg),
-        "data": script_json(data),
+        "data": script_json(page_data(walk, quiz)),
         "script": asset("player.js"),
     }
     # One pass, so text put in (a label, say) is never searched for another placeholder.
@@ -86,6 +79,49 @@ def backprop_html(root, path=None, *, title=None, quiz=False, precision=4, rankd
     if path is not None:
         player.save(os.fspath(path))
     return player
+
+
+def page_data(walk, quiz):
+    """What player.js reads: the nodes (with the step that shows each number), steps, legend."""
+    value_step, grad_step = own_steps(walk)
+    story = walk.story
+    nodes = [
+        {
+            "name": row.name(),
+            "data": story.num(row.node.data),
+            "grad": story.num(story.grads[row.index]),
+            "exact": json_number(story.grads[row.index]),  # what a quiz answer is checked against
+            "inputs": list(row.inputs),
+            "element": walk.element_of[row.index],
+            "value_step": value_step[row.index],
+            "grad_step": grad_step[row.index],
+        }
+        for row in walk.rows
+    ]
+    return {
+        "title": walk.title,
+        "root": story.root_name,
+        "quiz": quiz,
+        "nodes": nodes,
+        "steps": walk.steps,
+        "legend": walk.legend,
+    }
+
+
+def own_steps(walk):
+    """For each node, the step that computes its value and the one that finishes its gradient
+    (None where the walk gives it no step of its own, as inside a folded box)."""
+    value_step, grad_step = [None] * walk.n, [None] * walk.n
+    for s, step in enumerate(walk.steps):
+        (value_step if step["phase"] == "forward" else grad_step)[step["node"]] = s
+    return value_step, grad_step
+
+
+def json_number(x):
+    """x for JSON, which has no nan or infinity: those become the strings "nan", "inf", "-inf"."""
+    if math.isfinite(x):
+        return x
+    return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
 
 
 def svg_for_page(svg):

@@ -8,8 +8,11 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from autograd import Value
 from demos.lesson02_chain_rule import build  # f = (x + y) z at (-2, 5, -4)
+from viz import narrate
 from viz.player import backprop_html, script_json
+from viz.walk import make_walk
 
 pytestmark = pytest.mark.dot  # every test here lays the graph out with Graphviz
 
@@ -41,7 +44,8 @@ def test_page_is_self_contained(tmp_path):
 
 
 def test_page_carries_every_step_with_the_seed_numbers(tmp_path):
-    data = page_data(backprop_html(chain_rule(), tmp_path / "p.html").html)
+    f = chain_rule()
+    data = page_data(backprop_html(f, tmp_path / "p.html").html)
     names = [node["name"] for node in data["nodes"]]
     grads = {node["name"]: node["grad"] for node in data["nodes"]}
     assert names == ["x", "y", "q", "z", "f"]
@@ -52,7 +56,9 @@ def test_page_carries_every_step_with_the_seed_numbers(tmp_path):
     assert steps[2]["lines"] == ["q = x + y = -2 + 5 = 3"]
     last = steps[-1]
     assert names[last["node"]] == "x" and last["grad"] == -4.0
-    assert last["lines"] == ["∂f/∂x = ∂f/∂q · ∂(x + y)/∂x"] and last["answer"] == ["= -4 · 1", "= -4"]
+    told = narrate(f, f.inputs[0].inputs[0])  # the narration's own sentence for x
+    assert last["lines"] == [told.symbolic] and last["answer"] == [told.substituted, "= -4"]
+    assert told.substituted == "= -4 · 1"
     assert last["flow"] == ["e2_0", "r2"]  # x's gradient arrives along x -> (+) -> q
     assert last["context"] == [2]
 
@@ -63,11 +69,43 @@ def test_every_highlighted_id_exists_in_the_embedded_svg(tmp_path):
     ids = {el.get("id") for el in ET.fromstring(svg).iter()}
     data = page_data(page)
     for step in data["steps"]:
-        assert f"v{step['node']}" in ids
+        assert data["nodes"][step["node"]]["element"] in ids
         assert set(step["flow"]) <= ids
     for i in range(len(data["nodes"])):
         assert {f"v{i}-data", f"v{i}-grad"} <= ids
     assert "<title>" not in svg and "xlink:title" not in svg  # tooltips would give answers away
+
+
+def test_each_node_knows_the_steps_that_show_its_value_and_its_gradient():
+    data = page_data(backprop_html(chain_rule()).html)
+    for i, node in enumerate(data["nodes"]):
+        value, grad = data["steps"][node["value_step"]], data["steps"][node["grad_step"]]
+        assert (value["phase"], value["node"]) == ("forward", i)
+        assert (grad["phase"], grad["node"]) == ("backward", i)
+        assert node["element"] == f"v{i}"
+    # the backward pass runs from the root: f's gradient first, x's last
+    assert [data["nodes"][i]["grad_step"] for i in (4, 0)] == [5, 9]
+
+
+def test_a_nan_or_infinite_gradient_reaches_the_page_as_words():
+    a, b = Value(float("-inf"), "a"), Value(0.0, "b")
+    x, k = Value(float("nan"), "x"), Value(2.0, "k")
+    h = a * b + x * k
+    exact = {n["name"]: n["exact"] for n in page_data(backprop_html(h).html)["nodes"]}
+    assert exact["b"] == "-inf" and exact["k"] == "nan" and exact["x"] == 2.0
+
+
+def test_params_colour_the_page_as_they_colour_graph_svg():
+    from viz import palette
+
+    f = chain_rule()
+    z = f.inputs[1]
+    page = backprop_html(f, params=[z]).html
+    svg = ET.fromstring(re.search(r"<svg.*</svg>", page, re.S).group(0))
+    box = next(el for el in svg.iter() if el.get("id") == "v3")
+    assert box.find(f"{SVG}path").get("fill").upper() == palette.ROLES["parameter"][0]
+    legend = make_walk(f, "test", params=[z]).legend
+    assert page_data(page)["legend"] == legend
 
 
 def test_a_script_label_stays_inert(tmp_path):
@@ -122,4 +160,4 @@ def test_lesson_run_writes_the_player(tmp_path):
 
     LESSON(out=str(tmp_path), plots=False, echo=lambda text: None)
     page = (tmp_path / "backprop.html").read_text(encoding="utf-8")
-    assert page_data(page)["title"] == "Backprop through f = q * z"
+    assert page_data(page)["title"] == LESSON.title == "Lesson 2: f = (x + y)·z"
