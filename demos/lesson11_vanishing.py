@@ -4,9 +4,9 @@ Run it:  chainrule run vanishing
 Look at: the gradient norm of each layer of a 10-hidden-layer network. With sigmoid it
 shrinks about 4x per layer towards the input (sigmoid' <= 0.25), so the first layers barely
 learn; ReLU with He initialisation keeps every layer within about one order of magnitude;
-ReLU with weights twice too large makes every layer's gradient explode (millions of
+ReLU with weights twice too large makes every layer's gradient explode (roughly a million
 times He's: each layer doubles the signal), and a few steps of SGD throw the loss up by
-dozens of orders of magnitude (or to inf). Clipping the gradient norm keeps that run
+orders of magnitude (dozens, or to inf, on most seeds). Clipping the gradient norm keeps that run
 learning. graph.svg: a chain of sigmoids, one box per layer, coloured by gradient: the
 colour fades towards the input.
 """
@@ -144,7 +144,8 @@ def run(lesson):
         "The exploding network trained, with and without clipping",
         xlabel="step",
         log=True,
-        what="unclipped, a few steps throw the loss up by tens of orders; clipped, it falls",
+        what=f"unclipped, the loss climbs {math.log10(max(plain) / plain[0]):.0f} orders of"
+        " magnitude" + (", then overflows" if overflowed else "") + "; clipped, it falls",
     )
     lesson.pictures(
         chain,
