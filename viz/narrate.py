@@ -77,9 +77,11 @@ class Explanation:
         if self.index == self.story.root_index or not self.terms:
             return ""
         num = self.story.num
-        parts = [
-            f"{num(t.upstream)} · {paren(num(t.local))}" if t.total is None else paren(num(t.total))
-            for t in self.terms
+        parts = [  # after a +, a negative number is bracketed too: 2 + (-1) · 3
+            f"{(paren if k else str)(num(t.upstream))} · {paren(num(t.local))}"
+            if t.total is None
+            else paren(num(t.total))
+            for k, t in enumerate(self.terms)
         ]
         text = "= " + " + ".join(parts)
         return "" if text == self.numeric else text
@@ -124,14 +126,15 @@ class Explanation:
             return f"{left} = 0"
         parts, values, rules = [], [], []
         num = story.num
-        for t in self.terms:
+        for k, t in enumerate(self.terms):
             q = t.consumer
             formula = story.formula(q)
             factor = story.tex_formula(q)
             factor = tex_partial(factor if term(formula) == formula else f"({factor})", x)
             product = f"{tex_partial(f, tex_term(story.name(q)))} \\cdot {factor}"
             if t.total is None:
-                values.append(f"{num(t.upstream)} \\cdot {paren(num(t.local))}")
+                upstream = (paren if k else str)(num(t.upstream))
+                values.append(f"{upstream} \\cdot {paren(num(t.local))}")
             else:
                 product = f"\\sum_{{\\text{{examples}}}} {product}"
                 values.append(paren(num(t.total)))

@@ -58,7 +58,8 @@ TEX_SYMBOLS = [  # the maths of a formula or rule, in LaTeX (a name is escaped b
     (re.compile("Φ"), r"\\Phi"),
     (re.compile("φ"), r"\\varphi"),
     (re.compile("Σ"), r"\\sum"),
-    (re.compile(r"\b(exp|log|tanh)\("), r"\\\1("),
+    (re.compile(r"\b(exp|log|tanh|max|min)\("), r"\\\1("),
+    (re.compile(r"(?<![\\\w])([A-Za-z]\w*)\("), r"\\operatorname{\1}("),  # ReLU(, sign(, any op
     (re.compile(r" if (.*) else "), r" \\text{ if } \1 \\text{, else } "),
     (re.compile(">="), r"\\geq"),
     (re.compile("<="), r"\\leq"),

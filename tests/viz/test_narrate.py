@@ -403,7 +403,7 @@ def test_latex_escapes_every_name_and_writes_rules_as_maths():
     h.label = "p(class 1)"
     tex = narrate(h, x).latex()
     assert r"\frac{\partial \mathrm{p(class\ 1)}}{\partial \mathrm{x\_in}}" in tex
-    assert r"\frac{\partial ReLU(\mathrm{x\_in})}{\partial \mathrm{x\_in}}" in tex  # as ∂ReLU(x)/∂x
+    assert r"\frac{\partial \operatorname{ReLU}(\mathrm{x\_in})}{\partial \mathrm{x\_in}}" in tex
     assert r"= 1 \text{ if } \mathrm{x\_in} > 0 \text{, else } 0 = 0" in tex
     y = Value(3.0, "y")
     cube = y**3
@@ -419,3 +419,13 @@ def test_a_mean_over_a_batch_divides_by_its_examples_and_a_mean_of_one_number_by
     lines = [line for e in story.backward for line in e.locals()]
     assert any(line.endswith("= 1/3 = 0.3333") for line in lines)
     assert any(line.endswith("= 1/1 = 1") for line in lines)  # never "1/3 = 1"
+
+
+def test_a_negative_number_after_a_plus_is_bracketed():
+    x = Value(0.5, "x")
+    y = x.exp() * x.log()  # ∂y/∂x = log(x) e^x + e^x / x: the first use passes back log 0.5 < 0
+    y.label = "y"
+    e = narrate(y, x)
+    assert e.substituted == "= 1.649 · 2 + (-0.6931) · 1.649"
+    assert r"+ (-0.6931) \cdot 1.649" in e.latex()
+    assert e.grad == pytest.approx(numerical_grad(lambda v: v.exp() * v.log(), [0.5])[0])
