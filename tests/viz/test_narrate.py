@@ -423,7 +423,7 @@ def test_a_mean_over_a_batch_divides_by_its_examples_and_a_mean_of_one_number_by
 
 def test_a_negative_number_after_a_plus_is_bracketed():
     x = Value(0.5, "x")
-    y = x.exp() * x.log()  # ∂y/∂x = log(x) e^x + e^x / x: the first use passes back log 0.5 < 0
+    y = x.exp() * x.log()  # ∂y/∂x = e^x / x + log(x) e^x: the second upstream, log 0.5, is < 0
     y.label = "y"
     e = narrate(y, x)
     assert e.substituted == "= 1.649 · 2 + (-0.6931) · 1.649"
