@@ -17,7 +17,7 @@ class MissingExtra(Exception):
 class Lesson:
     """A named, runnable lesson: `run(lesson)` prints and records, `build()` gives its graph.
 
-    title: the heading of its pictures and player page (short: the page shows about 24 letters).
+    title: the heading of its pictures and player page, short enough for the page's top bar.
     """
 
     def __init__(self, name, summary, run, build=None, title=None):

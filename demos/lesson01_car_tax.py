@@ -43,5 +43,5 @@ LESSON = Lesson(
     "the chain rule as a product of local derivatives: 1 · 1.1 · 2 = 2.2",
     run,
     build,
-    title="Lesson 1: car tax",
+    title="1. Car tax",
 )

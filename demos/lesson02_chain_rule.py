@@ -41,5 +41,5 @@ LESSON = Lesson(
     "f = (x + y)·z at (-2, 5, -4): f = -12, ∂f/∂x = ∂f/∂y = -4, ∂f/∂z = 3",
     run,
     build,
-    title="Lesson 2: f = (x + y)·z",
+    title="2. f = (x + y)·z",
 )

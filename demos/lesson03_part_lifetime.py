@@ -148,5 +148,5 @@ LESSON = Lesson(
     "a 2-2-1 sigmoid network: 0.867, MSE, every gradient, one SGD step",
     run,
     build,
-    title="Lesson 3: part lifetime",
+    title="3. Part lifetime",
 )

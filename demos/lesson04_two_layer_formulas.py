@@ -98,5 +98,5 @@ LESSON = Lesson(
     "the path from the loss to w1_00 and w2_00, product = gradient",
     run,
     build,
-    title="Lesson 4: the formulas",
+    title="4. Two-layer paths",
 )

@@ -103,5 +103,5 @@ LESSON = Lesson(
     "AND, OR and NOT learned by the perceptron rule; XOR not",
     run,
     build,
-    title="Lesson 5: AND perceptron",
+    title="5. AND perceptron",
 )

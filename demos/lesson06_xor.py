@@ -100,5 +100,5 @@ LESSON = Lesson(
     "XOR solved by one hidden layer, with its decision regions",
     run,
     build,
-    title="Lesson 6: XOR network",
+    title="6. XOR network",
 )

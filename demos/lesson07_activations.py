@@ -124,5 +124,5 @@ LESSON = Lesson(
     "every activation in the table and its derivative from the engine",
     run,
     build,
-    title="Lesson 7: swish(x)",
+    title="7. swish(x)",
 )

@@ -115,5 +115,5 @@ LESSON = Lesson(
     "three classes, -ln 0.7 = 0.357; clipping, and logits instead",
     run,
     build,
-    title="Lesson 8: cross-entropy",
+    title="8. Cross-entropy",
 )

@@ -128,5 +128,5 @@ LESSON = Lesson(
     "micrograd's two-moons demo: loss curve and decision boundary",
     run,
     build,
-    title="Lesson 9: two moons",
+    title="9. Two moons",
 )

@@ -163,5 +163,5 @@ LESSON = Lesson(
     "per-layer gradient norms: sigmoid fades, ReLU+He holds, clipping tames",
     run,
     build,
-    title="Lesson 11: sigmoid chain",
+    title="11. Sigmoid chain",
 )

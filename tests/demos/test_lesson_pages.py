@@ -1,0 +1,36 @@
+"""Every lesson's player page in Chromium: its title is the lesson's own and fits the top bar."""
+
+import shutil
+
+import pytest
+
+import viz
+from demos import cli
+
+pytestmark = [pytest.mark.browser, pytest.mark.dot]
+
+GRAPHS = [lesson for lesson in cli.LESSONS.values() if lesson.build is not None]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=shutil.which("chromium"))
+        yield chromium
+        chromium.close()
+
+
+@pytest.mark.parametrize("lesson", GRAPHS, ids=[lesson.name for lesson in GRAPHS])
+def test_each_lesson_page_shows_its_whole_title_at_1024_wide(browser, tmp_path, lesson):
+    page_file = tmp_path / "backprop.html"
+    viz.backprop_html(lesson.build(), str(page_file), title=lesson.title)
+    page = browser.new_page(viewport={"width": 1024, "height": 640})
+    page.goto(page_file.as_uri())
+    heading = page.locator("h1")
+    assert heading.inner_text() == lesson.title
+    assert page.title() == lesson.title
+    cut = heading.evaluate("h => h.scrollWidth > h.clientWidth")  # an ellipsis hides the rest
+    assert not cut, f"{lesson.title!r} does not fit the player's top bar"
+    page.close()
