@@ -129,20 +129,37 @@
   }
 
   // ---- The panel: narration, quiz, score -----------------------------------------------
-  // A derivative such as ∂总价/∂小计 or ∂y/∂(w.x + b) is one unit: it never breaks over
-  // two lines. A name is letters, digits, `_` and `.`, or anything in (one level of) brackets.
+  // A derivative such as ∂总价/∂小计 or ∂y/∂(w.x + b) never breaks inside a name (CJK text
+  // may otherwise break between any two characters): each piece between the spaces and after
+  // the `/` is kept whole, and a line may break only there. A name is letters, digits, `_`
+  // and `.`, or anything in (one level of) brackets, as viz/notation.py writes it.
   const NAME = String.raw`(?:\((?:[^()]|\([^()]*\))*\)|[\p{L}\p{M}\p{N}_.]+)`;
   const DERIVATIVE = new RegExp(`∂${NAME}/∂${NAME}`, "gu");
+
+  const SHORT = 24; // characters: a derivative this short is never broken at all
+
+  function derivative(text) {
+    const unit = document.createElement("span");
+    unit.className = "derivative";
+    const halves = text.length <= SHORT ? [text] : text.split(/(?<=\/)(?=∂)/);
+    halves.forEach((half, h) => {
+      if (h > 0) unit.append(document.createElement("wbr"));
+      (text.length <= SHORT ? [half] : half.split(" ")).forEach((piece, k) => {
+        if (k > 0) unit.append(" ");
+        const whole = document.createElement("span");
+        whole.className = "piece";
+        whole.textContent = piece;
+        unit.append(whole);
+      });
+    });
+    return unit;
+  }
 
   function writeMath(box, text) {
     box.replaceChildren();
     let from = 0;
     for (const found of text.matchAll(DERIVATIVE)) {
-      box.append(text.slice(from, found.index));
-      const unit = document.createElement("span");
-      unit.className = "derivative";
-      unit.textContent = found[0];
-      box.append(unit);
+      box.append(text.slice(from, found.index), derivative(found[0]));
       from = found.index + found[0].length;
     }
     box.append(text.slice(from));
@@ -171,10 +188,7 @@
     $("ask").hidden = !hide;
     if (hide) writeMath($("ask-label"), `Your turn: ${step.ask} = ?`);
     drawVerdict();
-    const uses = hide ? [] : step.uses;
-    const title = uses.length > 1 ? `Used ${uses.length} times, so the uses add up:` : "Used once:";
-    writeLines($("uses"), uses.length ? [title].concat(uses.flat()) : [],
-      (k) => (k === 0 ? "title" : (k % 2 ? "via" : "product")));
+    drawUses(hide ? [] : step.uses);
     writeMath($("why"), hide || !step.why ? "" : `(${step.why})`);
     $("note").textContent = step.note;
     drawScore();
@@ -183,6 +197,23 @@
     $("next").disabled = at === total - 1;
     $("quiz").checked = quiz;
     announce(step, hide);
+  }
+
+  function drawUses(uses) {
+    // Each use of the node: the op that used it ("via q = x + y"), then its lines indented.
+    const box = $("uses");
+    box.replaceChildren();
+    if (!uses.length) return;
+    const title = document.createElement("div");
+    title.className = "title";
+    title.textContent = uses.length > 1 ? `Used ${uses.length} times, so the uses add up:` : "Used once:";
+    box.append(title);
+    uses.forEach(([via, ...rest]) => {
+      const group = document.createElement("div");
+      group.className = "use";
+      writeLines(group, [via].concat(rest), (k) => (k === 0 ? "via" : "product"));
+      box.append(group);
+    });
   }
 
   function drawVerdict() {

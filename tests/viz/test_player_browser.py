@@ -482,6 +482,12 @@ def test_a_script_label_stays_inert_in_the_browser(tmp_path, open_page):
     assert page.locator("img").count() == 0
 
 
+# How many lines each element spans: its line boxes' distinct tops.
+LINES_OF = (
+    "all => all.map((e) => new Set([...e.getClientRects()].map((r) => Math.round(r.top))).size)"
+)
+
+
 def test_a_derivative_of_cjk_names_never_breaks_over_two_lines(pages, open_page):
     from viz.notation import partial
 
@@ -492,7 +498,26 @@ def test_a_derivative_of_cjk_names_never_breaks_over_two_lines(pages, open_page)
         page.click(f"#{data['nodes'][step['node']]['element']}")
         name = data["nodes"][step["node"]]["name"]
         units = page.locator("#lines .derivative")
-        texts = units.all_text_contents()
-        assert partial(data["root"], name) in texts
-        lines_per_unit = units.evaluate_all("all => all.map((u) => u.getClientRects().length)")
-        assert lines_per_unit == [1] * len(texts)
+        assert partial(data["root"], name) in units.all_text_contents()
+        lines_per_unit = units.evaluate_all(LINES_OF)
+        assert lines_per_unit == [1] * units.count()  # short ones stay whole on one line
+
+
+def test_a_long_derivative_breaks_only_between_names(tmp_path, open_page):
+    from viz.notation import partial
+
+    w = Value(0.5, "layer1.neuron3.w0")
+    loss = w * Value(2.0, "layer1.neuron3.x0") + Value(1.0, "layer1.neuron3.b")
+    loss.label = "总损失"
+    page = open_page(Path(backprop_html(loss, tmp_path / "p.html").path).as_uri(), 1024, 720)
+    page.keyboard.press("End")
+    page.click("#v0")  # w's gradient: ∂总损失/∂(layer1.neuron3.w0 * layer1.neuron3.x0) ...
+    assert partial("总损失", w.label) in page.locator("#lines .derivative").all_text_contents()
+    pieces = page.locator("#lines .derivative .piece")
+    assert pieces.count() > 0
+    assert pieces.evaluate_all(LINES_OF) == [1] * pieces.count()  # no name split
+    panel = page.locator("#panel").bounding_box()
+    for box in page.locator("#lines div").evaluate_all(
+        "all => all.map((d) => d.getBoundingClientRect().right)"
+    ):
+        assert box <= panel["x"] + panel["width"]  # nothing runs out of the panel
