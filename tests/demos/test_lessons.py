@@ -11,6 +11,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from autograd import topological_order
 from demos import cli
 from viz import palette
 
@@ -337,3 +338,12 @@ def test_cli_negative_seed_is_refused_before_anything_runs(capsys):
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert "seed must be a whole number >= 0, got '-3'" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "name", [name for name, lesson in cli.LESSONS.items() if lesson.build is not None]
+)
+def test_every_leaf_a_lesson_draws_has_a_name(name):
+    root = cli.LESSONS[name].build()
+    unnamed = [n.data for n in topological_order(root) if not n.inputs and not n.label]
+    assert not unnamed, f"{name} draws anonymous constants {unnamed[:4]}"
