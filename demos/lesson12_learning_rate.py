@@ -19,7 +19,7 @@ from . import plots
 from .common import Lesson
 
 N = 200
-NOISE = 0.1  # so no network gets the loss below NOISE**2 = 0.01
+NOISE = 0.1  # the noise alone costs about NOISE**2 = 0.01 of squared error
 BATCH = 10  # mini-batches: each step sees 10 examples, so steps are noisy
 HIGH = 0.2
 TOP = 1.0  # the loss plot's ceiling: the run that overflows leaves the plot at once
@@ -99,9 +99,9 @@ def run(lesson):
     lesson.record(runs=ends, tail=tail)
     lesson.say("")
     lesson.say("Too low: every step is tiny, the loss is still falling at the end. Too high: each")
-    lesson.say("step overshoots the valley by more than it aimed, so the loss grows until it")
-    lesson.say("overflows. High: fast at first, then every noisy mini-batch knocks it about. A")
-    lesson.say("schedule takes the big steps early and small ones once it is close.")
+    lesson.say("step jumps across the valley and lands higher up the other side, so the loss")
+    lesson.say("grows until it overflows. High: fast at first, then every noisy mini-batch knocks")
+    lesson.say("it about. A schedule takes the big steps early and small ones once it is close.")
     plots.curves(
         lesson,
         "learning_rate.png",
@@ -120,7 +120,7 @@ def run(lesson):
         log=True,
         what="the rate per epoch: constant, step decay, cosine annealing",
     )
-    lesson.look_for("0.003 still falling at the end, far above the others; 1.0 leaves the plot")
+    lesson.look_for("0.003 still falling at the end, far above the others; 1.0 off the top at once")
     lesson.look_for(f"{HIGH:g} bounces to the end; both schedules end flat, below its bounces")
 
 
