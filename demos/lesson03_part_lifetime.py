@@ -97,9 +97,10 @@ def run(lesson):
     lesson.say("Backward pass, output layer first (each last factor is a local derivative):")
     lesson.say(f"  {d('y')} = 2(y - 1) = {num(y.grad)}")
     lesson.say(
-        f"  local {partial('σ(u2)', 'u2')} = y(1 - y) = {num(y.data * (1 - y.data))},"
-        f"  so {d('u2')} = {d('y')} · y(1 - y) = {num(u2.grad)}"
+        f"  local {partial('σ(u2)', 'u2')} = σ(u2)·(1 - σ(u2)) = y(1 - y)"
+        f" = {num(y.data * (1 - y.data))}"
     )
+    lesson.say(f"  {d('u2')} = {d('y')} · y(1 - y) = {num(u2.grad)}")
     for j in range(2):
         lesson.say(f"  {d(f'w2_{j}0')} = {d('u2')} · h{j} = {num(w2[j].grad)}")
     lesson.say(f"  {d('b2')} = {d('u2')} · 1 = {num(b2.grad)}")
