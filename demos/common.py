@@ -6,8 +6,8 @@ import sys
 import viz
 from autograd import backward_steps, topological_order
 from autograd.value import _fmt
-from viz.narrate import expression
-from viz.notation import partial, rule, term
+from viz.narrate import expression, paren
+from viz.notation import partial, rule
 
 
 class MissingExtra(Exception):
@@ -108,7 +108,7 @@ def print_forward(lesson, root):
 def local_factor(node, slot):
     """Input `slot`'s local derivative as the narration writes it: ∂(q * z)/∂z = q."""
     names = [name_of(i) for i in node.inputs]
-    formula = expression(node.op, [term(n) for n in names])
+    formula = expression(node.op, names)
     return partial(formula, names[slot]), rule(node.op, slot, names, name_of(node))
 
 
@@ -131,11 +131,6 @@ def print_backward(lesson, root):
                 f"  {num(step.grad)} · {paren(num(local))} = {num(contribution)}"
             )
     return steps
-
-
-def paren(text):
-    """A negative number in brackets, so `1.1 · (-4.0)` never reads as a subtraction."""
-    return f"({text})" if text.startswith("-") else text
 
 
 def stderr(text):

@@ -7,9 +7,10 @@ learning rate 0.5; and the second forward pass, whose loss is lower.
 """
 
 from autograd import Value, scope
+from viz.narrate import paren
 from viz.notation import partial
 
-from .common import Lesson, paren
+from .common import Lesson
 
 X = [0.1, 0.2]  # length, width
 W1 = [[0.1, 0.2], [0.3, 0.4]]  # row i = input feature i, column j = hidden unit j

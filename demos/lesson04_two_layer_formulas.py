@@ -9,9 +9,10 @@ path_w1_00.svg and path_w2_00.svg draw each path with the local derivative on ev
 """
 
 from autograd import topological_order
+from viz.narrate import paren
 from viz.notation import partial
 
-from .common import Lesson, paren
+from .common import Lesson
 from .lesson03_part_lifetime import build as build_network
 
 WEIGHTS = {  # the slides' names: g is the output's activation, f the hidden one
