@@ -11,8 +11,9 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from autograd import topological_order
+from autograd import Value, topological_order
 from demos import cli
+from demos.common import Lesson, print_backward
 from viz import palette
 
 HAVE_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
@@ -347,3 +348,20 @@ def test_every_leaf_a_lesson_draws_has_a_name(name):
     root = cli.LESSONS[name].build()
     unnamed = [n.data for n in topological_order(root) if not n.inputs and not n.label]
     assert not unnamed, f"{name} draws anonymous constants {unnamed[:4]}"
+
+
+def test_print_backward_brackets_a_label_with_spaces_once_and_marks_locals():
+    w, x = Value(0.6, "w"), Value(2.0, "x")
+    s = w * x
+    s.label = "w.x + b"
+    y = s.tanh()
+    y.label = "y"
+    lines = []
+    lesson = Lesson("t", "t", lambda lesson: print_backward(lesson, y))
+    lesson(out="unused", echo=lines.append)
+    text = "\n".join(lines)
+    assert "  ∂y/∂(w.x + b) = " in text and "∂((" not in text
+    assert "-> w: local ∂(w * x)/∂w = x = 2.0;" in text
+    local = 1 - math.tanh(1.2) ** 2  # the op's rule, then its number: 1 - tanh²
+    assert "-> w.x + b: local ∂tanh(w.x + b)/∂(w.x + b) = " in text
+    assert f"= {Lesson.num(local)};  1.0 · {Lesson.num(local)}" in text
