@@ -12,9 +12,9 @@ from (a, p, y). Rows are written once, against a small math namespace `M`, and b
 (a batch). `(a > 0.0) * 1.0` is an indicator (1.0 or 0.0) for both.
 
 The rule column (`op.rule`) says the same derivatives in symbols, for the narration
-(`∂(q * z)/∂z = q = 3`): one template per input, with {a} and {b} for the inputs' names, {y}
-for the output's, {p} for the parameter and {n} for the number of examples a reduction sees.
-They read as maths (· times, ² squared, Φ and φ the standard normal's distribution and
+(`∂(q * z)/∂z = q = 3`): one template per input, with {a} and {b} for the inputs' names,
+{y} for the output's, {p} for the parameter ({p1} for p - 1) and {n} for the number of
+examples a reduction sees. They read as maths (· times, ² squared, Φ and φ the standard normal's distribution and
 density) and are never evaluated here; a test checks each against the numbers on its left.
 
 Conventions at kinks (the derivative a subgradient picks where the function has a corner):
@@ -86,7 +86,7 @@ def table(M):
         Op("max",        "max",     2, lambda a, b: where(a >= b, a, b),         lambda a, b, y: ((a >= b) * 1.0, (a < b) * 1.0),     ("1 if {a} >= {b} else 0", "1 if {a} < {b} else 0")),
         Op("min",        "min",     2, lambda a, b: where(a <= b, a, b),         lambda a, b, y: ((a <= b) * 1.0, (a > b) * 1.0),     ("1 if {a} <= {b} else 0", "1 if {a} > {b} else 0")),
         Op("neg",        "neg",     1, lambda a, p: -a,                          lambda a, p, y: (-1.0,),                             ("-1",)),
-        Op("pow",        "**",      1, M.pow,                                    lambda a, p, y: (p * a ** (p - 1.0),),               ("{p}·{a}**({p} - 1)",)),
+        Op("pow",        "**",      1, M.pow,                                    lambda a, p, y: (p * a ** (p - 1.0),),               ("{p}·{a}**{p1}",)   ),
         Op("exp",        "exp",     1, lambda a, p: exp(a),                      lambda a, p, y: (y,),                                ("exp({a})",)),
         Op("log",        "log",     1, lambda a, p: log(a),                      lambda a, p, y: (1.0 / a,),                          ("1/{a}",),                                            "input must be > 0"),
         Op("tanh",       "tanh",    1, lambda a, p: tanh(a),                     lambda a, p, y: (1.0 - y * y,),                      ("1 - tanh({a})²",)),

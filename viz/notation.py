@@ -32,7 +32,7 @@ def rule(op, slot, inputs, output, count=1, bracket=term):
     if len(inputs) > 1:
         names["b"] = bracket(inputs[1])
     if op.param is not None:
-        names["p"] = f"{op.param:g}"
+        names["p"], names["p1"] = f"{op.param:g}", f"{op.param - 1:g}"  # 2·x**1, not **(2 - 1)
     return op.rule[slot].format(**names)
 
 

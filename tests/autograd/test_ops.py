@@ -143,6 +143,6 @@ def test_each_rule_computes_the_local_derivatives_of_its_row(name, param, point)
     if len(point) > 1:
         names["b"] = point[1]
     if param is not None:
-        names["p"] = param
+        names["p"], names["p1"] = param, param - 1
     said = [evaluate(r, **names) for r in out.op.rule]
     assert said == pytest.approx(list(local_derivatives(out)), rel=1e-12)
