@@ -521,3 +521,59 @@ def test_a_long_derivative_breaks_only_between_names(tmp_path, open_page):
         "all => all.map((d) => d.getBoundingClientRect().right)"
     ):
         assert box <= panel["x"] + panel["width"]  # nothing runs out of the panel
+
+
+# ---- The legend and folded pictures ---------------------------------------------------------
+
+
+def small_network():
+    """A 2-3-1 MLP's output at one point, and its parameters."""
+    import random
+
+    from nn import MLP
+
+    random.seed(0)
+    model = MLP(2, [3, 1])
+    return model([Value(0.5, "x0"), Value(-0.3, "x1")]), model.parameters()
+
+
+def test_the_legend_shows_graph_svgs_key_and_folds_away(tmp_path, open_page):
+    out, params = small_network()
+    page = open_page(Path(backprop_html(out, tmp_path / "p.html", params=params).path).as_uri())
+    legend = page_data(page)["legend"]
+    assert any("parameter" in entry["text"] for entry in legend)  # params= reached the key
+    items = page.locator("#legend li")
+    assert items.all_inner_texts() == [entry["text"] for entry in legend]
+    swatch = items.first.locator(".swatch").first
+    fill = swatch.evaluate("s => getComputedStyle(s).backgroundColor")
+    r, g, b = (int(legend[0]["swatches"][0]["fill"][k : k + 2], 16) for k in (1, 3, 5))
+    assert fill == f"rgb({r}, {g}, {b})"
+    assert items.first.evaluate("e => parseFloat(getComputedStyle(e).fontSize)") >= 16
+    pane = page.locator("#graph-svg").bounding_box()["height"]
+    page.click("#legend summary")  # folded away: the graph gets the room
+    assert not items.first.is_visible()
+    page.wait_for_function(f"() => document.getElementById('graph-svg').clientHeight > {pane}")
+    page.keyboard.press("Enter")  # the summary has the focus: Enter opens the key again
+    assert items.first.is_visible()
+
+
+def test_a_folded_picture_lights_each_box_and_a_click_goes_to_its_step(tmp_path, open_page):
+    out, params = small_network()
+    path = backprop_html(out, tmp_path / "p.html", params=params, collapse=True).path
+    page = open_page(Path(path).as_uri())
+    data = page_data(page)
+    pane = page.locator("#graph-svg").bounding_box()
+    for step in data["steps"]:
+        element = page.locator(f"#{data['nodes'][step['node']]['element']}")
+        assert "cr-current" in element.get_attribute("class").split()
+        box = element.bounding_box()
+        assert pane["x"] <= box["x"] and box["x"] + box["width"] <= pane["x"] + pane["width"]
+        assert pane["y"] <= box["y"] and box["y"] + box["height"] <= pane["y"] + pane["height"]
+        page.keyboard.press("ArrowRight")
+    folded = next(n["element"] for n in data["nodes"] if n["element"].startswith("s"))
+    page.click("#reset")
+    page.click(f"#{folded}")  # a folded box goes to the last of its members' value steps
+    members = [n for n in data["nodes"] if n["element"] == folded]
+    steps = [n["value_step"] for n in members if n["value_step"] is not None]
+    assert at_step(page) == max(steps)
+    assert page.locator(f"#{folded}").get_attribute("aria-label").startswith(members[-1]["name"])
