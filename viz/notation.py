@@ -28,12 +28,17 @@ def rule(op, slot, inputs, output, count=1, bracket=term):
     inputs, output: the names of the op's inputs and output; count: examples a reduction
     sees; bracket: how a name stands in a formula (`term`, or `tex_term` for LaTeX).
     """
-    names = {"a": bracket(inputs[0]), "y": bracket(output), "n": count}
-    if len(inputs) > 1:
-        names["b"] = bracket(inputs[1])
+    given = {"a": inputs[0], "y": output, **({"b": inputs[1]} if len(inputs) > 1 else {})}
+    names = {"n": count}
+    template = op.rule[slot]
+    for key, name in given.items():
+        names[key] = bracket(name)
+        # Inside a call's own brackets a name needs none of its own: tanh(w.x + b), not tanh((..)).
+        names[f"{key}_in"] = names[key][1:-1] if term(name) != name else names[key]
+        template = template.replace(f"({{{key}}})", f"({{{key}_in}})")
     if op.param is not None:
         names["p"], names["p1"] = f"{op.param:g}", f"{op.param - 1:g}"  # 2·x**1, not **(2 - 1)
-    return op.rule[slot].format(**names)
+    return template.format(**names)
 
 
 TEX_SPECIAL = {

@@ -431,3 +431,14 @@ def test_a_negative_number_after_a_plus_is_bracketed():
     assert e.substituted == "= 1.649 · 2 + (-0.6931) · 1.649"
     assert r"+ (-0.6931) \cdot 1.649" in e.latex()
     assert e.grad == pytest.approx(numerical_grad(lambda v: v.exp() * v.log(), [0.5])[0])
+
+
+def test_a_bracketed_name_inside_a_rule_call_is_not_bracketed_twice():
+    w, x, b = Value(0.5, "w"), Value(2.0, "x"), Value(0.1, "b")
+    s = w * x + b
+    s.label = "w.x + b"
+    y = s.tanh()
+    y.label = "y"
+    text = narrate(y, s).text()
+    assert "local ∂tanh(w.x + b)/∂(w.x + b) = 1 - tanh(w.x + b)² = " in text
+    assert "((" not in text and "((" not in narrate(y, s).latex()
