@@ -1,12 +1,15 @@
 """Regenerate the pictures the README shows, from the lessons (`make docs` runs this).
 
 docs/chain-rule.svg  lesson 2's graph; docs/path-w1_00.svg  lesson 4's path view;
-docs/player.png  the backprop player mid-way through backprop; docs/moons.png  lesson 9.
+docs/player.png  the backprop player mid-way through backprop; docs/moons.png  lesson 9;
+docs/player/LESSON-{forward,backward,quiz}.png  the chain-rule, part-lifetime and xor pages
+at a forward step, a backward step and a quiz answered, typed as a student types it.
 """
 
+import json
 import os
+import re
 import shutil
-import subprocess
 import sys
 import tempfile
 
@@ -17,8 +20,10 @@ import viz  # noqa: E402
 from demos import lesson02_chain_rule, lesson04_two_layer_formulas  # noqa: E402
 from demos.cli import LESSONS  # noqa: E402
 
-PLAYER_STEPS = 8  # arrow presses: the forward pass, then into backward, at df/dx
+PLAYER_STEPS = 8  # arrow presses: the forward pass, then into backward, at ∂f/∂x
 PLAYER_SIZE = (1200, 640)
+SLIDE_SIZE = (1280, 720)  # a laptop's screen and a 720p projector
+SLIDE_LESSONS = ("chain-rule", "part-lifetime", "xor")
 
 
 def replace(source, target):
@@ -28,41 +33,46 @@ def replace(source, target):
     os.replace(tmp, target)
 
 
-def screenshot(page, target):
-    """A PNG of the player page after PLAYER_STEPS steps: Playwright, else plain Chromium."""
+def open_page(browser, page, size):
+    """A tab showing the player `page` at `size`, the camera jumping instead of gliding."""
+    tab = browser.new_page(viewport=dict(zip(("width", "height"), size)))
+    tab.emulate_media(reduced_motion="reduce")
+    tab.goto(f"file://{page}")
+    return tab
+
+
+def shoot(tab, target):
     tmp = f"{target}.tmp.png"
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        sync_playwright = None
-    if sync_playwright is not None:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=shutil.which("chromium"))
-            tab = browser.new_page(viewport=dict(zip(("width", "height"), PLAYER_SIZE)))
-            tab.goto(f"file://{page}")
-            for _ in range(PLAYER_STEPS):
-                tab.keyboard.press("ArrowRight")
-            tab.screenshot(path=tmp)
-            browser.close()
-    else:  # no keys without Playwright: the page as it opens
-        subprocess.run(
-            [
-                shutil.which("chromium") or "chromium",
-                "--headless",
-                "--disable-gpu",
-                "--hide-scrollbars",
-                f"--window-size={PLAYER_SIZE[0]},{PLAYER_SIZE[1]}",
-                f"--screenshot={tmp}",
-                f"file://{page}",
-            ],
-            check=True,
-            capture_output=True,
-        )
+    tab.screenshot(path=tmp)
     os.replace(tmp, target)
 
 
+def slides(browser, page, name):
+    """Three slides of one page: halfway through forward, late in backward, a quiz answer."""
+    steps = json.loads(re.search(r'id="cr-data">(.*?)</script>', open(page).read(), re.S)[1])
+    tab = open_page(browser, page, SLIDE_SIZE)
+    for _ in range(len(steps["nodes"]) // 2):
+        tab.keyboard.press("ArrowRight")
+    shoot(tab, os.path.join(HERE, "player", f"{name}-forward.png"))
+    tab.keyboard.press("End")
+    for _ in range(3):
+        tab.keyboard.press("ArrowLeft")
+    shoot(tab, os.path.join(HERE, "player", f"{name}-backward.png"))
+    tab.keyboard.press("q")  # quiz mode: this gradient is now a question; type its answer
+    at = int(tab.locator("#counter").text_content().split()[1]) - 1
+    tab.keyboard.type(steps["nodes"][steps["steps"][at]["node"]]["grad"])
+    tab.keyboard.press("Enter")
+    shoot(tab, os.path.join(HERE, "player", f"{name}-quiz.png"))
+    tab.close()
+
+
 def main():
-    with tempfile.TemporaryDirectory() as work:
+    from playwright.sync_api import sync_playwright  # make docs installs the browser extra
+
+    os.makedirs(os.path.join(HERE, "player"), exist_ok=True)
+    written = ["chain-rule.svg", "path-w1_00.svg", "player.png", "moons.png"]
+    with tempfile.TemporaryDirectory() as work, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=shutil.which("chromium"))
         f = lesson02_chain_rule.build()
         f.backward()
         viz.save(viz.draw_dot(f), os.path.join(HERE, "chain-rule.svg"))
@@ -70,13 +80,21 @@ def main():
         viz.save(viz.draw_path(loss, "w1_00"), os.path.join(HERE, "path-w1_00.svg"))
         page = os.path.join(work, "player.html")
         viz.backprop_html(f, page, title=lesson02_chain_rule.LESSON.title)
-        screenshot(page, os.path.join(HERE, "player.png"))
+        tab = open_page(browser, page, PLAYER_SIZE)
+        for _ in range(PLAYER_STEPS):
+            tab.keyboard.press("ArrowRight")
+        shoot(tab, os.path.join(HERE, "player.png"))
+        for name in SLIDE_LESSONS:
+            LESSONS[name](out=os.path.join(work, name), plots=False, echo=lambda text: None)
+            slides(browser, os.path.join(work, name, "backprop.html"), name)
+            written += [f"player/{name}-{kind}.png" for kind in ("forward", "backward", "quiz")]
         moons = LESSONS["moons"]
         moons(out=os.path.join(work, "moons"), echo=lambda text: None)
         if moons.skipped:
             sys.exit(f"docs/pictures.py: the moons plot was skipped: {moons.skipped[0]}")
         replace(os.path.join(work, "moons", "moons_regions.png"), os.path.join(HERE, "moons.png"))
-    for name in ("chain-rule.svg", "path-w1_00.svg", "player.png", "moons.png"):
+        browser.close()
+    for name in written:
         print(os.path.join("docs", name))
 
 
