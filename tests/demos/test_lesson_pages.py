@@ -1,7 +1,5 @@
 """Every lesson's player page in Chromium: its title is the lesson's own and fits the top bar."""
 
-import shutil
-
 import pytest
 
 import viz
@@ -10,16 +8,6 @@ from demos import cli
 pytestmark = [pytest.mark.browser, pytest.mark.dot]
 
 GRAPHS = [lesson for lesson in cli.LESSONS.values() if lesson.build is not None]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=shutil.which("chromium"))
-        yield chromium
-        chromium.close()
 
 
 @pytest.mark.parametrize("lesson", GRAPHS, ids=[lesson.name for lesson in GRAPHS])

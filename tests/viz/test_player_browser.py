@@ -2,7 +2,6 @@
 from file://, and the tests press keys, type answers, click, scroll the wheel and drag. Every
 page is checked for requests leaving it, console errors and dialogs when its test ends."""
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -61,19 +60,6 @@ def pages(tmp_path_factory):
         name: Path(backprop_html(make(), out / f"{name}.html").path).as_uri()
         for name, make in builds.items()
     }
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """One headless Chromium for the whole module; each test opens its own pages."""
-    from playwright.sync_api import sync_playwright
-
-    names = ("chromium", "chromium-browser", "google-chrome")
-    chromium = next(shutil.which(b) for b in names if shutil.which(b))
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

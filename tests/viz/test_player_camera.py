@@ -5,7 +5,6 @@ The reader here asks for reduced motion, so the camera jumps instead of gliding 
 can be measured as soon as it is taken; one test checks that the glide lands the same way."""
 
 import importlib
-import shutil
 from pathlib import Path
 
 import pytest
@@ -51,18 +50,6 @@ def lesson_pages(tmp_path_factory):
         pages[number] = (out / "backprop.html").as_uri()
         assert (out / "backprop.html").exists()  # a lesson that stops writing it is noticed
     return pages
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    names = ("chromium", "chromium-browser", "google-chrome")
-    chromium = next(shutil.which(b) for b in names if shutil.which(b))
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-        yield browser
-        browser.close()
 
 
 def open_page(browser, url, size, still=True):
