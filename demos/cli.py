@@ -8,7 +8,7 @@ import sys
 
 import viz
 
-from .common import MissingExtra
+from .common import MissingExtra, parameters_of
 
 # Every demos/lessonNN_*.py, in the order of its number: a new lesson file is found by itself.
 MODULES = [
@@ -77,7 +77,7 @@ def main(argv=None):
                 raise UsageError(f"{args.name!r} trains many graphs, none to step; try: {small}")
             root = lesson.build()
             try:
-                viz.step_terminal(root, pause=not args.no_pause)
+                viz.step_terminal(root, pause=not args.no_pause, params=parameters_of(root))
             except BrokenPipeError:  # `chainrule step NAME | head`: the reader left; stop quietly
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             except KeyboardInterrupt:  # Ctrl-C: the stepper has ended its line already

@@ -1,6 +1,7 @@
 """What every lesson shares: printing forward and backward passes, numbers, pictures, output."""
 
 import os
+import re
 import sys
 
 import viz
@@ -8,6 +9,13 @@ from autograd import backward_steps, topological_order
 from autograd.value import _fmt
 from viz.narrate import expression, paren
 from viz.notation import partial, rule
+
+WEIGHT = re.compile(r"[wb](\d|_|$)")  # w0, w1_00, b, b2: how every lesson names its parameters
+
+
+def parameters_of(root):
+    """The weights and biases under `root`: the leaves the lessons name w... and b..."""
+    return [n for n in topological_order(root) if n.op is None and WEIGHT.match(n.label)]
 
 
 class MissingExtra(Exception):

@@ -302,6 +302,17 @@ def test_cli_step_refuses_a_lesson_without_one_graph(capsys):
     assert err.count("\n") == 1 and "chain-rule" in err
 
 
+def test_cli_step_calls_the_weights_parameters_and_the_data_inputs(capsys):
+    assert cli.main(["step", "part-lifetime", "--no-pause"]) == 0
+    kinds = dict(re.findall(r"^  (\S+) = \S+  \((an? \w+)\)$", capsys.readouterr().out, re.M))
+    assert {kinds[x] for x in ("x0", "x1", "target")} == {"an input"}
+    weights = [name for name in kinds if name not in ("x0", "x1", "target")]
+    assert len(weights) == 9 and {kinds[w] for w in weights} == {"a parameter"}  # as graph.svg
+    assert cli.main(["step", "moons", "--no-pause"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("(a parameter)") == 337 and "  x0 = 0.5  (an input)" in out
+
+
 def test_cli_run_writes_under_out_and_ends_with_what_to_open(capsys, tmp_path):
     assert cli.main(["run", "cross-entropy", "--out", str(tmp_path), "--no-plots"]) == 0
     out = capsys.readouterr().out
