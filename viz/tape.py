@@ -5,6 +5,7 @@ so ids (`v3`, `o3`) depend only on the computation, never on memory addresses.
 """
 
 import difflib
+from collections import Counter
 
 import numpy as np
 
@@ -142,11 +143,10 @@ def full_name(row):
 
 
 def unique_names(rows):
-    """What the narration calls each node: its label, with its scope when it has one (a
-    network has many a w0), its id (v29) when unlabelled, and its id too where that still
-    leaves two nodes one name."""
-    names = [full_name(row) for row in rows]
-    seen = {}
-    for name in names:
-        seen[name] = seen.get(name, 0) + 1
+    """What the narration calls each node: its label (`score`), with its scope in front where
+    the label repeats (a network has many a w0: `layer1.neuron3.w0`), its id (v29) when
+    unlabelled, and its id too where that still leaves two nodes one name."""
+    labels = Counter(row.name() for row in rows)
+    names = [full_name(row) if labels[row.name()] > 1 else row.name() for row in rows]
+    seen = Counter(names)
     return [name if seen[name] == 1 else f"{name} ({row.id})" for name, row in zip(names, rows)]

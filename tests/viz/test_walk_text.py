@@ -82,3 +82,12 @@ def test_a_batch_walk_tells_one_example_and_sums_the_weight_honestly():
     assert backward(make_walk(loss, "test"))[0]["note"] == backward(walk)[0]["note"]
     with pytest.raises(ValueError, match="no true chain-rule equation"):
         narrate(loss, w)
+
+
+def test_a_scope_is_named_only_where_a_label_repeats():
+    from demos.lesson09_moons import graph_of as moons_graph
+
+    walk = make_walk(moons_graph(MLP(2, [16, 16, 1], rng=1337), (0.5, -0.3)), "test")
+    headings = {s["heading"] for s in backward(walk)}
+    assert "Gradient of score" in headings  # the one score: no scope in front of it
+    assert "Gradient of layer2.neuron16.w3" in headings  # one of many a w3
