@@ -42,7 +42,6 @@ def pytest_runtest_setup(item):
         pytest.skip(reason)
 
 
-
 @pytest.fixture(scope="session")
 def browser():
     """One headless Chromium (the system's own) for the whole run; tests open their pages."""

@@ -148,8 +148,10 @@ class Story:
     """The whole walk for one root: the forward lines, then one Explanation per backward step.
 
     Gradients are those of one fresh backward pass; the nodes' own `.grad` are left as found.
-    A batch is told for one example (`example=`): every number is that example's, except a
-    weight's gradient, which sums over all of them (and the sentence says so).
+    A batch is told for one example (`example=`, 0 unless given): every number is that
+    example's, except a weight's gradient, which sums over all of them (the sentence says so).
+    Its mean is never told: a mean of products is not the product of means, so no chain-rule
+    equation about the mean would be true as printed.
     """
 
     def __init__(self, root, precision=4, where="backprop_story", *, params=None, example=None):
@@ -157,11 +159,7 @@ class Story:
         self.rows = read_tape(root, params, where)
         self.size = batch_size(row.node for row in self.rows)
         if self.size is not None and example is None:
-            raise ValueError(
-                f"{where}: the graph holds a batch of {self.size} examples and their mean "
-                "gives no true chain-rule equation (a mean of products is not the product of "
-                f"means); pass example= an index from 0 to {self.size - 1} to narrate one"
-            )
+            example = 0
         example = check_example(example, self.size, where)
         self.example = None if example is None else example % self.size
         self.names = unique_names(self.rows)
@@ -199,8 +197,9 @@ class Story:
         if self.size is None:
             return ""
         return (
-            f"A batch of {self.size} examples, told for example {self.example}: every number "
-            f"is that example's, except a weight's gradient, which adds up all {self.size}."
+            f"A batch of {self.size} examples, told for example {self.example} (example= picks "
+            f"another): every number is that example's, except a weight's gradient, which adds "
+            f"up all {self.size}."
         )
 
     def forward_line(self, row):

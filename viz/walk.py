@@ -7,7 +7,6 @@ import re
 import xml.etree.ElementTree as ET
 
 from .dot import draw
-from .format import batch_size
 from .narrate import Story, paren
 from .notation import partial
 from .render import to_svg
@@ -303,13 +302,9 @@ def make_walk(root, where, precision=4, rankdir="LR", title=None, **options):
     """A Walk, with the nodes' own `.grad` exactly as they were before.
 
     options: params=, collapse=, example= as draw_dot takes them, except that a batch is
-    told for one example, example 0 unless `example=` names another: the batch mean has no
-    chain-rule equation that is true as printed (the mean of products is not a product).
+    told for one example, example 0 unless `example=` names another (see narrate.Story).
     """
-    rows = read_tape(root, where=where)
-    saved = [(row.node, row.node.grad) for row in rows]
-    if options.get("example") is None and batch_size(row.node for row in rows) is not None:
-        options["example"] = 0
+    saved = [(row.node, row.node.grad) for row in read_tape(root, where=where)]
     try:
         return Walk(root, where, precision, rankdir, title, **options)
     finally:

@@ -371,10 +371,11 @@ def test_a_batch_is_told_for_one_example_with_every_equation_true():
     )
 
 
-def test_the_batch_mean_is_refused_because_it_gives_no_true_equation():
+def test_a_batch_is_told_for_example_0_unless_another_is_asked_for():
     loss, *_ = batch()
-    with pytest.raises(ValueError, match="batch of 3 examples.*example="):
-        backprop_story(loss)
+    told = backprop_story(loss)
+    assert told.example == 0 and "told for example 0 (example= picks another)" in told.batch_note()
+    assert backprop_story(loss, example=2).example == 2
     with pytest.raises(ValueError, match="example=3"):
         backprop_story(loss, example=3)
 
