@@ -183,6 +183,8 @@ class Value:
     def __init__(self, data, label=""):
         if type(data) is not float:
             data = _as_data(data, "Value")
+        if not isinstance(label, str):
+            raise TypeError(f"Value: label must be a string, got {type(label).__name__} {label!r}")
         if _anomaly is not None and not finite(data):
             raise FloatingPointError(f"detect_anomaly: Value({data}) made at {user_site()}")
         self.data = data
