@@ -4,6 +4,8 @@
 with `random.seed(1337)` first it draws the same weights micrograd does.
 """
 
+import numbers
+
 import numpy as np
 
 from autograd import Value
@@ -127,7 +129,7 @@ class Dropout(Module):
     """
 
     def __init__(self, p=0.5, rng=None):
-        if not isinstance(p, (int, float)) or not 0.0 <= p < 1.0:
+        if not isinstance(p, numbers.Real) or isinstance(p, bool) or not 0.0 <= p < 1.0:
             raise ValueError(f"Dropout: p must be in [0, 1), got {p!r}")
         self.p = float(p)
         self.rng = as_rng(rng)

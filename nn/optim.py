@@ -5,6 +5,7 @@ optimiser keeps its state (velocities, moment estimates) itself, one entry per p
 """
 
 import math
+import numbers
 
 from autograd import Value
 
@@ -20,8 +21,7 @@ class Optimizer:
         for i, p in enumerate(self.params):
             if not isinstance(p, Value):
                 raise TypeError(f"{name}: parameter {i} must be a Value, got {type(p).__name__}")
-        _check(name, "lr", lr, 0.0, math.inf)
-        self.lr = float(lr)
+        self.lr = _check(name, "lr", lr, 0.0, math.inf)
 
     def zero_grad(self):
         """Set every parameter's gradient to 0 (backward() adds to it)."""
@@ -34,10 +34,14 @@ class Optimizer:
 
 
 def _check(name, what, value, low, high, high_open=False):
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if not ok or not (low <= value and (value < high if high_open else value <= high)):
+    """`value` as a float, if it is a real number (np.float32 too) in [low, high] or [low, high)."""
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        raise TypeError(f"{name}: {what} must be a real number, got {value!r}")
+    value = float(value)
+    if not (low <= value and (value < high if high_open else value <= high)):  # NaN fails too
         bracket = ")" if high_open else "]"
         raise ValueError(f"{name}: {what} must be in [{low:g}, {high:g}{bracket}, got {value!r}")
+    return value
 
 
 class SGD(Optimizer):
@@ -50,8 +54,8 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr=0.01, momentum=0.0, nesterov=False, weight_decay=0.0):
         super().__init__(params, lr)
-        _check("SGD", "momentum", momentum, 0.0, 1.0, high_open=True)
-        _check("SGD", "weight_decay", weight_decay, 0.0, math.inf)
+        momentum = _check("SGD", "momentum", momentum, 0.0, 1.0, high_open=True)
+        weight_decay = _check("SGD", "weight_decay", weight_decay, 0.0, math.inf)
         if nesterov and not momentum:
             raise ValueError("SGD: nesterov=True needs a momentum > 0")
         self.momentum, self.nesterov, self.weight_decay = momentum, bool(nesterov), weight_decay
@@ -80,11 +84,12 @@ class Adam(Optimizer):
 
     def __init__(self, params, lr=0.001, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         super().__init__(params, lr)
-        beta1, beta2 = betas
-        _check("Adam", "betas[0]", beta1, 0.0, 1.0, high_open=True)
-        _check("Adam", "betas[1]", beta2, 0.0, 1.0, high_open=True)
-        _check("Adam", "eps", eps, 0.0, math.inf)
-        _check("Adam", "weight_decay", weight_decay, 0.0, math.inf)
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise TypeError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}")
+        beta1 = _check("Adam", "betas[0]", betas[0], 0.0, 1.0, high_open=True)
+        beta2 = _check("Adam", "betas[1]", betas[1], 0.0, 1.0, high_open=True)
+        eps = _check("Adam", "eps", eps, 0.0, math.inf)
+        weight_decay = _check("Adam", "weight_decay", weight_decay, 0.0, math.inf)
         self.beta1, self.beta2, self.eps, self.weight_decay = beta1, beta2, eps, weight_decay
         self.t = 0  # steps taken: the bias corrections depend on it
         self.m = [0.0] * len(self.params)
@@ -111,9 +116,9 @@ class RMSprop(Optimizer):
 
     def __init__(self, params, lr=0.01, alpha=0.99, eps=1e-8, weight_decay=0.0):
         super().__init__(params, lr)
-        _check("RMSprop", "alpha", alpha, 0.0, 1.0, high_open=True)
-        _check("RMSprop", "eps", eps, 0.0, math.inf)
-        _check("RMSprop", "weight_decay", weight_decay, 0.0, math.inf)
+        alpha = _check("RMSprop", "alpha", alpha, 0.0, 1.0, high_open=True)
+        eps = _check("RMSprop", "eps", eps, 0.0, math.inf)
+        weight_decay = _check("RMSprop", "weight_decay", weight_decay, 0.0, math.inf)
         self.alpha, self.eps, self.weight_decay = alpha, eps, weight_decay
         self.v = [0.0] * len(self.params)
 
@@ -132,12 +137,14 @@ def clip_grad_norm_(parameters, max_norm):
     """Scale all gradients together so their joint L2 norm is at most max_norm; return the norm.
 
     The direction of the step is kept, only its length is capped (against exploding gradients).
+    As torch.nn.utils.clip_grad_norm_: every gradient is multiplied by max_norm / (norm + 1e-6)
+    whenever that is below 1, so a norm just under max_norm is scaled a little too.
     """
     params = list(parameters)
-    _check("clip_grad_norm_", "max_norm", max_norm, 0.0, math.inf)
+    max_norm = _check("clip_grad_norm_", "max_norm", max_norm, 0.0, math.inf)
     norm = math.sqrt(sum(p.grad * p.grad for p in params))
-    if norm > max_norm:
-        scale = max_norm / (norm + 1e-6)
+    scale = max_norm / (norm + 1e-6)
+    if scale < 1.0:
         for p in params:
             p.grad = p.grad * scale
     return norm
@@ -145,6 +152,6 @@ def clip_grad_norm_(parameters, max_norm):
 
 def clip_grad_value_(parameters, clip_value):
     """Clamp every gradient into [-clip_value, clip_value] (this can change the direction)."""
-    _check("clip_grad_value_", "clip_value", clip_value, 0.0, math.inf)
+    clip_value = _check("clip_grad_value_", "clip_value", clip_value, 0.0, math.inf)
     for p in parameters:
         p.grad = min(max(p.grad, -clip_value), clip_value)

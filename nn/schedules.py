@@ -5,6 +5,7 @@ Call `scheduler.step()` once per epoch, after the optimiser's steps; it sets `op
 """
 
 import math
+import numbers
 
 
 class LRScheduler:
@@ -35,8 +36,12 @@ class LRScheduler:
 
 
 def _positive(name, what, value):
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or not value > 0:
+    """`value` as a float if it is a real number (np.float32 too) above 0."""
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        raise TypeError(f"{name}: {what} must be a real number, got {value!r}")
+    if not value > 0:  # NaN fails too
         raise ValueError(f"{name}: {what} must be > 0, got {value!r}")
+    return float(value)
 
 
 class StepLR(LRScheduler):
@@ -44,8 +49,7 @@ class StepLR(LRScheduler):
 
     def __init__(self, optimizer, step_size, gamma=0.1):
         _positive("StepLR", "step_size", step_size)
-        _positive("StepLR", "gamma", gamma)
-        self.step_size, self.gamma = int(step_size), gamma
+        self.step_size, self.gamma = int(step_size), _positive("StepLR", "gamma", gamma)
         super().__init__(optimizer)
 
     def lr_at(self, t):
@@ -57,8 +61,7 @@ class ExponentialLR(LRScheduler):
     """Exponential decay: lr0 * gamma ** t."""
 
     def __init__(self, optimizer, gamma):
-        _positive("ExponentialLR", "gamma", gamma)
-        self.gamma = gamma
+        self.gamma = _positive("ExponentialLR", "gamma", gamma)
         super().__init__(optimizer)
 
     def lr_at(self, t):
@@ -70,8 +73,8 @@ class CosineAnnealingLR(LRScheduler):
     """Cosine annealing: eta_min + (lr0 - eta_min) * (1 + cos(pi t / T_max)) / 2."""
 
     def __init__(self, optimizer, T_max, eta_min=0.0):
-        _positive("CosineAnnealingLR", "T_max", T_max)
-        self.T_max, self.eta_min = T_max, eta_min
+        self.T_max = _positive("CosineAnnealingLR", "T_max", T_max)
+        self.eta_min = eta_min
         super().__init__(optimizer)
 
     def lr_at(self, t):
@@ -87,9 +90,9 @@ class LinearLR(LRScheduler):
     """
 
     def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5):
-        _positive("LinearLR", "start_factor", start_factor)
-        _positive("LinearLR", "total_iters", total_iters)
-        self.start, self.end, self.total = start_factor, end_factor, total_iters
+        self.start = _positive("LinearLR", "start_factor", start_factor)
+        self.total = _positive("LinearLR", "total_iters", total_iters)
+        self.end = end_factor
         super().__init__(optimizer)
 
     def lr_at(self, t):
