@@ -3,6 +3,8 @@
 Run it:  chainrule run cross-entropy
 Look at: only the true class's probability counts (-ln 0.7); a probability of exactly 0
 makes log fail, so the seed clips at 1e-15; from logits the gradient is simply p - y.
+Clipping has a price: nn's binary_cross_entropy clips at 1e-7, so a confidently wrong
+sigmoid (logit 17, target 0) gets loss 16.1 and gradient exactly 0; the logits form gets it right.
 In cross_entropy.png, see -ln p explode near 0; graph.svg is the logits version.
 """
 
@@ -10,7 +12,7 @@ import math
 
 from autograd import Value, topological_order
 from nn.activations import softmax
-from nn.losses import cross_entropy
+from nn.losses import binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy
 from viz.notation import partial
 
 from . import plots
@@ -62,6 +64,26 @@ def run(lesson):
     lesson.say(f"  p1 = 0 -> {failed}")
     clipped, _ = from_probabilities(Y_TRUE, [0.5, min(max(0.0, CLIP), 1 - CLIP), 0.5])
     lesson.say(f"  clipped at {CLIP:g}: CE = -ln 1e-15 = {clipped.data:.2f} (huge, but finite)")
+    lesson.say("The price of clipping: nn's binary_cross_entropy clips p into [1e-7, 1 - 1e-7].")
+    bce = {}
+    for name, loss_fn, of in (
+        ("BCE(sigmoid(z))", binary_cross_entropy, Value.sigmoid),
+        ("BCE from the logit", binary_cross_entropy_with_logits, lambda z: z),
+    ):
+        z = Value(17.0, "z")
+        wrong = loss_fn(of(z), 0.0)  # confidently class 1, truly class 0
+        wrong.backward()
+        bce[name] = (wrong.data, z.grad)
+        lesson.say(
+            f"  z = 17, y = 0: {name} = {wrong.data:.3f}, {partial('loss', 'z')} = {z.grad:.3f}"
+        )
+    lesson.say(
+        f"  clipped, the loss is -ln 1e-7 = {-math.log(1e-7):.3f} (not 17) and the gradient"
+        " exactly 0: the worst mistake teaches nothing."
+    )
+    lesson.say(
+        '  Give the logit to binary_cross_entropy_with_logits (in fit: loss="bce_with_logits").'
+    )
 
     lesson.say("")
     lesson.say("Better: keep the network's raw scores (logits) and use a stable log-softmax.")
@@ -91,6 +113,8 @@ def run(lesson):
         d_logits=grads,
         ce_big=stable.data,
         log_zero_error=failed,
+        bce_clipped=bce["BCE(sigmoid(z))"],
+        bce_logits=bce["BCE from the logit"],
     )
 
     xs = [k / 400 for k in range(1, 401)]

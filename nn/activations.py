@@ -54,6 +54,11 @@ def silu(x):
     return x.silu()
 
 
+def softplus(x):
+    """ln(1 + e^x): a smooth ReLU whose derivative is sigmoid(x); computed without overflow."""
+    return x.softplus()
+
+
 def gelu(x):
     """x * Phi(x), Phi the standard normal CDF: the Transformers' default."""
     return x.gelu()
@@ -138,6 +143,13 @@ class GELU(Module):
         return _each(gelu, x)
 
 
+class Softplus(Module):
+    """softplus as a module."""
+
+    def forward(self, x):
+        return _each(softplus, x)
+
+
 class Step(Module):
     """step as a module."""
 
@@ -204,6 +216,7 @@ ACTIVATIONS = {
     "swish": swish,
     "silu": silu,
     "gelu": gelu,
+    "softplus": softplus,
     "step": step,
     "softmax": None,
     "maxout": None,

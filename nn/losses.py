@@ -53,7 +53,14 @@ def l1_loss(pred, target):
 
 
 def binary_cross_entropy(pred, target, eps=1e-7):
-    """-[y ln p + (1 - y) ln(1 - p)] for probabilities p, clipped into [eps, 1 - eps]."""
+    """-[y ln p + (1 - y) ln(1 - p)] for probabilities p, clipped into [eps, 1 - eps].
+
+    The clip keeps log away from 0, and it has a price: a confidently wrong prediction sits
+    on the flat part of the clip. sigmoid(17) = 1 - 4.1e-8 lies beyond 1 - 1e-7, so for
+    target 0 the loss is -ln(1e-7) = 16.1 (not 17) and the gradient is exactly 0: that
+    example teaches nothing. With a sigmoid output prefer binary_cross_entropy_with_logits
+    on the logit (loss 17, gradient sigmoid(17) - 0 = 1).
+    """
     terms = []
     for p, t in _pairs(pred, target, "binary_cross_entropy"):
         q = p.max(eps).min(1.0 - eps)  # log(0) is -inf: the seed clips at 1e-15, PyTorch clamps

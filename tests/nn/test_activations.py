@@ -22,6 +22,7 @@ ELEMENTWISE = {
     "silu": (A.silu, lambda x: x / (1 + math.exp(-x))),
     "gelu": (A.gelu, lambda x: 0.5 * x * (1 + math.erf(x / math.sqrt(2)))),
     "step": (A.step, lambda x: 1.0 if x >= 0 else 0.0),
+    "softplus": (A.softplus, lambda x: math.log1p(math.exp(x))),
 }
 
 
@@ -124,6 +125,7 @@ def test_modules_apply_to_one_value_or_a_layer_of_values():
         (nn.GELU(), A.gelu),
         (nn.SiLU(), A.silu),
         (nn.Step(), A.step),
+        (nn.Softplus(), A.softplus),
         (nn.LeakyReLU(0.2), lambda v: A.leaky_relu(v, 0.2)),
         (nn.ELU(0.3), lambda v: A.elu(v, 0.3)),
     ]
@@ -134,7 +136,8 @@ def test_modules_apply_to_one_value_or_a_layer_of_values():
 
 
 @pytest.mark.parametrize(
-    "name", ["sigmoid", "tanh", "relu", "leaky_relu", "elu", "swish", "silu", "gelu", "prelu"]
+    "name",
+    ["sigmoid", "tanh", "relu", "leaky_relu", "elu", "swish", "silu", "gelu", "prelu", "softplus"],
 )
 def test_every_named_activation_builds_an_mlp_that_runs_forward_and_backward(name):
     model = nn.MLP(2, [3, 1], activation=name, rng=0)
