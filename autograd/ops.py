@@ -20,6 +20,19 @@ density) and are never evaluated here; a test checks each against the numbers on
 Conventions at kinks (the derivative a subgradient picks where the function has a corner):
 relu'(0) = 0, leaky_relu'(0) = alpha, abs'(0) = 0, step'(x) = 0 everywhere (including 0),
 max and min send the whole gradient to the first input on a tie.
+
+NaN and the edges of floating point, the same in both builds of every row:
+- A domain error raises, naming the op and the value (for a batch, the first bad example):
+  ZeroDivisionError for a division by zero (x / 0, 0 ** -1), ValueError for an input where
+  the function has no real value (log of a number <= 0, a negative base to a fractional
+  power, powv with a base <= 0). Forward rules raise; local derivatives never do.
+- Overflow is not an error: results and local derivatives follow IEEE 754 (exp(800) = inf,
+  (1e200) ** 3 = inf and its slope inf, the slope of x ** 0.5 at 0 is inf).
+- NaN in gives NaN out, never an error (detect_anomaly catches it). max and min propagate a
+  NaN from either side, as numpy's maximum does, and send the gradient to the NaN.
+- Derivatives are written to keep their digits at large |x|: elu' = alpha·exp(x), not
+  y + alpha; tanh' = 1 - tanh² and σ' = σ(1 - σ) computed from e^-|x| (1 - y cancels when
+  y rounds to 1); Φ through erfc (1 + erf cancels for x << 0).
 """
 
 import math
@@ -59,9 +72,10 @@ class Op:
         """The text a graph shows for this op, parameter included: `**2`, `leaky_relu(0.1)`."""
         if self.param is None:
             return self.symbol
-        if self.name == "pow":
-            return f"**{self.param:g}"
-        return f"{self.symbol}({self.param:g})"
+        p = f"{self.param:g}"
+        if float(p) != self.param:  # 6 digits would round it: x**1.0000001 is not x**1
+            p = repr(self.param)
+        return f"**{p}" if self.name == "pow" else f"{self.symbol}({p})"
 
     def __repr__(self):
         return f"Op({self.label!r})"
@@ -69,33 +83,61 @@ class Op:
 
 def table(M):
     """Build the rows over the math namespace M (floats or arrays: the calculus is the same)."""
-    exp, log, tanh, erf, where, sigmoid = M.exp, M.log, M.tanh, M.erf, M.where, M.sigmoid
+    exp, log, tanh, erfc, where, sigmoid, power = (
+        M.exp, M.log, M.tanh, M.erfc, M.where, M.sigmoid, M.power
+    )  # fmt: skip
+
+    def sigmoid_slope(z):  # σ'(z) = σ(z)·σ(-z) = e/(1 + e)² with e = exp(-|z|): no 1 - σ
+        e = exp(-abs(z))
+        return e / ((1.0 + e) * (1.0 + e))
 
     def swish_local(a, beta, y):
-        s = sigmoid(beta * a)
-        return (s + beta * a * s * (1.0 - s),)
+        return (sigmoid(beta * a) + beta * a * sigmoid_slope(beta * a),)
 
+    def tanh_local(a, p, y):  # 1 - tanh² = 4e/(1 + e)² with e = exp(-2|a|): no 1 - y²
+        e = exp(-2.0 * abs(a))
+        return (4.0 * e / ((1.0 + e) * (1.0 + e)),)
+
+    def takes_a(a, b, wins):  # max, min: a where it wins or ties, or is NaN (NaN propagates)
+        return wins(a, b) | (a != a)
+
+    def pick_local(wins):
+        def local(a, b, y):
+            first = takes_a(a, b, wins)
+            return (first * 1.0, 1.0 - first)
+
+        return local
+
+    def pow_local(a, p, y):  # x ** 0 is the constant 1: slope 0 even where 0 * x ** -1 is nan
+        return (0.0 if p == 0.0 else p * power(a, p - 1.0),)
+
+    def powv_local(a, b, y):
+        return (where(b == 0.0, 0.0, b * power(a, b - 1.0)), y * log(a))
+
+    def phi_cdf(a):  # Φ(a) = erfc(-a/√2)/2: keeps its digits far below 0, where 1 + erf(..) is 0
+        return 0.5 * erfc(-a / SQRT2)
+
+    ge, le = operator.ge, operator.le
     # fmt: off
     rows = [
         # name         symbol     n  forward                                   local derivatives d(out)/d(input)                      the same as text (op.rule)                            domain
         Op("add",        "+",       2, operator.add,                             lambda a, b, y: (1.0, 1.0),                          ("1", "1")),
         Op("sub",        "-",       2, operator.sub,                             lambda a, b, y: (1.0, -1.0),                         ("1", "-1")),
         Op("mul",        "*",       2, operator.mul,                             lambda a, b, y: (b, a),                              ("{b}", "{a}")),
-        Op("div",        "/",       2, operator.truediv,                         lambda a, b, y: (1.0 / b, -y / b),                   ("1/{b}", "-{a}/{b}²"),                                "divisor must not be 0"),
-        Op("powv",       "**",      2, M.powv,                                   lambda a, b, y: (b * a ** (b - 1.0), y * log(a)),    ("{b}·{a}**({b} - 1)", "{a}**{b}·log({a})"),           "base must be > 0 when the exponent is a Value"),
-        Op("max",        "max",     2, lambda a, b: where(a >= b, a, b),         lambda a, b, y: ((a >= b) * 1.0, (a < b) * 1.0),     ("1 if {a} >= {b} else 0", "1 if {a} < {b} else 0")),
-        Op("min",        "min",     2, lambda a, b: where(a <= b, a, b),         lambda a, b, y: ((a <= b) * 1.0, (a > b) * 1.0),     ("1 if {a} <= {b} else 0", "1 if {a} > {b} else 0")),
+        Op("div",        "/",       2, M.div,                                    lambda a, b, y: (1.0 / b, -y / b),                   ("1/{b}", "-{a}/{b}²"),                                "divisor must not be 0"),
+        Op("powv",       "**",      2, M.powv,                                   powv_local,                                          ("{b}·{a}**({b} - 1)", "{a}**{b}·log({a})"),           "base must be > 0 when the exponent is a Value"),
+        Op("max",        "max",     2, lambda a, b: where(takes_a(a, b, ge), a, b), pick_local(ge),                                   ("1 if {a} >= {b} else 0", "1 if {a} < {b} else 0")),
+        Op("min",        "min",     2, lambda a, b: where(takes_a(a, b, le), a, b), pick_local(le),                                   ("1 if {a} <= {b} else 0", "1 if {a} > {b} else 0")),
         Op("neg",        "neg",     1, lambda a, p: -a,                          lambda a, p, y: (-1.0,),                             ("-1",)),
-        Op("pow",        "**",      1, M.pow,                                    lambda a, p, y: (p * a ** (p - 1.0),),               ("{p}·{a}**{p1}",)   ),
+        Op("pow",        "**",      1, M.pow,                                    pow_local,                                           ("{p}·{a}**{p1}",)   ),
         Op("exp",        "exp",     1, lambda a, p: exp(a),                      lambda a, p, y: (y,),                                ("exp({a})",)),
         Op("log",        "log",     1, lambda a, p: log(a),                      lambda a, p, y: (1.0 / a,),                          ("1/{a}",),                                            "input must be > 0"),
-        Op("tanh",       "tanh",    1, lambda a, p: tanh(a),                     lambda a, p, y: (1.0 - y * y,),                      ("1 - tanh({a})²",)),
-        Op("sigmoid",    "σ",       1, lambda a, p: sigmoid(a),                  lambda a, p, y: (y * (1.0 - y),),                    ("σ({a})·(1 - σ({a}))",)),
+        Op("tanh",       "tanh",    1, lambda a, p: tanh(a),                     tanh_local,                                          ("1 - tanh({a})²",)),
+        Op("sigmoid",    "σ",       1, lambda a, p: sigmoid(a),                  lambda a, p, y: (sigmoid_slope(a),),                 ("σ({a})·(1 - σ({a}))",)),
         Op("relu",       "ReLU",    1, lambda a, p: M.maximum(a, 0.0),           lambda a, p, y: ((a > 0.0) * 1.0,),                  ("1 if {a} > 0 else 0",)),
         Op("leaky_relu", "LReLU",   1, lambda a, p: where(a > 0.0, a, p * a),    lambda a, p, y: (where(a > 0.0, 1.0, p),),           ("1 if {a} > 0 else {p}",)),
-        Op("elu",        "ELU",     1, lambda a, p: where(a > 0.0, a, p * M.expm1(a)), lambda a, p, y: (where(a > 0.0, 1.0, y + p),), ("1 if {a} > 0 else {p}·exp({a})",)),
-        Op("gelu",       "GELU",    1, lambda a, p: 0.5 * a * (1.0 + erf(a / SQRT2)),
-                                                                                 lambda a, p, y: (0.5 * (1.0 + erf(a / SQRT2)) + a * exp(-0.5 * a * a) * INV_SQRT_2PI,),
+        Op("elu",        "ELU",     1, lambda a, p: where(a > 0.0, a, p * M.expm1(a)), lambda a, p, y: (where(a > 0.0, 1.0, p * exp(a)),), ("1 if {a} > 0 else {p}·exp({a})",)),
+        Op("gelu",       "GELU",    1, lambda a, p: a * phi_cdf(a),              lambda a, p, y: (phi_cdf(a) + a * exp(-0.5 * a * a) * INV_SQRT_2PI,),
                                                                                                                                       ("Φ({a}) + {a}·φ({a})",)),
         Op("swish",      "swish",   1, lambda a, p: a * sigmoid(p * a),          swish_local,                                         ("σ({p}·{a}) + {p}·{y}·(1 - σ({p}·{a}))",)),
         Op("softplus",   "softplus", 1, lambda a, p: M.softplus(a),              lambda a, p, y: (sigmoid(a),),                       ("σ({a})",)),
@@ -112,7 +154,8 @@ def table(M):
 class _ScalarMath:
     """The math namespace for plain floats: IEEE results where Python would raise on overflow."""
 
-    tanh, erf, log = staticmethod(math.tanh), staticmethod(math.erf), staticmethod(math.log)
+    tanh, erfc, log = staticmethod(math.tanh), staticmethod(math.erfc), staticmethod(math.log)
+    div = staticmethod(operator.truediv)  # 1.0 / 0.0 raises ZeroDivisionError: a domain error
     maximum = staticmethod(max)  # max(nan, 0.0) is nan, as numpy's maximum
 
     @staticmethod
@@ -155,27 +198,48 @@ class _ScalarMath:
 
     @staticmethod
     def softplus(a):
-        # log(1 + e^a) = max(a, 0) + log(1 + e^-|a|): stable for large |a|.
+        # log(1 + e^a) = max(a, 0) + log1p(e^-|a|): stable for large |a|.
         return max(a, 0.0) + math.log1p(math.exp(-abs(a)))
 
     @staticmethod
-    def pow(a, p):
+    def power(a, p):
+        """a ** p as IEEE 754 has it: +-inf where Python raises on overflow or on 0 ** -p."""
         try:
-            y = a**p
-        except OverflowError:
-            return math.inf if a > 0.0 or float(p).is_integer() and p % 2 == 0 else -math.inf
-        if type(y) is complex:  # Python answers (-8.0) ** 0.5 with a complex number
-            raise ValueError("a negative base needs a whole-number exponent")
-        return y
+            return a**p
+        except (OverflowError, ZeroDivisionError):
+            # Only an odd whole exponent keeps the base's sign: (-1e200) ** 3, (-0.0) ** -1.
+            return math.copysign(math.inf, a) if p % 2.0 == 1.0 else math.inf
+
+    @staticmethod
+    def pow(a, p):
+        if a <= 0.0:  # a NaN base passes: nan ** p is nan (and nan ** 0 is 1)
+            if a < 0.0 and not p.is_integer():  # Python would answer with a complex number
+                raise ValueError("a negative base needs a whole-number exponent")
+            if a == 0.0 and p < 0.0:
+                raise ZeroDivisionError("0 cannot be raised to a negative power")
+        return _ScalarMath.power(a, p)
 
     @staticmethod
     def powv(a, b):
-        if not a > 0.0:
+        if a <= 0.0:
             raise ValueError("base must be > 0")
-        try:
-            return a**b
-        except OverflowError:
-            return math.inf
+        return _ScalarMath.power(a, b)
+
+
+def _refuse(bad, x, kind, message):
+    """Raise kind(message) if `bad` holds anywhere, naming the first example where it does.
+
+    Arrays are one number per example (eager), or a row per node and a column per example
+    (the Tape); x is the array (or number) whose value is bad there.
+    """
+    bad = np.asarray(bad)
+    if bad.any():
+        if bad.ndim == 0:  # a plain-number operand, bad for every example
+            raise kind(message)
+        i = int(np.argmax(bad))
+        example = np.unravel_index(i, bad.shape)[-1]
+        value = float(np.broadcast_to(x, bad.shape).flat[i])
+        raise kind(f"{message} (example {example} is {value!r})")
 
 
 class _ArrayMath:
@@ -186,31 +250,30 @@ class _ArrayMath:
     """
 
     exp, expm1, tanh, maximum, where = np.exp, np.expm1, np.tanh, np.maximum, np.where
-    ones_like = np.ones_like
+    ones_like, power = np.ones_like, staticmethod(np.power)
 
     @staticmethod
     def total(a):
         return float(a.sum())  # a plain float: the reduced value is no longer a batch
 
-    _erf = np.frompyfunc(math.erf, 1, 1)  # numpy has no erf; math's, example by example
+    _erfc = np.frompyfunc(math.erfc, 1, 1)  # numpy has no erfc; math's, example by example
 
     @staticmethod
-    def erf(a):
-        return _ArrayMath._erf(a).astype(float)
+    def erfc(a):
+        return _ArrayMath._erfc(a).astype(float)
 
     @staticmethod
     def count(a):
         return a.size
 
     @staticmethod
-    def _check(ok, a, message):
-        if not ok.all():
-            i = int(np.argmin(ok))
-            raise ValueError(f"{message} (example {i} is {float(a.flat[i])!r})")
+    def div(a, b):
+        _refuse(b == 0.0, b, ZeroDivisionError, "divisor must not be 0")
+        return a / b
 
     @staticmethod
     def log(a):
-        _ArrayMath._check(a > 0.0, a, "input must be > 0")
+        _refuse(a <= 0.0, a, ValueError, "input must be > 0")  # NaN passes: log(nan) is nan
         return np.log(a)
 
     @staticmethod
@@ -224,16 +287,16 @@ class _ArrayMath:
 
     @staticmethod
     def pow(a, p):
-        if not float(p).is_integer():
-            _ArrayMath._check(a >= 0.0, a, "a negative base needs a whole-number exponent")
-        if p < 0:
-            _ArrayMath._check(a != 0.0, a, "0 cannot be raised to a negative power")
+        if not p.is_integer():
+            _refuse(a < 0.0, a, ValueError, "a negative base needs a whole-number exponent")
+        if p < 0.0:
+            _refuse(a == 0.0, a, ZeroDivisionError, "0 cannot be raised to a negative power")
         return a**p
 
     @staticmethod
     def powv(a, b):
-        _ArrayMath._check(np.asarray(a > 0.0), np.asarray(a), "base must be > 0")
-        return a**b
+        _refuse(a <= 0.0, a, ValueError, "base must be > 0")
+        return np.power(a, b)
 
 
 SCALAR, ARRAY = _ScalarMath, _ArrayMath

@@ -27,7 +27,7 @@ under no_grad) ties the tape to the recorded batch size. `inputs` get no gradien
 import numpy as np
 
 from .backprop import topological_order
-from .value import Value, _batch
+from .value import Value, _batch, _domain_error
 
 REDUCTIONS = ("sum", "mean")  # their array rows sum a whole array: replayed one node at a time
 MIN_SCALAR_GROUP = 16  # below this many scalar nodes of one level and op, a Python loop is faster
@@ -170,7 +170,7 @@ class Tape:
         """The value rows for this step's batch, inputs written in."""
         if len(arrays) != len(self.inputs):
             raise TypeError(f"Tape.step: expected {len(self.inputs)} arrays, got {len(arrays)}")
-        arrays = [np.asarray(a, dtype=float) for a in arrays]
+        arrays = [_as_column(a, i) for i, a in enumerate(arrays)]
         fixed = len(self._batch_consts[0]) if self._batch_consts else None
         n = (len(arrays[0]) if arrays[0].ndim == 1 else 0) if arrays else fixed or 1
         for i, a in enumerate(arrays):
@@ -191,6 +191,19 @@ class Tape:
         if arrays:
             self._V[: len(arrays)] = arrays
         return self._V
+
+
+def _as_column(a, i):
+    """Input array i as floats; anything that is not a list or array of reals is a TypeError."""
+    try:
+        if isinstance(a, (np.ndarray, list, tuple)) and np.asarray(a).dtype.kind in "biuf":
+            return np.asarray(a, dtype=float)
+    except ValueError:  # a ragged list
+        pass
+    raise TypeError(
+        f"Tape.step: array {i} must be an array (or list) of real numbers, one per example, "
+        f"got {type(a).__name__}"
+    )
 
 
 class _Group:
@@ -246,8 +259,11 @@ class _Run:
 
     def forward(self, V, S):
         s = S[self.need].tolist()
-        for op, o, a, b in self.ops:
-            s[o] = op.forward(s[a], s[b]) if b >= 0 else op.forward(s[a], op.param)
+        try:
+            for op, o, a, b in self.ops:
+                s[o] = op.forward(s[a], s[b]) if b >= 0 else op.forward(s[a], op.param)
+        except (ValueError, ZeroDivisionError) as err:  # name the node, as eager mode does
+            raise _domain_error(op, (s[a], s[b]) if b >= 0 else (s[a],), err) from None
         S[self.need[-self.n :]] = s[-self.n :]
         return s
 

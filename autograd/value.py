@@ -57,11 +57,16 @@ def _fmt(x):
     return s + ".0" if s.lstrip("-").isdigit() else s
 
 
+def _exact(x):
+    """A number as an error message shows it: every digit (repr), a batch's first few."""
+    return _fmt(x) if type(x) is _batch else repr(float(x))
+
+
 def _domain_error(op, args, err):
     """Re-raise a math error from a forward rule with the op and its inputs in the message."""
-    shown = ", ".join(_fmt(a) for a in args)
+    shown = ", ".join(_exact(a) for a in args)
     if op.param is not None:
-        shown += f", {_fmt(op.param)}"
+        shown += f", {_exact(op.param)}"
     # An array row's own message names the first bad example; a float row's domain is enough.
     reason = str(err) if op.array is None else (op.domain or str(err))
     kind = ZeroDivisionError if isinstance(err, ZeroDivisionError) else ValueError
@@ -72,13 +77,32 @@ def _as_data(x, where):
     """Check and convert a plain number for `where`; anything else is a TypeError."""
     if type(x) is float:
         return x
-    if type(x) is int or isinstance(x, float):  # numpy's float64 is a float subclass
-        return float(x)
+    real = type(x) is int or isinstance(x, float)  # numpy's float64 is a float subclass
+    if real or isinstance(x, numbers.Real) and not isinstance(x, bool):
+        try:
+            return float(x)
+        except OverflowError:
+            digits = int(x.bit_length() * math.log10(2)) + 1 if type(x) is int else 0
+            what = f"an integer of about {digits} digits" if digits else repr(x)
+            raise ValueError(
+                f"{where}: {what} is too large for a float (the largest is about 1.8e308)"
+            ) from None
     if isinstance(x, np.ndarray):
         return _as_batch(x, where)
-    if isinstance(x, numbers.Real) and not isinstance(x, bool):
-        return float(x)
     raise TypeError(f"{where}: expected a real number or Value, got {type(x).__name__} {x!r}")
+
+
+def _param(x, where, name):
+    """An op's constant parameter (an exponent, a slope): one finite plain number."""
+    p = _as_data(x, where)
+    if type(p) is _batch:
+        raise TypeError(
+            f"{where}: {name} must be one number, got an array of {p.size} numbers"
+            + (" (one exponent per example: x ** Value(array), x > 0)" if where == "pow" else "")
+        )
+    if not math.isfinite(p):
+        raise ValueError(f"{where}: {name} must be finite, got {p!r}")
+    return p
 
 
 def _as_batch(x, where):
@@ -118,10 +142,8 @@ def _special(v, inputs, op):
 # field by field (no __init__ call) and check nothing the op table does not check.
 def _binary(op, a, b):
     try:
-        y = op.forward(a.data, b.data)  # + - * / take floats and arrays alike
+        y = op.forward(a.data, b.data)  # + - * take floats and arrays alike (_binary_row)
     except (ValueError, ZeroDivisionError, OverflowError) as err:
-        if op.array is not None and (type(a.data) is _batch or type(b.data) is _batch):
-            return _binary(op.array, a, b)  # max, min, powv need their array row for a batch
         raise _domain_error(op, (a.data, b.data), err) from None
     v = _new(Value)
     v.data = y
@@ -135,6 +157,14 @@ def _binary(op, a, b):
     else:
         _special(v, (a, b), op)
     return v
+
+
+def _binary_row(op, a, b):
+    """_binary with the array row when a or b holds a batch: / max min ** need it (a check,
+    `where`). + - * skip this test: their float rows are Python's operators, fine on arrays."""
+    if type(a.data) is _batch or type(b.data) is _batch:
+        op = op.array
+    return _binary(op, a, b)
 
 
 def _unary(op, a):
@@ -226,19 +256,19 @@ class Value:
         return _binary(_MUL, _lift(other, "mul"), self)
 
     def __truediv__(self, other):
-        return _binary(_DIV, self, _lift(other, "div"))
+        return _binary_row(_DIV, self, _lift(other, "div"))
 
     def __rtruediv__(self, other):
-        return _binary(_DIV, _lift(other, "div"), self)
+        return _binary_row(_DIV, _lift(other, "div"), self)
 
     def __pow__(self, other):
         """x ** 2 is the one-input op `**2`; x ** y with y a Value is `powv` (needs x > 0)."""
         if type(other) is Value:
-            return _binary(_POWV, self, other)
-        return _unary(_bound("pow", _as_data(other, "pow")), self)
+            return _binary_row(_POWV, self, other)
+        return _unary(_bound("pow", _param(other, "pow", "the exponent")), self)
 
     def __rpow__(self, other):
-        return _binary(_POWV, _lift(other, "powv"), self)
+        return _binary_row(_POWV, _lift(other, "powv"), self)
 
     def __neg__(self):
         return _unary(_NEG, self)
@@ -272,11 +302,11 @@ class Value:
 
     def leaky_relu(self, alpha=0.01):
         """self where positive, alpha * self elsewhere."""
-        return _unary(_bound("leaky_relu", _as_data(alpha, "leaky_relu")), self)
+        return _unary(_bound("leaky_relu", _param(alpha, "leaky_relu", "alpha")), self)
 
     def elu(self, alpha=1.0):
         """self where positive, alpha * (e ** self - 1) elsewhere."""
-        return _unary(_bound("elu", _as_data(alpha, "elu")), self)
+        return _unary(_bound("elu", _param(alpha, "elu", "alpha")), self)
 
     def gelu(self):
         """Exact GELU: self * Phi(self), with Phi the standard normal CDF (through erf)."""
@@ -284,7 +314,7 @@ class Value:
 
     def swish(self, beta=1.0):
         """self * sigmoid(beta * self); beta = 1 is SiLU."""
-        return _unary(_bound("swish", _as_data(beta, "swish")), self)
+        return _unary(_bound("swish", _param(beta, "swish", "beta")), self)
 
     def silu(self):
         """swish with beta = 1."""
@@ -300,11 +330,11 @@ class Value:
 
     def max(self, other):
         """The larger of self and other (ties go to self)."""
-        return _binary(_MAX, self, _lift(other, "max"))
+        return _binary_row(_MAX, self, _lift(other, "max"))
 
     def min(self, other):
         """The smaller of self and other (ties go to self)."""
-        return _binary(_MIN, self, _lift(other, "min"))
+        return _binary_row(_MIN, self, _lift(other, "min"))
 
     def sum(self):
         """Add up a batch (one number per example) into one number; a plain number is itself."""

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from autograd import OPS, Value, backward_steps, detect_anomaly
-from autograd.value import _binary, _bound, _unary
+from autograd.value import _binary_row, _bound, _unary
 
 from .test_ops import PARAMS, in_domain
 
@@ -40,7 +40,7 @@ def test_every_elementwise_row_batched_matches_the_sum_of_examples(name):
         if row.arity == 2:
             cols = (XS, XS[::-1] * 0.7 + 0.05)
             ok = [in_domain(name, p, (a, b)) for a, b in zip(*cols)]
-            f = lambda a, b: _binary(row, a, b)  # noqa: B023
+            f = lambda a, b: _binary_row(row, a, b)  # noqa: B023
         else:
             cols = (XS,)
             ok = [in_domain(name, p, (a,)) for a in XS]

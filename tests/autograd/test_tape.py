@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 import nn
 from autograd import OPS, Value, topological_order
 from autograd.tape import MIN_SCALAR_GROUP, Tape
-from autograd.value import _binary, _bound, _unary
+from autograd.value import _binary_row, _bound, _unary
 
 from .test_ops import PARAMS
 from .test_properties import program, run
@@ -199,7 +199,7 @@ def test_every_elementwise_row_replays_through_the_tape(name, p):
     ws = [Value(float(v)) for v in np.linspace(lo + 0.07, hi - 0.05, MIN_SCALAR_GROUP + 2)]
 
     def f(*args):
-        return _binary(row, *args) if row.arity == 2 else _unary(row, args[0])
+        return _binary_row(row, *args) if row.arity == 2 else _unary(row, args[0])
 
     def loss_of(x1, x2):
         terms = [f(x1, x2), f(ws[0], x2), f(x1, ws[1])] if row.arity == 2 else [f(x1)]
