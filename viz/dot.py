@@ -26,7 +26,7 @@ from html import escape as html_escape
 import graphviz
 
 from . import palette
-from .format import batch_size, check_example, check_precision, fmt, pick
+from .format import batch_size, check_example, check_precision, fmt, pick, visible
 from .notation import partial, term
 from .tape import contribution, full_name, is_dead_relu, read_tape
 
@@ -48,12 +48,14 @@ def table(rows, spacing=0):
 
 
 def escape(text, breaks="<BR/>"):
-    """`text` made safe inside a Graphviz HTML-like label: entities, line breaks, no controls.
-
-    Inside an attribute value (a tooltip) a line break must be `breaks=" "`, not a tag.
+    """`text` made safe inside a Graphviz HTML-like label, shown exactly as written: entities,
+    line breaks, hidden characters made visible (format.visible), and each backslash doubled,
+    since Graphviz reads \\G, \\N, \\L as the graph's name, the node's, the label (even in an
+    HTML-like label, after its entities). Inside an attribute (a tooltip) a line break must be
+    `breaks=" "`, not a tag.
     """
-    text = "".join(c if c >= " " or c == "\n" else "\ufffd" for c in str(text))
-    return html_escape(text, quote=True).replace("\n", breaks)
+    lines = [html_escape(visible(line), quote=True) for line in text.split("\n")]
+    return breaks.join(lines).replace("\\", "\\\\")
 
 
 def choice(where, name, value, allowed):

@@ -4,6 +4,7 @@ A Value holds a float, or in batched mode a numpy array with one number per exam
 picture shows one number per box, so `pick` chooses either one example or the batch mean.
 """
 
+import re
 import unicodedata
 
 import numpy as np
@@ -54,6 +55,22 @@ def check_example(example, size, where):
             f"or an index from 0 to {size - 1}"
         )
     return example
+
+
+# Characters a terminal, a page or Graphviz would act on or hide rather than show: controls
+# (ESC, BEL, NUL, CR, C1), line and paragraph separators, bidi overrides that reorder the text
+# around them, lone surrogates (no encoder takes them) and the noncharacters U+FFFE/U+FFFF.
+HIDDEN = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069"
+    "\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]"
+)
+
+
+def visible(text):
+    """`text` with each hidden character written as its Python escape (ESC reads \\x1b, a
+    newline \\n, U+202E \\u202e), so a label shows as typed and can clear no screen;
+    ordinary Unicode (∂, σ, 总价) stays as it is. Every text target calls this."""
+    return HIDDEN.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 def width(text):

@@ -12,7 +12,7 @@ import numpy as np
 
 from autograd import backward_steps
 
-from .format import batch_size, check_example, check_precision, fmt, pick
+from .format import batch_size, check_example, check_precision, fmt, pick, visible
 from .notation import partial, rule, term, tex, tex_name, tex_partial, tex_term
 from .tape import locate, read_tape, unique_names
 
@@ -185,7 +185,7 @@ class Story:
     def describe(self, row):
         """A node's name, with where it sits when it has no label: `v11 (in layer1.neuron1)`."""
         if not row.node.label and row.node.scope:
-            return f"{self.name(row)} (in {row.node.scope})"
+            return f"{self.name(row)} (in {visible(row.node.scope)})"
         return self.name(row)
 
     def per_node(self):

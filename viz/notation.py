@@ -7,6 +7,7 @@ the op table's rule column, filled in with the names of this graph.
 """
 
 import re
+from itertools import groupby
 
 PLAIN = re.compile(r"[^\W\d][\w.]*")  # x, w1_00, layer1.neuron3.w0, 总价: no brackets needed
 CALL = re.compile(r"[^\W\d][\w.]*\([^()]*\)")  # σ(u), p(class 1): one thing already
@@ -41,19 +42,21 @@ def rule(op, slot, inputs, output, count=1, bracket=term):
     return template.format(**names)
 
 
-TEX_SPECIAL = {
+TEX_SPECIAL = {  # each a form that LaTeX and KaTeX take in maths mode, inside \\mathrm{}
     "\\": r"\backslash{}",
     "{": r"\{",
     "}": r"\}",
     "_": r"\_",
-    "^": r"\^{}",
+    "^": r"\text{\textasciicircum}",  # not \^{}: that accent exists in text mode only
     "#": r"\#",
     "$": r"\$",
     "%": r"\%",
     "&": r"\&",
-    "~": r"\~{}",
+    "~": r"\text{\textasciitilde}",  # not \~{}, for the same reason
     " ": r"\ ",
 }
+
+
 TEX_SYMBOLS = [  # the maths of a formula or rule, in LaTeX (a name is escaped before this)
     (re.compile(r"\*\*\(([^()]*)\)"), r"^{\1}"),
     (re.compile(r"\*\*(-?[\w.]+)"), r"^{\1}"),
@@ -73,8 +76,17 @@ TEX_SYMBOLS = [  # the maths of a formula or rule, in LaTeX (a name is escaped b
 
 def tex_name(name):
     """A name safe in LaTeX maths: one letter stays italic, longer names go upright."""
-    safe = "".join(TEX_SPECIAL.get(c, c) for c in name)
+    parts = []
+    for letters, run in groupby(name, text_letter):
+        run = "".join(run)
+        parts.append(f"\\text{{{run}}}" if letters else "".join(TEX_SPECIAL.get(c, c) for c in run))
+    safe = "".join(parts)
     return safe if len(name) == 1 else f"\\mathrm{{{safe}}}"
+
+
+def text_letter(c):
+    """Whether LaTeX takes `c` only as text: a letter beyond ASCII and Greek (总, é, ж)."""
+    return c.isalpha() and not (c.isascii() or "\u0370" <= c <= "\u03ff")
 
 
 def tex_term(name):

@@ -9,6 +9,7 @@ import os
 import re
 from importlib.resources import files
 
+from .format import visible
 from .render import write_atomic
 from .walk import make_walk
 
@@ -87,7 +88,7 @@ def page_data(walk, quiz):
     story = walk.story
     nodes = [
         {
-            "name": row.name(),
+            "name": visible(row.name()),
             "data": story.num(row.node.data),
             "grad": story.num(story.grads[row.index]),
             "exact": json_number(story.grads[row.index]),  # what a quiz answer is checked against

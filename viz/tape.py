@@ -11,6 +11,8 @@ import numpy as np
 
 from autograd import Value, local_derivatives, topological_order
 
+from .format import visible
+
 
 class Row:
     """One node of the tape: its position, its inputs' positions and its local derivatives."""
@@ -147,6 +149,6 @@ def unique_names(rows):
     the label repeats (a network has many a w0: `layer1.neuron3.w0`), its id (v29) when
     unlabelled, and its id too where that still leaves two nodes one name."""
     labels = Counter(row.name() for row in rows)
-    names = [full_name(row) if labels[row.name()] > 1 else row.name() for row in rows]
+    names = [visible(full_name(row) if labels[row.name()] > 1 else row.name()) for row in rows]
     seen = Counter(names)
     return [name if seen[name] == 1 else f"{name} ({row.id})" for name, row in zip(names, rows)]

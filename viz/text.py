@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from .format import batch_size, check_example, check_precision, fmt, pad, width
+from .format import batch_size, check_example, check_precision, fmt, pad, visible, width
 from .notation import partial
 from .tape import read_tape
 
@@ -34,7 +34,7 @@ def to_text(root, *, precision=4, example=None, params=None):
         node = row.node
         line = [
             row.id,
-            node.label,
+            visible(node.label),  # one line per node: a newline shows as \n
             "" if node.op is None else node.op.label,
             ", ".join(f"v{j}" for j in row.inputs),
             num(node.data),
@@ -42,10 +42,10 @@ def to_text(root, *, precision=4, example=None, params=None):
             ", ".join(num(d) for d in row.locals),
         ]
         if scoped:
-            line.insert(2, node.scope)
+            line.insert(2, visible(node.scope))
         table.append(line)
     widths = [max(width(line[c]) for line in table) for c in range(len(head))]  # CJK: 2 each
-    name = rows[-1].node.label or rows[-1].id
+    name = visible(rows[-1].node.label) or rows[-1].id
     lines = [f"# {len(rows)} nodes, inputs first; grad = {partial(name, 'each node')}"]
     if batch is not None:
         shown = "the batch mean" if example is None else f"example {example}"
