@@ -1,6 +1,11 @@
-"""The `chainrule` command: list the lessons, run one, or step through its backprop."""
+"""The `chainrule` command: list the lessons, run one, or step through its backprop.
+
+Exit status: 0 done (or the reader of a pipe left early), 1 failed, 2 a usage mistake,
+3 an optional package is missing, 130 Ctrl-C. Every complaint is one line on stderr.
+"""
 
 import argparse
+import contextlib
 import importlib
 import os
 import pkgutil
@@ -8,7 +13,7 @@ import sys
 
 import viz
 
-from .common import MissingExtra, parameters_of
+from .common import SEEDS, MissingExtra, parameters_of
 
 # Every demos/lessonNN_*.py, in the order of its number: a new lesson file is found by itself.
 MODULES = [
@@ -23,27 +28,69 @@ class UsageError(Exception):
     """A mistake on the command line: one line on stderr, exit status 2."""
 
 
+class OutputError(Exception):
+    """Standard output could not be written; its __cause__ says why (BrokenPipeError: the
+    reader left, as `chainrule list | head -1` does)."""
+
+
+class Output:
+    """Standard output, with its failures raised as OutputError: so a full disk under `>`
+    is never mistaken for one that cannot take the lesson's files."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def write(self, text):
+        try:
+            return self.stream.write(text)
+        except UnicodeEncodeError as err:  # e.g. PYTHONIOENCODING=ascii: '·' and '∂' cannot go
+            shown = err.object[err.start]
+            raise OutputError(
+                f"its encoding, {err.encoding}, cannot show {shown!r}; set PYTHONIOENCODING=utf-8"
+            ) from err
+        except OSError as err:
+            raise OutputError(err) from err
+
+    def flush(self):
+        try:
+            self.stream.flush()
+        except OSError as err:
+            raise OutputError(err) from err
+
+    def isatty(self):
+        return self.stream.isatty()
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with its complaints on one line (it prints the usage above them)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: {message}; see `{self.prog} --help`\n")
+
+
 def seed(text):
-    """A --seed value: a whole number >= 0 (numpy's generators refuse negative seeds)."""
-    try:
-        value = int(text)
-    except ValueError:
+    """A --seed value: plain digits 0-9, from 0 to SEEDS - 1 (numpy's RandomState's range)."""
+    if not (text.isascii() and text.isdigit()):  # refuses ' 7 ', '+7', '-3' and '٧' alike
         raise argparse.ArgumentTypeError(
-            f"seed must be a whole number >= 0, got {text!r}"
-        ) from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"seed must be a whole number >= 0, got {text!r}")
-    return value
+            f"seed must be a whole number >= 0, got {text!r} (digits 0-9 alone)"
+        )
+    if len(text.lstrip("0")) > len(str(SEEDS - 1)) or int(text) >= SEEDS:  # int() of no giant
+        raise argparse.ArgumentTypeError(
+            f"seed must be at most {SEEDS - 1} (numpy's seeds are 32-bit), got {text!r}"
+        )
+    return int(text)
 
 
 def parser():
-    p = argparse.ArgumentParser(prog="chainrule", description="Lessons in backpropagation.")
+    p = Parser(prog="chainrule", description="Lessons in backpropagation.")
     sub = p.add_subparsers(dest="command", metavar="{list,run,step}")
     sub.add_parser("list", help="name every lesson with a one-line summary")
     run = sub.add_parser("run", help="run a lesson and write its pictures")
     run.add_argument("name", help="a lesson name from `chainrule list`")
     run.add_argument("--out", help="folder for its files (default: out/NAME)")
-    run.add_argument("--seed", type=seed, default=0, help="seed for every random choice (>= 0)")
+    run.add_argument(
+        "--seed", type=seed, default=0, help=f"seed for every random choice (0 to {SEEDS - 1})"
+    )
     run.add_argument("--no-plots", action="store_true", help="skip matplotlib plots")
     step = sub.add_parser("step", help="step through a lesson's backprop in the terminal")
     step.add_argument("name")
@@ -57,9 +104,36 @@ def lesson_named(name):
     return LESSONS[name]
 
 
+def complain(status, text):
+    """Say `text` as one line on stderr (when there is one); returns the exit status."""
+    if sys.stderr is not None:  # `2>&-`: print(file=None) would write to stdout instead
+        print(f"chainrule: {text}", file=sys.stderr)
+    return status
+
+
 def main(argv=None):
-    p = parser()
-    args = p.parse_args(argv)
+    """Run the command line `argv` (default: sys.argv[1:]); returns the exit status."""
+    if sys.stdout is None:  # started with `>&-`: nothing it prints could be seen, so do nothing
+        return complain(1, "cannot write the output: standard output is closed")
+    out = Output(sys.stdout)
+    try:
+        with contextlib.redirect_stdout(out):  # print, argparse's --help and the stepper
+            try:
+                return command(parser().parse_args(argv))
+            finally:
+                out.flush()  # here, not at exit: a full disk is reported like any other failure
+    except OutputError as err:
+        try:
+            out.stream.flush()  # what was written before a bad character still goes out
+        except OSError:  # the interpreter's own last flush would fail too, with a traceback
+            os.dup2(os.open(os.devnull, os.O_WRONLY), out.stream.fileno())
+        if isinstance(err.__cause__, BrokenPipeError):  # `| head`: the reader has enough
+            return 0
+        return complain(1, f"cannot write the output: {err}")
+
+
+def command(args):
+    """Carry out parsed `args`; returns the exit status."""
     try:
         if args.command == "list" or args.command is None:
             width = max(map(len, LESSONS))
@@ -78,20 +152,15 @@ def main(argv=None):
             root = lesson.build()
             try:
                 viz.step_terminal(root, pause=not args.no_pause, params=parameters_of(root))
-            except BrokenPipeError:  # `chainrule step NAME | head`: the reader left; stop quietly
-                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             except KeyboardInterrupt:  # Ctrl-C: the stepper has ended its line already
                 return 130
             return 0
     except UsageError as err:
-        print(f"chainrule: {err}", file=sys.stderr)
-        return 2
+        return complain(2, err)
     except MissingExtra as err:
-        print(f"chainrule: {err}", file=sys.stderr)
-        return 3
+        return complain(3, err)
     except OSError as err:  # an --out that cannot be written to, a full disk
-        print(f"chainrule: cannot write the lesson's files: {err}", file=sys.stderr)
-        return 1
+        return complain(1, f"cannot write the lesson's files: {err}")
     except KeyboardInterrupt:  # Ctrl-C: end the "^C" line, so the shell's prompt starts fresh
         print(file=sys.stderr)
         return 130

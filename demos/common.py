@@ -11,6 +11,7 @@ from viz.narrate import expression, paren
 from viz.notation import partial, rule
 
 WEIGHT = re.compile(r"[wb](\d|_|$)")  # w0, w1_00, b, b2: how every lesson names its parameters
+SEEDS = 2**32  # a lesson's seeds run 0 .. SEEDS - 1: numpy's RandomState (make_moons) refuses more
 
 
 def parameters_of(root):

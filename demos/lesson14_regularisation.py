@@ -16,7 +16,7 @@ from nn.optim import Adam
 from nn.train import fit, predict
 
 from . import plots
-from .common import Lesson
+from .common import SEEDS, Lesson
 
 L2 = 3e-3
 DROPOUT = 0.5
@@ -66,8 +66,8 @@ def verdict(final):
 def run(lesson):
     # No small version: a smaller or shorter run does not overfit, and there is no lesson.
     epochs, sizes = EPOCHS, [32, 32, 1]
-    X, y = make_moons(30, noise=0.3, seed=lesson.seed + 1)
-    X_test, y_test = make_moons(400, noise=0.3, seed=lesson.seed + 2)
+    X, y = make_moons(30, noise=0.3, seed=(lesson.seed + 1) % SEEDS)  # the top seed wraps to 0
+    X_test, y_test = make_moons(400, noise=0.3, seed=(lesson.seed + 2) % SEEDS)
     params = 2 * sizes[0] + sizes[0] + sizes[0] * sizes[1] + sizes[1] + sizes[1] + 1
     lesson.say(
         f"30 training points, {len(y_test)} test points (noisy moons); a"
