@@ -27,10 +27,15 @@ class GradcheckResult:
 
     def table(self):
         """The rows as aligned text."""
-        lines = [f"{'input':>5}  {'backprop':>14}  {'numerical':>14}  {'abs diff':>10}  ok"]
+        head = (
+            f"{'input':>5}  {'backprop':>14}  {'numerical':>14}  {'abs diff':>10}  {'rel diff':>10}"
+        )
+        lines = [head + "  ok"]
         for i, a, n, ok in self.rows:
+            rel = abs(a - n) / max(abs(a), abs(n)) if a != n else 0.0
             lines.append(
-                f"{i:>5}  {a:>14.8g}  {n:>14.8g}  {abs(a - n):>10.2e}  {'yes' if ok else 'NO'}"
+                f"{i:>5}  {a:>14.8g}  {n:>14.8g}  {abs(a - n):>10.2e}  {rel:>10.2e}"
+                f"  {'yes' if ok else 'NO'}"
             )
         return "\n".join(lines)
 
@@ -58,8 +63,18 @@ def numerical_grad(f, inputs, h=1e-6):
     return grads
 
 
-def gradcheck(f, inputs, h=1e-6, atol=1e-5, rtol=1e-4, raise_on_error=False):
-    """Compare backprop's gradients of f at `inputs` with finite differences, input by input."""
+def gradcheck(f, inputs, h=1e-6, atol=None, rtol=1e-4, relative=False, raise_on_error=False):
+    """Compare backprop's gradients of f at `inputs` with finite differences, input by input.
+
+    By default (absolute) an input passes when |backprop - numerical| <= atol + rtol·|numerical|
+    with atol = 1e-5: right for gradients of size 1 or so, blind to a 10x error in a gradient
+    of 1e-6. `relative=True` scales by the larger of the two instead, with atol = 0 unless
+    given: |backprop - numerical| <= atol + rtol·max(|backprop|, |numerical|), so an error
+    is caught at any size (finite differences carry noise near 1e-10·|f| / |gradient|: a
+    tiny gradient of a large f may need a larger rtol).
+    """
+    if atol is None:
+        atol = 0.0 if relative else 1e-5
     xs = [Value(x.data if type(x) is Value else _as_data(x, "gradcheck")) for x in inputs]
     out = f(*xs)
     if type(out) is not Value:
@@ -68,7 +83,8 @@ def gradcheck(f, inputs, h=1e-6, atol=1e-5, rtol=1e-4, raise_on_error=False):
     numeric = numerical_grad(f, xs, h)
     rows = []
     for i, (x, n) in enumerate(zip(xs, numeric)):
-        rows.append((i, x.grad, n, abs(x.grad - n) <= atol + rtol * abs(n)))
+        scale = max(abs(x.grad), abs(n)) if relative else abs(n)
+        rows.append((i, x.grad, n, abs(x.grad - n) <= atol + rtol * scale))
     result = GradcheckResult(rows)
     if raise_on_error and not result.ok:
         at = ", ".join(_fmt(x.data) for x in xs)

@@ -52,3 +52,30 @@ def test_gradcheck_accepts_values_and_leaves_them_untouched():
     x = Value(2.0)
     assert gradcheck(lambda v: v * v, [x]).ok
     assert x.grad == 0.0
+
+
+# A gradient of size 1e-6 computed 10x too large: f = 1e-6 sin(x), backprop says 1e-5 cos(x).
+TINY_WRONG = Op("s", "s", 1, lambda a, p: 1e-6 * math.sin(a), lambda a, p, y: (1e-5 * math.cos(a),))
+TINY_RIGHT = Op("s", "s", 1, lambda a, p: 1e-6 * math.sin(a), lambda a, p, y: (1e-6 * math.cos(a),))
+
+
+def test_the_absolute_default_lets_a_10x_error_in_a_tiny_gradient_through():
+    # Documented: atol = 1e-5 accepts any gradient within 1e-5, right or not.
+    assert gradcheck(lambda x: _unary(TINY_WRONG, x), [0.7]).ok
+
+
+def test_relative_mode_catches_a_10x_error_in_a_gradient_of_size_1e_minus_6():
+    result = gradcheck(lambda x: _unary(TINY_WRONG, x), [0.7], relative=True)
+    assert not result.ok
+    ((_, backprop, numeric, _),) = result.rows
+    assert backprop / numeric == pytest.approx(10.0, rel=1e-6)
+    assert "9.00e-01" in result.table()  # the rel diff column: (10 - 1) / 10
+
+
+def test_relative_mode_passes_a_right_tiny_gradient_and_exact_zeros():
+    assert gradcheck(lambda x: _unary(TINY_RIGHT, x), [0.7], relative=True).ok
+    assert gradcheck(lambda x, y: x * 0.0 + y, [0.7, 2.0], relative=True).ok
+
+
+def test_relative_mode_takes_an_explicit_atol_as_a_floor():
+    assert gradcheck(lambda x: _unary(TINY_WRONG, x), [0.7], relative=True, atol=1e-5).ok
