@@ -39,12 +39,24 @@ LARGE = 800  # boxes; beyond, edge labels float beside edges (xlabel): dot lays 
 FONT = "Helvetica"
 DIGITS = re.compile(r"(\d+)")
 PORTS = {"LR": ("e", "w"), "TB": ("s", "n")}  # where edges leave and enter a folded box
+HTML_BYTES = 16000  # dot refuses an HTML-like label of about 16,400 bytes ("longer than 16384?")
 TABLE = '<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="{spacing}" CELLPADDING="1">'
 
 
 def table(rows, spacing=0):
     """An HTML-like label: the given <TR> rows in a borderless table."""
     return f"<{TABLE.format(spacing=spacing)}{''.join(rows)}</TABLE>>"
+
+
+def fits(label, where, what):
+    """`label` (HTML-like), or a ValueError, before dot runs, when it is too long for dot."""
+    size = len(label.encode("utf-8"))
+    if size > HTML_BYTES:
+        raise ValueError(
+            f"{where}: {what} would take {size:,} bytes, more than the {HTML_BYTES:,} that "
+            "Graphviz reads in one label; shorten the labels (viz.to_text shows any label)"
+        )
+    return label
 
 
 def escape(text, breaks="<BR/>"):
@@ -86,7 +98,13 @@ class Options:
     ):
         self.where = where
         self.rankdir = choice(where, "rankdir", rankdir, RANKDIRS)
-        show = (show,) if isinstance(show, str) else tuple(show)
+        if isinstance(show, str):
+            show = (show,)
+        if not isinstance(show, (list, tuple, set, frozenset)):
+            raise TypeError(
+                f"{where}: show={show!r}; expected a list of any of "
+                f"{', '.join(map(repr, SHOW))} (or one of them)"
+            )
         self.show = frozenset(choice(where, "show", s, SHOW) for s in show)
         self.precision = check_precision(precision, where)
         self.color = choice(where, "color", color, COLORS)
@@ -94,14 +112,8 @@ class Options:
         self.cluster, self.legend = bool(cluster), bool(legend)
         self.batch = batch_size(row.node for row in rows)
         self.example = check_example(example, self.batch, where)
-        if max_nodes is not None and (
-            isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1
-        ):
-            raise ValueError(
-                f"{where}: max_nodes={max_nodes!r}; expected a whole number >= 1 or None"
-            )
-        self.max_nodes = max_nodes
-        self.title = title
+        self.max_nodes = check_limit(where, "max_nodes", max_nodes)
+        self.title = check_title(where, title)
         self.drawn = set()  # what the legend must explain: "dead op", "sum", "folded"...
         self.off_fills = {}  # "inactive"/"dead" -> the fills of folded boxes so marked
         self.root_name = rows[-1].node.label or "root"
@@ -125,14 +137,45 @@ def check_collapse(where, collapse):
     )
 
 
-def check_size(opts, count):
+def check_limit(where, name, value):
+    """A limit such as max_nodes=: a whole number >= 1, or None for none; else a ValueError."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise ValueError(f"{where}: {name}={value!r}; expected a whole number >= 1 or None")
+    return value
+
+
+def check_title(where, title):
+    """A picture's title: a string, or None for none."""
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"{where}: title={title!r}; expected a string or None")
+    return title
+
+
+def picture_size(nodes, collapse):
+    """How many boxes and op ellipses draw_dot would draw for `nodes` (folded scopes: one)."""
+    count, folded = 0, set()
+    for node in nodes:
+        key = fold(node.scope, collapse)
+        if key:
+            folded.add(key)
+        else:
+            count += 1 if node.op is None else 2
+    return count + len(folded)
+
+
+FOLD_ADVICE = (
+    "Collapse module scopes (collapse=True draws one box per scope, collapse=1 one per "
+    "layer), draw a smaller graph (one example, fewer units), or raise max_nodes= "
+    "(None: no limit)."
+)
+
+
+def check_size(where, max_nodes, count, advice=FOLD_ADVICE):
     """Refuse a picture so big that dot would work for minutes and nobody could read it."""
-    if opts.max_nodes is not None and count > opts.max_nodes:
+    if max_nodes is not None and count > max_nodes:
         raise ValueError(
-            f"{opts.where}: the picture would have {count} boxes, more than "
-            f"max_nodes={opts.max_nodes}; Graphviz could take minutes to lay it out. "
-            "Collapse module scopes (collapse=True draws one box per scope, collapse=1 one per "
-            "layer), draw a smaller graph (one example, fewer units), or raise max_nodes. "
+            f"{where}: the picture would have {count} boxes, more than max_nodes={max_nodes}; "
+            f"Graphviz could take minutes to lay it out. {advice} "
             "viz.to_text(root) lists a graph of any size."
         )
 
@@ -204,9 +247,8 @@ def draw(root, where, *, params=None, **options):
         if key:
             members.setdefault(key, []).append(row)
     visible = [row for row, key in zip(rows, keys) if not key]
-    ops = sum(1 for row in visible if row.node.op is not None)
-    count = len(visible) + ops + len(members)
-    check_size(opts, count)
+    count = picture_size((row.node for row in rows), opts.collapse)
+    check_size(where, opts.max_nodes, count)
 
     opts.edge_label = "xlabel" if count > LARGE else "label"
     g = new_graph(opts, large=count > LARGE, folded=bool(members))
@@ -247,6 +289,8 @@ def draw(root, where, *, params=None, **options):
     draw_folded_edges(g, joined, opts)
     legend = legend_entries(opts, visible)
     label = caption(opts, legend)
+    if label is not None:
+        fits(label, where, "the caption (title and legend)")
     if label is not None:
         g.attr(label=label, labelloc="b", labeljust="l", fontsize="10")
     return Picture(g, legend, element_of, [row.inputs for row in rows])
@@ -425,7 +469,7 @@ def value_node(row, opts, note=None):
     fill, border, dashed = value_fill(row, opts)
     return {
         "id": row.id,
-        "label": value_label(row, opts, fill, note),
+        "label": fits(value_label(row, opts, fill, note), opts.where, f"the box of {row.id}"),
         "shape": "box",
         "style": "rounded,filled,dashed" if dashed else "rounded,filled",
         "fillcolor": fill,
@@ -557,7 +601,7 @@ def box_node(key, group, outputs, opts):
         lines.append(f'<TR><TD COLSPAN="2"><FONT POINT-SIZE="9">{off} ReLU</FONT></TD></TR>')
     return {
         "id": f"s{group[0].index}",
-        "label": table(lines),
+        "label": fits(table(lines), opts.where, f"the box of scope {key!r}"),
         "shape": "box",
         "style": "rounded,filled,dashed" if dashed else "rounded,filled",
         "fillcolor": fill,

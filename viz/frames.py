@@ -10,7 +10,7 @@ import re
 import graphviz
 
 from . import render
-from .dot import FONT, escape
+from .dot import FONT, MAX_NODES, check_limit, choice, escape, fits
 from .walk import make_walk
 
 FORMATS = ("svg", "png", "pdf")
@@ -233,20 +233,6 @@ def frame_source(parts, walk, s, defaults, fixed, place, label):
     return text[:-1] + "\n".join(fixed + [caption]) + "\n}\n"
 
 
-def check(name, value, allowed):
-    """`value` if it is one of `allowed`, else a ValueError listing them."""
-    if value not in allowed:
-        shown = ", ".join(repr(a) for a in allowed)
-        raise ValueError(f"backprop_frames: {name}={value!r}; choose one of {shown}")
-    return value
-
-
-def check_limit(name, value):
-    """A limit: a whole number >= 1, or None for none."""
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-        raise ValueError(f"backprop_frames: {name}={value!r}; expected a whole number >= 1 or None")
-
-
 def advice(walk, phase):
     """What to do instead of writing a pile of frames too big to use."""
     backward = sum(1 for step in walk.steps if step["phase"] == "backward")
@@ -275,24 +261,26 @@ def backprop_frames(
     title=None,
     max_frames=MAX_FRAMES,
     max_bytes=MAX_BYTES,
+    max_nodes=MAX_NODES,
 ):
     """Write the walk's frames into `out_dir`: step01.svg... (or .png), or one step.pdf.
 
     fmt: "svg", "png" (files, one per step) or "pdf" (one file, a page per step). phase:
     "both" (forward then backward) or "backward" (the values all known). aspect: None or
     "16:9" (every frame padded to a slide). Every frame has one size and one layout.
-    params, collapse, example, title: as draw_dot and backprop_html take them. Refuses,
-    before writing anything, more than max_frames frames or max_bytes bytes (None: no
-    limit). Returns the paths written.
+    params, collapse, example, title, max_nodes: as draw_dot and backprop_html take them.
+    Refuses, before writing anything, more than max_frames frames or max_bytes bytes (None:
+    no limit). Returns the paths written.
     """
-    check("fmt", fmt, FORMATS)
-    check("phase", phase, PHASES)
-    check("aspect", aspect, ASPECTS)
-    check_limit("max_frames", max_frames)
-    check_limit("max_bytes", max_bytes)
+    where = "backprop_frames"
+    choice(where, "fmt", fmt, FORMATS)
+    choice(where, "phase", phase, PHASES)
+    choice(where, "aspect", aspect, ASPECTS)
+    check_limit(where, "max_frames", max_frames)
+    check_limit(where, "max_bytes", max_bytes)
     walk = make_walk(
-        root, "backprop_frames", precision, rankdir, title,
-        params=params, collapse=collapse, example=example,
+        root, where, precision, rankdir, title,
+        params=params, collapse=collapse, example=example, max_nodes=max_nodes,
     )  # fmt: skip
     steps = [s for s, step in enumerate(walk.steps) if phase == "both" or step["phase"] == phase]
     if max_frames is not None and len(steps) > max_frames:
@@ -302,7 +290,10 @@ def backprop_frames(
         )
     parts = parse(render.lay_out(walk.graph, "backprop_frames"))
     defaults = {p[0]: p[1] for p in parts if not isinstance(p, str) and p[0] in ("node", "edge")}
-    labels = [html_caption(caption(walk, s)) for s in steps]
+    labels = [
+        fits(html_caption(caption(walk, s)), "backprop_frames", f"the caption of step {s + 1}")
+        for s in steps
+    ]
     corners, places = canvas(bounding_box(parts), sizes(labels), aspect)
 
     fixed = fixtures(parts, walk, corners, fmt)

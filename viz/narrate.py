@@ -14,7 +14,7 @@ from autograd import backward_steps
 
 from .format import batch_size, check_example, check_precision, fmt, pick, visible
 from .notation import partial, rule, term, tex, tex_name, tex_partial, tex_term
-from .tape import locate, read_tape, unique_names
+from .tape import full_name, locate, read_tape, unique_names
 
 INFIX = ("+", "-", "*", "/", "**")
 ROUNDING = 1e-12  # a sum this much smaller than its terms is a cancellation, not a signal
@@ -163,6 +163,7 @@ class Story:
         example = check_example(example, self.size, where)
         self.example = None if example is None else example % self.size
         self.names = unique_names(self.rows)
+        self._positions = self._labelled = None  # indexes for `explanation`, made on first use
         self.root_index = len(self.rows) - 1
         self.root_name = self.names[-1]
         steps = fresh_steps(root, self.rows)
@@ -335,14 +336,33 @@ class Story:
     def explanation(self, node, where="narrate"):
         """The Explanation for `node` (a Value or a label); one outside the graph has no path."""
         if isinstance(node, str):
-            index = locate(self.rows, node, where)  # an unknown label: an error with near names
-            return next(e for e in self.backward if e.index == index)
-        for e in self.backward:
-            if self.rows[e.index].node is node:
-                return e
-        name = getattr(node, "label", "") or "this value"
+            index = self.labelled().get(node)
+            if index is None:  # unknown or repeated: locate's error names the ones that work
+                index = locate(self.rows, node, where)
+            return self.backward[self.root_index - index]  # backward runs from the root
+        index = self.positions().get(id(node))
+        if index is not None and self.rows[index].node is node:
+            return self.backward[self.root_index - index]
+        name = visible(getattr(node, "label", "")) or "this value"
         why = f"no path: {self.root_name} does not depend on {name}"
         return Explanation(self, -1, name, 0.0, [], why)
+
+    def positions(self):
+        """Each node's tape position, by id(node): built once, so explaining every node of a
+        big graph takes linear time, not quadratic."""
+        if self._positions is None:
+            self._positions = {id(row.node): row.index for row in self.rows}
+        return self._positions
+
+    def labelled(self):
+        """The position of each label (and scoped label) that names exactly one node."""
+        if self._labelled is None:
+            hits = {}
+            for row in self.rows:
+                for name in {row.node.label, full_name(row)} - {""}:
+                    hits.setdefault(name, []).append(row.index)
+            self._labelled = {name: found[0] for name, found in hits.items() if len(found) == 1}
+        return self._labelled
 
 
 def fresh_steps(root, rows):

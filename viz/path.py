@@ -9,8 +9,12 @@ import numpy as np
 
 from . import palette
 from .dot import (
+    MAX_NODES,
     Options,
+    check_limit,
+    check_size,
     escape,
+    fits,
     new_graph,
     table,
     text_cell,
@@ -20,6 +24,7 @@ from .notation import partial
 from .tape import full_name, locate, read_tape
 
 MAX_PATHS = 64
+MAX_FACTORS = 12  # a path with more local derivatives gives its product in words
 # Okabe-Ito hues (colour-blind safe) for edges that only one path uses; shared edges are dark.
 PATH_COLOURS = ("#E69F00", "#0072B2", "#009E73", "#D55E00", "#CC79A7", "#56B4E9")
 
@@ -77,6 +82,7 @@ def find_paths(root, node, *, params=None, max_paths=MAX_PATHS):
 
 def _paths(rows, node, max_paths, where):
     """find_paths on a tape already read (draw_path shares it)."""
+    check_limit(where, "max_paths", max_paths)
     start = locate(rows, node, where)
     users = [[] for _ in rows]  # users[j]: the edges (i, k) that read node j
     for row in rows:
@@ -93,14 +99,20 @@ def _paths(rows, node, max_paths, where):
             "or raise max_paths"
         )
     found = []
-    stack = [(start, ())]  # walk up from the node; each entry: where we are, edges so far
+    # Walk up from the node. Each entry: where we are and the way there as a linked list
+    # (last edge, the list before it), so a step costs the same however long the path is.
+    stack = [(start, None)]
     while stack:
-        j, edges = stack.pop()
+        j, way = stack.pop()
         if j == len(rows) - 1:
-            found.append(Path(rows, edges[::-1]))  # store root-first, as the formula reads
+            edges = []  # root-first, as the formula reads: the linked list's own order
+            while way is not None:
+                edge, way = way
+                edges.append(edge)
+            found.append(Path(rows, edges))
             continue
         for i, k in reversed(users[j]):  # reversed: the first user is walked first
-            stack.append((i, edges + ((i, k),)))
+            stack.append((i, ((i, k), way)))
     total = 0.0
     for path in found:
         total = total + path.product
@@ -120,6 +132,7 @@ def draw_path(
     example=None,
     title=None,
     max_paths=MAX_PATHS,
+    max_nodes=MAX_NODES,
 ):
     """The paths from `node` up to `root` as a graphviz.Digraph, the chain rule beneath.
 
@@ -128,10 +141,14 @@ def draw_path(
     out, then their sum, which is d(root)/d(node). context: also draw, greyed, the other
     inputs of each op on a path (the local derivative of a*b by a is b).
     Ids are draw_dot's: v{i} for boxes, e{i}_{k} for the edge from input k of v{i}.
+    max_nodes: refuse more boxes than this (None: no limit), before dot runs.
     """
     rows = read_tape(root, params, "draw_path")
-    opts = Options("draw_path", rows, rankdir=rankdir, precision=precision, example=example)
-    opts.title, opts.edge_label = title, "label"
+    opts = Options(
+        "draw_path", rows, rankdir=rankdir, precision=precision, example=example, title=title,
+        max_nodes=max_nodes,
+    )  # fmt: skip
+    opts.edge_label = "label"
     found = _paths(rows, node, max_paths, "draw_path")
     start = locate(rows, found.node, "draw_path")
     users = {}  # edge (i, k) -> which paths use it
@@ -139,6 +156,8 @@ def draw_path(
         for edge in path.edges:
             users.setdefault(edge, []).append(n)
     on_path = {start} | {i for i, _ in users}
+    advice = "Pick a node nearer the root, or raise max_nodes= (None: no limit)."
+    check_size("draw_path", max_nodes, len(on_path), advice)
     g = new_graph(opts)
     for i in sorted(on_path):
         row = rows[i]
@@ -160,7 +179,10 @@ def draw_path(
                     shown.add(j)
                     g.node(rows[j].id, **context_node(rows[j], opts))
                 g.edge(f"v{j}", row.id, id=f"e{i}_{k}", color=palette.CONTEXT_EDGE, style="dashed")
-    g.attr(label=arithmetic(found, rows, start, opts), labelloc="b", labeljust="l", fontsize="10")
+    label = fits(
+        arithmetic(found, rows, start, opts), "draw_path", "the arithmetic under the paths"
+    )
+    g.attr(label=label, labelloc="b", labeljust="l", fontsize="10")
     return g
 
 
@@ -208,6 +230,8 @@ def arithmetic(found, rows, start, opts):
         count = len(path.locals)
         if mean and count:
             factors = f"the batch mean of the product of its {count} local derivatives"
+        elif count > MAX_FACTORS:  # a long chain: in words (find_paths lists every factor)
+            factors = f"the product of its {count} local derivatives"
         else:
             factors = " × ".join(wrap(opts.num(d)) for d in path.locals) or "1 (no edges)"
         text = f"path {n + 1}, from {top} back to {name}: {factors} = {opts.num(path.product)}"

@@ -9,6 +9,7 @@ import os
 import re
 from importlib.resources import files
 
+from .dot import MAX_NODES
 from .format import visible
 from .render import write_atomic
 from .walk import make_walk
@@ -53,19 +54,20 @@ class Player:
 
 def backprop_html(
     root, path=None, *, title=None, quiz=False, precision=4, rankdir="LR", params=None,
-    collapse=False, example=None,
+    collapse=False, example=None, max_nodes=MAX_NODES,
 ):  # fmt: skip
     """Build the player page for `root` (and write it to `path`); returns a Player.
 
     quiz: start in quiz mode (gradients hidden until the student answers). rankdir: "LR" or
     "TB" for the graph layout. precision: significant digits of every number shown.
-    params, collapse, example: as draw_dot takes them, so the page matches graph.svg.
+    params, collapse, example, max_nodes: as draw_dot takes them, so the page matches
+    graph.svg (a graph too big to lay out is refused before any work on it).
     """
     if not isinstance(quiz, bool):
         raise TypeError(f"backprop_html: quiz must be True or False, got {quiz!r}")
     walk = make_walk(
         root, "backprop_html", precision, rankdir, title, params=params, collapse=collapse,
-        example=example,
+        example=example, max_nodes=max_nodes,
     )  # fmt: skip
     parts = {
         "title": html.escape(walk.title),

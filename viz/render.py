@@ -7,7 +7,8 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
+
+from nn import files
 
 FORMATS = ("svg", "png", "pdf")
 
@@ -129,18 +130,11 @@ def save(graph, path):
 
 
 def write_atomic(path, content):
-    """Write text or bytes to `path` through a temporary file beside it: no reader sees half."""
+    """Write text or bytes to `path` in one step, making its folder: no reader sees half.
+
+    The rules (symlinks, modes, read-only files, unique temp names) are nn.files.write_atomic's,
+    the one writer that model files share.
+    """
     path = os.fspath(path)
-    folder = os.path.dirname(path) or "."
-    os.makedirs(folder, exist_ok=True)
-    data = content.encode("utf-8") if isinstance(content, str) else content
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; pictures and pages are for sharing
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):  # only when something above failed
-            os.unlink(tmp)
-    return path
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    return files.write_atomic(path, content)

@@ -43,6 +43,11 @@ def read_tape(root, params=None, where="read_tape"):
     position = {id(node): i for i, node in enumerate(order)}
     rows = []
     for i, node in enumerate(order):
+        if not (isinstance(node.label, str) and isinstance(node.scope, str)):  # set by hand
+            raise TypeError(
+                f"{where}: v{i} has label {node.label!r} and scope {node.scope!r}; "
+                "both must be strings"
+            )
         inputs = tuple(position[id(inp)] for inp in node.inputs)
         row = Row(i, node, inputs, local_derivatives(node), role_of(node, root, marked))
         rows.append(row)

@@ -6,11 +6,20 @@ import math
 import re
 import xml.etree.ElementTree as ET
 
-from .dot import draw
+from autograd import Value, topological_order
+
+from .dot import (
+    MAX_NODES,
+    check_collapse,
+    check_limit,
+    check_size,
+    check_title,
+    draw,
+    picture_size,
+)
 from .narrate import Story, paren
 from .notation import partial
 from .render import to_svg
-from .tape import read_tape
 
 SVG = "http://www.w3.org/2000/svg"
 XLINK = "http://www.w3.org/1999/xlink"
@@ -29,7 +38,7 @@ class Walk:
 
     def __init__(
         self, root, where, precision=4, rankdir="LR", title=None, *, params=None, collapse=False,
-        example=None,
+        example=None, max_nodes=MAX_NODES,
     ):  # fmt: skip
         self.story = Story(root, precision, where, params=params, example=example)
         self.rows = self.story.rows
@@ -45,6 +54,7 @@ class Walk:
             collapse=collapse,
             example=example,
             legend=False,
+            max_nodes=max_nodes,
         )
         self.legend = picture.legend  # the colour key the page shows, as graph.svg's
         self.element_of = picture.element_of  # the SVG id that shows each node
@@ -298,15 +308,28 @@ def by_id(tree):
     return {el.get("id"): el for el in tree.iter() if el.get("id")}
 
 
-def make_walk(root, where, precision=4, rankdir="LR", title=None, **options):
+def make_walk(
+    root, where, precision=4, rankdir="LR", title=None, *, params=None, collapse=False,
+    example=None, max_nodes=MAX_NODES,
+):  # fmt: skip
     """A Walk, with the nodes' own `.grad` exactly as they were before.
 
-    options: params=, collapse=, example= as draw_dot takes them, except that a batch is
+    params, collapse, example, max_nodes: as draw_dot takes them, except that a batch is
     told for one example, example 0 unless `example=` names another (see narrate.Story).
+    A graph too big to draw is refused first, before any story or picture is made.
     """
-    saved = [(row.node, row.node.grad) for row in read_tape(root, where=where)]
+    check_title(where, title)
+    if type(root) is not Value:
+        raise TypeError(f"{where}: expected a Value as the root, got {type(root).__name__}")
+    order = topological_order(root)
+    max_nodes = check_limit(where, "max_nodes", max_nodes)
+    check_size(where, max_nodes, picture_size(order, check_collapse(where, collapse)))
+    saved = [(node, node.grad) for node in order]
     try:
-        return Walk(root, where, precision, rankdir, title, **options)
+        return Walk(
+            root, where, precision, rankdir, title, params=params, collapse=collapse,
+            example=example, max_nodes=max_nodes,
+        )  # fmt: skip
     finally:
         for node, g in saved:
             node.grad = g
