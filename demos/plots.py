@@ -2,12 +2,15 @@
 
 Every function takes the lesson (for its output folder and its list of skipped plots) and
 returns the path it wrote, or None when matplotlib is missing or plots are turned off.
-Files are written to a temporary name and renamed, so a half-written PNG is never left.
+Files are written with viz.render.write_atomic, so a half-written PNG is never left.
 """
 
+import io
 import os
 
 import numpy as np
+
+from viz.render import write_atomic
 
 COLOURS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 
@@ -50,12 +53,12 @@ def _log_axis(ax):
 
 def _save(lesson, plt, fig, filename, what, layout=True):
     path = lesson.path(filename)
-    tmp = f"{path}.tmp.png"
     if layout:
         fig.tight_layout()
-    fig.savefig(tmp)
+    image = io.BytesIO()
+    fig.savefig(image, format=os.path.splitext(path)[1].lstrip("."))
     plt.close(fig)
-    os.replace(tmp, path)
+    write_atomic(path, image.getvalue())  # a unique temp name: two runs may share one --out
     lesson.wrote(path, what)
     return path
 

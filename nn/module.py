@@ -9,12 +9,14 @@ import json
 import math
 import numbers
 import os
-import tempfile
 
 from autograd import Value, scope
 
+from .files import read_limited, write_atomic
+
 FORMAT = "chainrule-state-dict"  # the file's "format" field; "version" says which layout
 VERSION = 1
+MAX_FILE_BYTES = 64 * 2**20  # 64 MiB: over a million parameters, far beyond a scalar engine's
 
 
 class Module:
@@ -114,9 +116,15 @@ class Module:
         params = dict(self.named_parameters())
         missing = [n for n in params if n not in state]
         extra = [n for n in state if n not in params]
-        bad = [
-            f"{n} = {_describe(v)}" for n, v in state.items() if n in params and not _is_number(v)
-        ]
+        values, bad, infinite = {}, [], []  # every value checked before any is assigned
+        for n, v in state.items():
+            if n in params:
+                x = _as_float(v)
+                if x is None:
+                    bad.append(f"{n} = {_describe(v)}")
+                elif not math.isfinite(x):
+                    infinite.append(f"{n} = {_describe(v)}")
+                values[n] = x
         problems = []
         if missing:
             problems.append(f"missing {_listed(missing)}")
@@ -124,17 +132,24 @@ class Module:
             problems.append(f"unexpected {_listed(extra)}")
         if bad:
             problems.append(f"not a single number: {_listed(bad)}")
+        if infinite:
+            problems.append(f"infinite or too large for a float: {_listed(infinite)}")
         if problems:
             raise ValueError(
                 f"{where}: the state does not fit this {type(self).__name__} "
                 f"({len(params)} parameters): {'; '.join(problems)}"
             )
         for n, p in params.items():  # only now, when all of it fits
-            p.data = float(state[n])
+            p.data = values[n]
         return self
 
     def save(self, path):
-        """Write the parameters to `path` as JSON, atomically: a crash leaves the old file."""
+        """Write the parameters to `path` as JSON, atomically: a crash leaves the old file.
+
+        nn.files.write_atomic's rules: a symlink is written through to its target, the file
+        keeps its permission bits, a read-only file is refused (PermissionError), and temp
+        files left by a killed save are cleaned up.
+        """
         state = self.state_dict()
         bad = [n for n, v in state.items() if not _is_number(v) or not math.isfinite(v)]
         if bad:
@@ -148,15 +163,27 @@ class Module:
             "model": type(self).__name__,
             "parameters": state,
         }
-        atomic_write(path, json.dumps(payload, indent=1) + "\n")
+        text = json.dumps(payload, indent=1) + "\n"
+        write_atomic(path, text, f"save({os.fspath(path)!r})", durable=True)
 
     def load(self, path):
-        """Read parameters saved by save(); a bad file raises and leaves the model unchanged."""
+        """Read parameters saved by save(); a bad file raises and leaves the model unchanged.
+
+        Refused, naming the file: a FIFO or anything not a regular file, over MAX_FILE_BYTES,
+        not UTF-8 JSON, nested too deep, a repeated name, NaN/Infinity, or a number no float
+        holds (1e999, a 401-digit integer). Errors about a parameter name it.
+        """
         where = f"load({os.fspath(path)!r})"
-        with open(path, "rb") as f:
-            raw = f.read()
+        raw = read_limited(path, where, MAX_FILE_BYTES)
         try:
-            payload = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+            payload = json.loads(
+                raw.decode("utf-8"),
+                parse_constant=_reject_constant,
+                parse_int=_parse_int,
+                object_pairs_hook=_no_repeats,
+            )
+        except RecursionError:
+            raise ValueError(f"{where}: not a chainrule model file (nested too deeply)") from None
         except UnicodeDecodeError:
             raise ValueError(f"{where}: not a chainrule model file (not UTF-8 text)") from None
         except json.JSONDecodeError as err:
@@ -164,7 +191,7 @@ class Module:
                 f"{where}: not valid JSON ({err.msg} at line {err.lineno}, column {err.colno}); "
                 "the file is truncated or corrupt"
             ) from None
-        except ValueError as err:  # NaN or Infinity, which Python's json would otherwise accept
+        except ValueError as err:  # NaN, Infinity or a repeated name, from the hooks below
             raise ValueError(f"{where}: {err}") from None
         if not isinstance(payload, dict) or payload.get("format") != FORMAT:
             raise ValueError(f"{where}: not a chainrule model file (no 'format': {FORMAT!r})")
@@ -198,43 +225,28 @@ class Sequential(Module):
         return f"Sequential({', '.join(map(repr, self.layers))})"
 
 
-def atomic_write(path, text):
-    """Replace `path` with `text` in one step: temp file in the same folder, fsync, os.replace."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
-    done = False
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        try:  # mkstemp makes the file private (0600); keep the old file's mode, else 0644
-            mode = os.stat(path).st_mode & 0o777
-        except FileNotFoundError:
-            mode = 0o644
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-        done = True
-    finally:
-        if not done:
-            os.unlink(tmp)
-    if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable (POSIX)
-        dirfd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(dirfd)
-        finally:
-            os.close(dirfd)
-
-
 def _is_number(v):
     return isinstance(v, numbers.Real) and not isinstance(v, bool)
 
 
+def _as_float(v):
+    """`v` as a float (inf when no float holds it), or None if it is not a single number."""
+    if not _is_number(v):
+        return None
+    try:
+        return float(v)
+    except OverflowError:  # an integer of 309+ digits
+        return math.inf if v > 0 else -math.inf
+
+
 def _describe(v):
-    if isinstance(v, (list, tuple)):
-        return f"a list of {len(v)}"
-    return f"{v!r}" if len(repr(v)) < 40 else type(v).__name__
+    if isinstance(v, (list, tuple, dict)):
+        return f"a {type(v).__name__} of {len(v)}"
+    if isinstance(v, int) and not isinstance(v, bool) and abs(v) >= 10**40:
+        return f"an integer of {len(str(abs(v)))} digits"
+    if isinstance(v, str) and len(v) >= 40:
+        return f"a string of {len(v)} characters"
+    return repr(v) if _is_number(v) or isinstance(v, (str, bool, type(None))) else type(v).__name__
 
 
 def _listed(items, most=5):
@@ -244,3 +256,17 @@ def _listed(items, most=5):
 
 def _reject_constant(name):
     raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _parse_int(digits):
+    # an integer too long for a float is read as one (inf), so the check names its parameter
+    # (Python's own int parsing stops at 4,300 digits with a message about sys limits)
+    return int(digits) if len(digits) <= 300 else float(digits)
+
+
+def _no_repeats(pairs):
+    names = [k for k, _ in pairs]
+    if len(set(names)) < len(names):
+        repeated = sorted({k for k in names if names.count(k) > 1})
+        raise ValueError(f"the name {repeated[0]!r} appears twice (which one is meant?)")
+    return dict(pairs)
