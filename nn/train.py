@@ -27,7 +27,7 @@ from .losses import (
     l2_penalty,
     mse_loss,
 )
-from .optim import clip_grad_norm_
+from .optim import _check, clip_grad_norm_
 from .progress import ProgressBar
 
 
@@ -74,6 +74,54 @@ def _check_targets(loss, y):
         if y.dtype.kind not in "iu":
             raise ValueError(f"fit: {loss} needs whole-number class labels, got {y.dtype} {y[:5]}")
     return y
+
+
+def _data(where, X, y, loss, of=""):
+    """(X, y) as arrays, refusing NaN or infinite numbers (named by row and column) up front."""
+    X, y = np.asarray(X, dtype=float), np.asarray(y)
+    for what, a in ((f"{of}X", X), (f"{of}y", y)):
+        if a.dtype.kind in "fc" and not np.isfinite(a).all():
+            at = tuple(int(i) for i in np.argwhere(~np.isfinite(a))[0])
+            count = int(np.count_nonzero(~np.isfinite(a)))
+            cell = f"row {at[0]}" + (f", column {at[1]}" if len(at) > 1 else "")
+            raise ValueError(
+                f"{where}: the data has {a[at]} in {what} at {cell} ({count} value"
+                f"{'s' if count > 1 else ''} not finite); the data is the problem, not the "
+                "learning rate: drop or fill those examples first"
+            )
+    return X, _check_targets(loss, y)
+
+
+def _validation(validation_data, X, y, loss):
+    """validation_data as arrays shaped like the training data, or a clear error before epoch 1."""
+    if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+        raise TypeError(f"fit: validation_data must be a pair (X, y), got {validation_data!r}")
+    Xv, yv = _data("fit", *validation_data, loss, of="validation ")
+    if Xv.shape[1:] != X.shape[1:] or len(Xv) != len(yv) or yv.shape[1:] != y.shape[1:]:
+        raise ValueError(
+            f"fit: validation_data has X of shape {Xv.shape} and y of shape {yv.shape}; "
+            f"training has {X.shape} and {y.shape}: they must match but for the row count"
+        )
+    return Xv, yv
+
+
+def _check_setup(model, optimizer, scheduler, clip_grad_norm):
+    """The fit's parts, checked before anything trains: each error says what was expected."""
+    methods = all(callable(getattr(optimizer, m, None)) for m in ("step", "zero_grad"))
+    if not methods or not hasattr(optimizer, "lr"):
+        raise TypeError(f"fit: optimizer must be an optimiser (nn.SGD, nn.Adam), got {optimizer!r}")
+    if scheduler is not None and not callable(getattr(scheduler, "step", None)):
+        raise TypeError(
+            "fit: scheduler must be None or a schedule with step() "
+            f"(e.g. nn.schedules.StepLR(optimizer, 10)), got {scheduler!r}"
+        )
+    if clip_grad_norm is not None:
+        _check("fit", "clip_grad_norm", clip_grad_norm, 0.0, math.inf)
+    broken = [f"{n} = {p.data}" for n, p in model.named_parameters() if not math.isfinite(p.data)]
+    if broken:  # else the first step's NaN loss would blame the learning rate
+        raise ValueError(
+            f"fit: the model has parameters that are not finite: {', '.join(broken[:3])}"
+        )
 
 
 def _loss_and_metric(loss, metric):
@@ -231,7 +279,7 @@ def predict(model, X, batched=True):
 def evaluate(model, X, y, loss, metric="auto", batched=True):
     """(loss, accuracy) on held-out data in evaluation mode; accuracy is None without a metric."""
     loss_fn, metric = _loss_and_metric(loss, metric)
-    X, y = np.asarray(X, dtype=float), _check_targets(loss, np.asarray(y))
+    X, y = _data("evaluate", X, y, loss)
     was_training = model.training
     model.eval()
     try:
@@ -278,12 +326,12 @@ def fit(
     faster) unless a custom loss or active Dropout rules it out; True insists, False never.
     """
     loss_fn, metric = _loss_and_metric(loss, metric)
-    X, y = np.asarray(X, dtype=float), _check_targets(loss, np.asarray(y))
+    X, y = _data("fit", X, y, loss)
     if not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"fit: epochs must be a whole number >= 1, got {epochs!r}")
     if validation_data is not None:
-        Xv, yv = validation_data
-        validation_data = np.asarray(Xv, dtype=float), _check_targets(loss, np.asarray(yv))
+        validation_data = _validation(validation_data, X, y, loss)
+    _check_setup(model, optimizer, scheduler, clip_grad_norm)
     loader = DataLoader(X, y, batch_size, shuffle=shuffle, seed=seed)
     params = model.parameters()
     replay = _replay(tape, model, loss, loss_fn, batched, l2, l1, params, optimizer)
