@@ -77,14 +77,15 @@ def _remove_stale(folder, name):
     """Delete temp files of ours for `name` left by processes that no longer run (kill -9)."""
     if os.name != "posix":  # no safe way to ask whether a pid runs (os.kill would end it)
         return
-    ours = re.compile(re.escape(f".{name}.chainrule-") + r"(\d+)-[a-z0-9_]+\.tmp")
+    prefix = f".{name}.chainrule-"
+    ours = re.compile(re.escape(prefix) + r"(\d+)-[a-z0-9_]+\.tmp")
     with os.scandir(folder) as entries:
         for entry in entries:
-            found = ours.fullmatch(entry.name)
+            found = entry.name.startswith(prefix) and ours.fullmatch(entry.name)
             if found and not _running(int(found.group(1))):
                 try:
                     os.unlink(entry.path)
-                except FileNotFoundError:  # another writer cleaned it first
+                except (FileNotFoundError, PermissionError):  # cleaned already, or not ours
                     pass
 
 
