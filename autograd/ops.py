@@ -207,8 +207,7 @@ class _ScalarMath:
         try:
             return a**p
         except (OverflowError, ZeroDivisionError):
-            # Only an odd whole exponent keeps the base's sign: (-1e200) ** 3, (-0.0) ** -1.
-            return math.copysign(math.inf, a) if p % 2.0 == 1.0 else math.inf
+            return _infinite_power(a, p)
 
     @staticmethod
     def pow(a, p):
@@ -217,13 +216,22 @@ class _ScalarMath:
                 raise ValueError("a negative base needs a whole-number exponent")
             if a == 0.0 and p < 0.0:
                 raise ZeroDivisionError("0 cannot be raised to a negative power")
-        return _ScalarMath.power(a, p)
+        try:
+            return a**p
+        except OverflowError:
+            return _infinite_power(a, p)
 
     @staticmethod
     def powv(a, b):
         if a <= 0.0:
             raise ValueError("base must be > 0")
         return _ScalarMath.power(a, b)
+
+
+def _infinite_power(a, p):
+    """The IEEE infinity for a ** p past the largest float, or for 0 ** -p."""
+    # Only an odd whole exponent keeps the base's sign: (-1e200) ** 3, (-0.0) ** -1.
+    return math.copysign(math.inf, a) if p % 2.0 == 1.0 else math.inf
 
 
 def _refuse(bad, x, kind, message):

@@ -38,11 +38,15 @@ _SUM, _MEAN = OPS["sum"], OPS["mean"]
 _BOUND = {}  # (op name, parameter) -> bound row, so x**2 everywhere shares one Op object
 
 
-def _bound(name, param):
-    key = (name, param)
-    op = _BOUND.get(key)
+_PARAM = {"pow": "the exponent", "leaky_relu": "alpha", "elu": "alpha", "swish": "beta"}
+
+
+def _bound(name, x):
+    """The row `name` with its parameter x checked (_param) and fixed; one Op per value."""
+    op = _BOUND.get((name, x)) if type(x) is float or type(x) is int else None  # seen before
     if op is None:
-        op = _BOUND[key] = OPS[name].bind(param)
+        p = _param(x, name, _PARAM[name])
+        op = _BOUND.get((name, p)) or _BOUND.setdefault((name, p), OPS[name].bind(p))
     return op
 
 
@@ -77,19 +81,25 @@ def _as_data(x, where):
     """Check and convert a plain number for `where`; anything else is a TypeError."""
     if type(x) is float:
         return x
-    real = type(x) is int or isinstance(x, float)  # numpy's float64 is a float subclass
-    if real or isinstance(x, numbers.Real) and not isinstance(x, bool):
+    if type(x) is int or isinstance(x, float):  # numpy's float64 is a float subclass
         try:
             return float(x)
         except OverflowError:
-            digits = int(x.bit_length() * math.log10(2)) + 1 if type(x) is int else 0
-            what = f"an integer of about {digits} digits" if digits else repr(x)
-            raise ValueError(
-                f"{where}: {what} is too large for a float (the largest is about 1.8e308)"
-            ) from None
+            raise _too_large(x, where) from None
     if isinstance(x, np.ndarray):
         return _as_batch(x, where)
+    if isinstance(x, numbers.Real) and not isinstance(x, bool):
+        try:
+            return float(x)
+        except OverflowError:
+            raise _too_large(x, where) from None
     raise TypeError(f"{where}: expected a real number or Value, got {type(x).__name__} {x!r}")
+
+
+def _too_large(x, where):
+    digits = int(x.bit_length() * math.log10(2)) + 1 if type(x) is int else 0
+    what = f"an integer of about {digits} digits" if digits else repr(x)
+    return ValueError(f"{where}: {what} is too large for a float (the largest is about 1.8e308)")
 
 
 def _param(x, where, name):
@@ -265,7 +275,7 @@ class Value:
         """x ** 2 is the one-input op `**2`; x ** y with y a Value is `powv` (needs x > 0)."""
         if type(other) is Value:
             return _binary_row(_POWV, self, other)
-        return _unary(_bound("pow", _param(other, "pow", "the exponent")), self)
+        return _unary(_bound("pow", other), self)
 
     def __rpow__(self, other):
         return _binary_row(_POWV, _lift(other, "powv"), self)
@@ -302,11 +312,11 @@ class Value:
 
     def leaky_relu(self, alpha=0.01):
         """self where positive, alpha * self elsewhere."""
-        return _unary(_bound("leaky_relu", _param(alpha, "leaky_relu", "alpha")), self)
+        return _unary(_bound("leaky_relu", alpha), self)
 
     def elu(self, alpha=1.0):
         """self where positive, alpha * (e ** self - 1) elsewhere."""
-        return _unary(_bound("elu", _param(alpha, "elu", "alpha")), self)
+        return _unary(_bound("elu", alpha), self)
 
     def gelu(self):
         """Exact GELU: self * Phi(self), with Phi the standard normal CDF (through erf)."""
@@ -314,7 +324,7 @@ class Value:
 
     def swish(self, beta=1.0):
         """self * sigmoid(beta * self); beta = 1 is SiLU."""
-        return _unary(_bound("swish", _param(beta, "swish", "beta")), self)
+        return _unary(_bound("swish", beta), self)
 
     def silu(self):
         """swish with beta = 1."""
