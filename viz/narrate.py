@@ -357,11 +357,12 @@ class Story:
     def labelled(self):
         """The position of each label (and scoped label) that names exactly one node."""
         if self._labelled is None:
-            hits = {}
+            found = {}  # name -> its node's position, or -1 where two nodes share it
             for row in self.rows:
-                for name in {row.node.label, full_name(row)} - {""}:
-                    hits.setdefault(name, []).append(row.index)
-            self._labelled = {name: found[0] for name, found in hits.items() if len(found) == 1}
+                for name in (row.node.label, full_name(row)):
+                    if name and found.setdefault(name, row.index) != row.index:
+                        found[name] = -1
+            self._labelled = {name: i for name, i in found.items() if i >= 0}
         return self._labelled
 
 
