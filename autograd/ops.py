@@ -101,12 +101,8 @@ def table(M):
     def takes_a(a, b, wins):  # max, min: a where it wins or ties, or is NaN (NaN propagates)
         return wins(a, b) | (a != a)
 
-    def pick_local(wins):
-        def local(a, b, y):
-            first = takes_a(a, b, wins)
-            return (first * 1.0, 1.0 - first)
-
-        return local
+    def to_taken(first):  # max, min: the whole gradient to the input taken
+        return (first * 1.0, 1.0 - first)
 
     def pow_local(a, p, y):  # x ** 0 is the constant 1: slope 0 even where 0 * x ** -1 is nan
         return (0.0 if p == 0.0 else p * power(a, p - 1.0),)
@@ -126,8 +122,8 @@ def table(M):
         Op("mul",        "*",       2, operator.mul,                             lambda a, b, y: (b, a),                              ("{b}", "{a}")),
         Op("div",        "/",       2, M.div,                                    lambda a, b, y: (1.0 / b, -y / b),                   ("1/{b}", "-{a}/{b}²"),                                "divisor must not be 0"),
         Op("powv",       "**",      2, M.powv,                                   powv_local,                                          ("{b}·{a}**({b} - 1)", "{a}**{b}·log({a})"),           "base must be > 0 when the exponent is a Value"),
-        Op("max",        "max",     2, lambda a, b: where(takes_a(a, b, ge), a, b), pick_local(ge),                                   ("1 if {a} >= {b} else 0", "1 if {a} < {b} else 0")),
-        Op("min",        "min",     2, lambda a, b: where(takes_a(a, b, le), a, b), pick_local(le),                                   ("1 if {a} <= {b} else 0", "1 if {a} > {b} else 0")),
+        Op("max",        "max",     2, lambda a, b: where(takes_a(a, b, ge), a, b), lambda a, b, y: to_taken(takes_a(a, b, ge)), ("1 if {a} >= {b} else 0", "1 if {a} < {b} else 0")),
+        Op("min",        "min",     2, lambda a, b: where(takes_a(a, b, le), a, b), lambda a, b, y: to_taken(takes_a(a, b, le)), ("1 if {a} <= {b} else 0", "1 if {a} > {b} else 0")),
         Op("neg",        "neg",     1, lambda a, p: -a,                          lambda a, p, y: (-1.0,),                             ("-1",)),
         Op("pow",        "**",      1, M.pow,                                    pow_local,                                           ("{p}·{a}**{p1}",)   ),
         Op("exp",        "exp",     1, lambda a, p: exp(a),                      lambda a, p, y: (y,),                                ("exp({a})",)),
