@@ -18,7 +18,12 @@ from .tape import full_name, locate, read_tape, unique_names
 
 INFIX = ("+", "-", "*", "/", "**")
 ROUNDING = 1e-12  # a sum this much smaller than its terms is a cancellation, not a signal
-KINDS = {"parameter": "a parameter", "input": "an input", "constant": "a constant"}
+KINDS = {
+    "parameter": "a parameter",
+    "input": "an input",
+    "constant": "a constant",
+    "output": "the output",  # a leaf as the root: Value(2.0).backward() is a graph too
+}
 
 
 class Term:

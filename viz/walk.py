@@ -17,6 +17,7 @@ from .dot import (
     draw,
     picture_size,
 )
+from .format import visible
 from .narrate import Story, paren
 from .notation import partial
 from .render import to_svg
@@ -43,7 +44,7 @@ class Walk:
         self.story = Story(root, precision, where, params=params, example=example)
         self.rows = self.story.rows
         self.n = len(self.rows)
-        self.title = title if title is not None else self.default_title()
+        self.title = visible(title) if title is not None else self.default_title()
         self.params, self.collapse, self.example = params, collapse, example
         picture = draw(
             root_with_grads(self.story, root),

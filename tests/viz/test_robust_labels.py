@@ -97,6 +97,8 @@ def test_the_player_page_holds_no_hidden_character(tmp_path):
     assert no_hidden(page, allowed="\n\t")
     names = json.loads(re.search(r'id="cr-data">(.*?)</script>', page, re.S).group(1))
     assert "\\x1b[2Jclear" in [node["name"] for node in names["nodes"]]
+    titled = viz.backprop_html(Value(1.0, "x"), title="bell\x07 title").html
+    assert no_hidden(titled, allowed="\n\t") and "<title>bell\\x07 title</title>" in titled
 
 
 def test_a_label_that_is_not_a_string_is_refused_when_made():
@@ -202,3 +204,13 @@ def test_a_path_of_3500_edges_is_found_and_its_picture_refused_by_size_before_do
         viz.draw_path(h, x)
     source = viz.draw_path(h, x, max_nodes=None).source  # the arithmetic fits one label
     assert "the product of its 3500 local derivatives = 1" in source
+
+
+def test_a_root_that_is_a_single_leaf_is_told_and_played():
+    x = Value(2.0, "x")
+    x.backward()
+    out = io.StringIO()
+    assert viz.step_terminal(x, pause=False, out=out) == 1
+    assert "x = 2  (the output)" in out.getvalue()
+    assert viz.narrate(x, x).text().startswith("∂x/∂x = 1")
+    assert "∂x/∂x" in viz.backprop_html(x).html
