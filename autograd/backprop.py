@@ -103,7 +103,7 @@ def _fresh_pass(root):
     except (ValueError, ZeroDivisionError, OverflowError) as err:
         _restore(order, saved, keep_fresh=False)
         raise _local_error(node, err) from None
-    if _state._anomaly is not None:
+    if _state.anomaly_mode():
         try:
             _check_finite(order)
         except FloatingPointError:

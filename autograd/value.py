@@ -5,22 +5,48 @@ backprop.py) walks that graph with the op table's local derivatives. A Value hol
 closures, so building a graph creates no reference cycles for the garbage collector.
 """
 
+import contextvars
+import functools
 import math
 import numbers
 import os
 import sys
-from contextlib import contextmanager
+import threading
 
 import numpy as np
 
 from .ops import OPS
 
-# What the graph records, switched by the contexts at the end of this file. Module globals,
-# so the hot path pays one lookup: `_plain` is True unless no_grad or detect_anomaly is on.
-_scope = ""
-_plain = True
-_record = True
-_anomaly = None  # while detect_anomaly is on: a dict from node to where user code made it
+
+class _Mode:
+    """What one thread's new nodes get: the dotted `scope` they carry, whether ops `record`
+    their inputs (off in no_grad), whether `anomaly` checks are on (detect_anomaly). `plain`
+    is `record and not anomaly`, the one test the hot path makes."""
+
+    __slots__ = ("scope", "record", "anomaly", "plain", "saved", "thread")
+
+    def __init__(self, thread=None):
+        self.scope, self.record, self.anomaly, self.plain = "", True, False, True
+        self.saved = []  # the settings each block entered will restore, innermost last
+        self.thread = thread
+
+
+# Per thread, as PyTorch's grad mode is. A thread inside a block (end of this file) has a
+# _Mode of its own; everywhere else reads _TOP, which never changes. The hot path finds the
+# thread's mode through a ContextVar (get() costs ~8 ns, a threading.local attribute ~40),
+# and only while some thread is inside a block: while `_busy` is empty, all have _TOP.
+_TOP = _Mode()
+_modes = contextvars.ContextVar("chainrule_mode", default=_TOP)
+_mode = _modes.get
+_busy = []  # the modes of the threads inside a block now (list append and remove are atomic)
+_ident = threading.get_ident
+
+
+def _own(mode):
+    """`mode` if it is this thread's; _TOP for one seen through a context copied from another
+    thread (asyncio.to_thread): that thread's no_grad or anomaly mode is not this one's."""
+    return mode if mode.thread == _ident() else _TOP
+
 
 _new = object.__new__
 _batch = np.ndarray  # data of this exact type is a batch: one number per example
@@ -132,20 +158,30 @@ def finite(x):
     return bool(np.isfinite(x).all()) if type(x) is _batch else math.isfinite(x)
 
 
-def _special(v, inputs, op):
+class _Made(str):
+    """A node's scope that also says where user code made the node (`.site`, detect_anomaly).
+
+    It sits in the node's own `scope` slot, so it dies with the node: a dict from node to
+    site would keep every node alive, and a new slot would cost every node 8 bytes.
+    """
+
+
+def _special(v, inputs, op, mode):
     """no_grad drops the record; detect_anomaly checks the value and notes where it was made."""
-    if _record:
+    mode = _own(mode)
+    if mode.record:
         v._a = inputs[0] if inputs else None
         v._b = inputs[1] if len(inputs) == 2 else None
         v.op = op
     else:
         v._a, v._b, v.op = None, None, None
-    if _anomaly is not None:
+    if mode.anomaly:
         site = user_site()
         if not finite(v.data):
             what = f"{op.name}({', '.join(_fmt(i.data) for i in inputs)})" if op else "a constant"
             raise FloatingPointError(f"detect_anomaly: {what} gave {v.data} at {site}")
-        _anomaly[v] = site
+        v.scope = _Made(v.scope)
+        v.scope.site = site
 
 
 # The two functions below are the hot path of every forward pass: they build the output node
@@ -155,17 +191,18 @@ def _binary(op, a, b):
         y = op.forward(a.data, b.data)  # + - * take floats and arrays alike (_binary_row)
     except (ValueError, ZeroDivisionError, OverflowError) as err:
         raise _domain_error(op, (a.data, b.data), err) from None
+    mode = _mode() if _busy else _TOP
     v = _new(Value)
     v.data = y
     v.grad = 0.0
     v.label = ""
-    v.scope = _scope
-    if _plain:
+    v.scope = mode.scope
+    if mode.plain:
         v._a = a
         v._b = b
         v.op = op
     else:
-        _special(v, (a, b), op)
+        _special(v, (a, b), op, mode)
     return v
 
 
@@ -184,17 +221,18 @@ def _unary(op, a):
         y = op.forward(a.data, op.param)
     except (ValueError, ZeroDivisionError, OverflowError) as err:
         raise _domain_error(op, (a.data,), err) from None
+    mode = _mode() if _busy else _TOP
     v = _new(Value)
     v.data = y
     v.grad = 0.0
     v.label = ""
-    v.scope = _scope
-    if _plain:
+    v.scope = mode.scope
+    if mode.plain:
         v._a = a
         v._b = None
         v.op = op
     else:
-        _special(v, (a,), op)
+        _special(v, (a,), op, mode)
     return v
 
 
@@ -204,11 +242,12 @@ def _lift(x, where):
         return x
     v = _new(Value)
     v.data = x if type(x) is float else _as_data(x, where)
-    v.grad, v.label, v.scope = 0.0, "", _scope
-    if _plain:
+    mode = _mode() if _busy else _TOP
+    v.grad, v.label, v.scope = 0.0, "", mode.scope
+    if mode.plain:
         v._a, v._b, v.op = None, None, None
     else:
-        _special(v, (), None)
+        _special(v, (), None, mode)
     return v
 
 
@@ -225,13 +264,14 @@ class Value:
             data = _as_data(data, "Value")
         if not isinstance(label, str):
             raise TypeError(f"Value: label must be a string, got {type(label).__name__} {label!r}")
-        if _anomaly is not None and not finite(data):
+        mode = _mode() if _busy else _TOP
+        if mode.anomaly and _own(mode).anomaly and not finite(data):
             raise FloatingPointError(f"detect_anomaly: Value({data}) made at {user_site()}")
         self.data = data
         self.grad = 0.0
         self._a = self._b = self.op = None
         self.label = label
-        self.scope = _scope
+        self.scope = mode.scope
 
     @property
     def inputs(self):
@@ -363,56 +403,89 @@ class Value:
         _backward(self)
 
 
-@contextmanager
-def no_grad():
+def _enter():
+    """This thread's mode, its settings saved for the block being entered to restore."""
+    mode = _mode()
+    if mode.thread != _ident():  # _TOP, or another thread's (a copied context): make its own
+        mode = _Mode(_ident())
+        _modes.set(mode)
+    if not mode.saved:
+        _busy.append(mode)
+    mode.saved.append((mode.scope, mode.record, mode.anomaly))
+    return mode
+
+
+class _Block:
+    """Base of the three blocks below: entering changes this thread's mode, leaving restores it.
+
+    What to restore is kept in the thread's mode, never on the block object, so one object may
+    be entered again (nested or later) or by several threads at once. A block is also a
+    decorator, as in PyTorch: `@no_grad()` runs each call of the function inside it.
+    """
+
+    __slots__ = ()
+
+    def __exit__(self, *exc):
+        mode = _mode()
+        mode.scope, mode.record, mode.anomaly = mode.saved.pop()
+        mode.plain = mode.record and not mode.anomaly
+        if not mode.saved:  # the thread's outermost block: its mode is _TOP's again
+            _busy.remove(mode)
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def inside(*args, **kwargs):
+            with self:
+                return fn(*args, **kwargs)
+
+        return inside
+
+
+class no_grad(_Block):
     """Inside, ops compute numbers but record no graph (for updates and evaluation)."""
-    global _record, _plain
-    saved = _record
-    _record = False
-    _plain = False
-    try:
-        yield
-    finally:
-        _record = saved
-        _plain = _record and _anomaly is None
+
+    __slots__ = ()
+
+    def __enter__(self):
+        mode = _enter()
+        mode.record = mode.plain = False
+        return self
 
 
-class scope:
+class scope(_Block):
     """Inside `with scope(name):` new nodes carry `name` in `.scope` (nesting joins with dots)."""
 
-    __slots__ = ("name", "saved")
+    __slots__ = ("name",)
 
     def __init__(self, name):
         self.name = str(name)
 
     def __enter__(self):
-        global _scope
-        self.saved = _scope
-        _scope = f"{_scope}.{self.name}" if _scope else self.name
+        mode = _enter()
+        outer = mode.scope
+        mode.scope = f"{outer}.{self.name}" if outer else self.name
         return self
 
-    def __exit__(self, *exc):
-        global _scope
-        _scope = self.saved
 
-
-@contextmanager
-def detect_anomaly():
+class detect_anomaly(_Block):
     """Inside, the first NaN or infinity in forward or backward raises, naming op and line."""
-    global _anomaly, _plain
-    saved = _anomaly
-    _anomaly = {} if saved is None else saved
-    _plain = False
-    try:
-        yield
-    finally:
-        _anomaly = saved
-        _plain = _record and _anomaly is None
+
+    __slots__ = ()
+
+    def __enter__(self):
+        mode = _enter()
+        mode.anomaly, mode.plain = True, False
+        return self
+
+
+def anomaly_mode():
+    """Whether detect_anomaly is on in this thread."""
+    return _own(_mode()).anomaly
 
 
 def anomaly_site(node):
     """Where user code made `node`, if detect_anomaly was on then; else None."""
-    return None if _anomaly is None else _anomaly.get(node)
+    return getattr(node.scope, "site", None)
 
 
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
