@@ -191,11 +191,17 @@ def _binary(op, a, b):
         y = op.forward(a.data, b.data)  # + - * take floats and arrays alike (_binary_row)
     except (ValueError, ZeroDivisionError, OverflowError) as err:
         raise _domain_error(op, (a.data, b.data), err) from None
-    mode = _mode() if _busy else _TOP
     v = _new(Value)
     v.data = y
     v.grad = 0.0
     v.label = ""
+    if not _busy:  # no thread is inside a block: the default mode, nothing to look up
+        v.scope = ""
+        v._a = a
+        v._b = b
+        v.op = op
+        return v
+    mode = _mode()
     v.scope = mode.scope
     if mode.plain:
         v._a = a
@@ -221,11 +227,17 @@ def _unary(op, a):
         y = op.forward(a.data, op.param)
     except (ValueError, ZeroDivisionError, OverflowError) as err:
         raise _domain_error(op, (a.data,), err) from None
-    mode = _mode() if _busy else _TOP
     v = _new(Value)
     v.data = y
     v.grad = 0.0
     v.label = ""
+    if not _busy:  # no thread is inside a block: the default mode, nothing to look up
+        v.scope = ""
+        v._a = a
+        v._b = None
+        v.op = op
+        return v
+    mode = _mode()
     v.scope = mode.scope
     if mode.plain:
         v._a = a
