@@ -11,8 +11,7 @@ import numbers
 import os
 
 from autograd import Value, scope
-
-from .files import read_limited, write_atomic
+from autograd.files import read_limited, write_atomic
 
 FORMAT = "chainrule-state-dict"  # the file's "format" field; "version" says which layout
 VERSION = 1
@@ -146,7 +145,7 @@ class Module:
     def save(self, path):
         """Write the parameters to `path` as JSON, atomically: a crash leaves the old file.
 
-        nn.files.write_atomic's rules: a symlink is written through to its target, the file
+        autograd.files.write_atomic's rules: a symlink is written through to its target, the file
         keeps its permission bits, a read-only file is refused (PermissionError), and temp
         files left by a killed save are cleaned up.
         """

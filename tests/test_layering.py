@@ -12,3 +12,9 @@ def test_autograd_and_nn_import_without_viz_or_graphviz():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_viz_draws_models_without_importing_nn():
+    code = "import sys, viz; print(','.join(m for m in sys.modules if m.split('.')[0] == 'nn'))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

@@ -8,7 +8,7 @@ import re
 import shutil
 import subprocess
 
-from nn import files
+from autograd import files
 
 FORMATS = ("svg", "png", "pdf")
 
@@ -132,8 +132,8 @@ def save(graph, path):
 def write_atomic(path, content):
     """Write text or bytes to `path` in one step, making its folder: no reader sees half.
 
-    The rules (symlinks, modes, read-only files, unique temp names) are nn.files.write_atomic's,
-    the one writer that model files share.
+    The rules (symlinks, modes, read-only files, unique temp names) are those of
+    autograd.files.write_atomic, the one writer that model files share.
     """
     path = os.fspath(path)
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)

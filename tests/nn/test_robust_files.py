@@ -14,7 +14,7 @@ import textwrap
 import pytest
 
 import nn
-from nn import files
+from autograd import files
 from nn.module import MAX_FILE_BYTES
 from viz.render import write_atomic
 

@@ -1,5 +1,6 @@
 """Files on disk, written whole or not at all and read with limits: the one writer behind
-Module.save, viz.render.write_atomic (pictures, pages) and the lessons' plots.
+Module.save, viz.render.write_atomic (pictures, pages) and the lessons' plots. It lives in
+autograd, the package nn and viz both build on, so neither has to import the other.
 
 Writing goes to a temporary file beside the target, named `.{name}.chainrule-{pid}-{random}.tmp`
 (unique, so two runs writing into one folder never collide), then os.replace puts it in place
