@@ -1,9 +1,9 @@
-"""Shared test set-up: a fixed hypothesis profile, and the `dot` and `browser` markers.
+"""Shared test set-up: a fixed hypothesis profile, and the `dot`, `browser` and `torch` markers.
 
 A test marked `dot` needs Graphviz's dot program; one marked `browser` needs Chromium and
-Playwright. Where they are missing such tests skip with the reason, except in CI
-(CI=true), where a missing tool is an error: CI must run them. Browser tests share one
-Chromium, the `browser` fixture.
+Playwright; one marked `torch` compares with PyTorch. Where they are missing such tests skip
+with the reason, except in CI (CI=true), where a missing tool is an error: CI must run them.
+Browser tests share one Chromium, the `browser` fixture.
 """
 
 import importlib.util
@@ -27,11 +27,13 @@ def _missing(marker):
             return "Playwright is not installed (pip install 'chainrule[browser]')"
         if not any(shutil.which(b) for b in CHROMIUMS):
             return "no Chromium on PATH (apt-get install chromium)"
+    if marker == "torch" and importlib.util.find_spec("torch") is None:
+        return "torch is not installed (pip install 'chainrule[torch]', torch==2.13.0)"
     return None
 
 
 def pytest_runtest_setup(item):
-    for marker in ("dot", "browser"):
+    for marker in ("dot", "browser", "torch"):
         if item.get_closest_marker(marker) is None:
             continue
         reason = _missing(marker)

@@ -112,8 +112,10 @@ def test_rmsprop_first_step_by_hand():
     assert p.data == pytest.approx(1.0 - 0.01 * 0.5 / (0.05 + 1e-8), abs=1e-12)
 
 
+@pytest.mark.torch
 def test_optimisers_match_pytorch_over_several_steps():
-    torch = pytest.importorskip("torch")
+    import torch
+
     grads = [[0.5, -1.0], [0.2, 0.3], [-0.7, 0.1], [0.05, -0.4]]
     cases = [
         (optim.SGD, torch.optim.SGD, {"lr": 0.1, "momentum": 0.9, "weight_decay": 0.01}),
@@ -202,8 +204,10 @@ def test_linear_schedule_is_micrograds_demo_decay():
     assert got[100] == got[120] == pytest.approx(0.1)
 
 
+@pytest.mark.torch
 def test_schedules_match_pytorch():
-    torch = pytest.importorskip("torch")
+    import torch
+
     pairs = [
         (
             lambda o: schedules.StepLR(o, 2, 0.5),

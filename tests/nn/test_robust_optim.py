@@ -2,7 +2,6 @@
 too, and optimiser settings take any real number type (np.float32) while bad ones are named."""
 
 import fractions
-import importlib.util
 import math
 
 import numpy as np
@@ -10,8 +9,6 @@ import pytest
 
 from autograd import Value
 from nn import optim, schedules
-
-HAS_TORCH = importlib.util.find_spec("torch") is not None
 
 
 def grads(*gs):
@@ -41,7 +38,7 @@ def test_a_norm_exactly_at_max_norm_is_scaled_a_little_as_torch_does():
     assert ps[1].grad == 0.8 * (1.0 / (1.0 + 1e-6)) < 0.8
 
 
-@pytest.mark.skipif(not HAS_TORCH, reason="torch is optional (pip install torch==2.13.0)")
+@pytest.mark.torch
 @pytest.mark.parametrize("g", NEAR + [(1e-3, -2e-3, 5e-4)])
 def test_clip_grad_norm_matches_torch(g):
     import torch
