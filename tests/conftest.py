@@ -1,9 +1,13 @@
-"""Shared test set-up: a fixed hypothesis profile, and the `dot`, `browser` and `torch` markers.
+"""Shared test set-up: a fixed hypothesis profile, and the markers for what a test needs.
 
-A test marked `dot` needs Graphviz's dot program; one marked `browser` needs Chromium and
-Playwright; one marked `torch` compares with PyTorch. Where they are missing such tests skip
-with the reason, except in CI (CI=true), where a missing tool is an error: CI must run them.
-Browser tests share one Chromium, the `browser` fixture.
+`render`: a layout program (graphviz-pure, which pip installs, or the system's dot).
+`system_dot`: Graphviz's own dot (PDF); skipped when CHAINRULE_RENDERER forces graphviz-pure,
+so CI can run the whole suite a second time with graphviz-pure drawing everything.
+`browser`: Chromium and Playwright. `torch`: PyTorch, to compare with. `notebook`: a Jupyter
+kernel and nbclient (the notebook extra). `install`: builds the wheel and installs it into a
+fresh virtual environment (a minute or two): run where CI=true or CHAINRULE_TEST_INSTALL=1.
+Where they are missing such tests skip with the reason, except in CI (CI=true), where a
+missing tool is an error: CI must run them. Browser tests share one Chromium, `browser`.
 """
 
 import importlib.util
@@ -13,33 +17,51 @@ import shutil
 import pytest
 from hypothesis import settings
 
+from viz import render
+
 settings.register_profile("chainrule", max_examples=60, deadline=None, derandomize=True)
 settings.load_profile("chainrule")
 
 CHROMIUMS = ("chromium", "chromium-browser", "google-chrome")
 
 
+def in_ci():
+    return os.environ.get("CI", "").lower() == "true"
+
+
 def _missing(marker):
-    if marker == "dot":
-        return None if shutil.which("dot") else "Graphviz's dot program is not on PATH"
+    if marker == "render" and not any(render.find(name) for name in render.RENDERERS):
+        return "no layout program: pip install graphviz-pure, or install Graphviz"
+    if marker == "system_dot":
+        if os.environ.get(render.ENVIRONMENT) == "graphviz-pure":
+            return "CHAINRULE_RENDERER=graphviz-pure: this test needs Graphviz's own dot"
+        if render.find("dot") is None:
+            return "Graphviz's dot program is not on PATH (needed for PDF)"
     if marker == "browser":
         if importlib.util.find_spec("playwright") is None:
             return "Playwright is not installed (pip install 'chainrule[browser]')"
         if not any(shutil.which(b) for b in CHROMIUMS):
             return "no Chromium on PATH (apt-get install chromium)"
+    if marker == "notebook" and not all(
+        importlib.util.find_spec(m) for m in ("nbclient", "nbformat", "ipykernel")
+    ):
+        return "Jupyter is not installed (pip install 'chainrule[notebook]')"
+    if marker == "install" and not (in_ci() or os.environ.get("CHAINRULE_TEST_INSTALL") == "1"):
+        return "slow: builds and installs the wheel; set CHAINRULE_TEST_INSTALL=1 (CI does)"
     if marker == "torch" and importlib.util.find_spec("torch") is None:
         return "torch is not installed (pip install 'chainrule[torch]', torch==2.13.0)"
     return None
 
 
 def pytest_runtest_setup(item):
-    for marker in ("dot", "browser", "torch"):
+    for marker in ("render", "system_dot", "browser", "torch", "notebook", "install"):
         if item.get_closest_marker(marker) is None:
             continue
         reason = _missing(marker)
         if reason is None:
             continue
-        if os.environ.get("CI", "").lower() == "true":
+        forced = reason.startswith(render.ENVIRONMENT)  # CI's second run, by design
+        if in_ci() and not forced:
             pytest.fail(f"CI must run {marker} tests: {reason}", pytrace=False)
         pytest.skip(reason)
 

@@ -25,7 +25,7 @@ from html import escape as html_escape
 
 import graphviz
 
-from . import palette
+from . import palette, render
 from .format import batch_size, check_example, check_precision, fmt, pick, visible
 from .notation import partial, term
 from .tape import contribution, full_name, is_dead_relu, read_tape
@@ -377,7 +377,7 @@ def new_graph(opts, large=False, folded=False):
         graph.update(splines="line", mclimit="0.01", remincross="false")
     if large:
         graph["nslimit"] = "2"
-    return graphviz.Digraph(
+    return render.Picture(
         "chainrule",
         graph_attr=graph,
         node_attr={"fontname": FONT, "fontsize": "11"},

@@ -1,42 +1,160 @@
-"""Rendering: the one module that runs Graphviz's `dot`, turning a drawn graph into SVG,
-PNG or PDF. Everything else in viz only builds `graphviz.Digraph` objects.
+"""Rendering: the one module that runs a layout program, turning a drawn graph into SVG, PNG
+or PDF. Everything else in viz only builds graphs (`Picture`, a graphviz.Digraph).
+
+Two programs can do it, and the first one found is used:
+  dot            Graphviz's own program, from the system (apt, brew, winget). It writes PDF
+                 too, and draws Chinese labels with the system's CJK fonts.
+  graphviz-pure  a port of Graphviz that pip installs with chainrule, so pictures work on
+                 any machine with no admin rights. SVG and PNG only; its bundled fonts have
+                 no CJK glyphs (Chinese labels come out as boxes in PNG).
+viz.set_renderer("graphviz-pure") or the environment variable CHAINRULE_RENDERER forces one;
+"auto" (the default) prefers the system's dot. `chainrule doctor` says which is in use.
 """
 
+import functools
 import io
 import os
 import re
 import shutil
 import subprocess
+import sys
+import sysconfig
+import warnings
+from typing import NamedTuple
+
+import graphviz
 
 from autograd import files
 
 FORMATS = ("svg", "png", "pdf")
+RENDERERS = ("dot", "graphviz-pure")
+ENVIRONMENT = "CHAINRULE_RENDERER"
 
-INSTALL = """\
-{where}: Graphviz's `dot` program was not found on PATH; it is needed to render pictures.
-Install Graphviz, then open a new terminal:
+INSTALL_LINES = """\
   Debian/Ubuntu:  sudo apt-get install graphviz
   macOS:          brew install graphviz
   conda:          conda install -c conda-forge graphviz
   Windows:        winget install graphviz  (or: choco install graphviz), then add its bin
-                  folder (e.g. C:\\Program Files\\Graphviz\\bin) to PATH
-The picture's DOT text is still available without it: graph.source (paste it into any
+                  folder (e.g. C:\\Program Files\\Graphviz\\bin) to PATH"""
+
+INSTALL = (
+    """\
+{where}: no layout program was found: neither Graphviz's `dot` nor `graphviz-pure` is on
+PATH. `pip install graphviz-pure` (it comes with chainrule) is enough for SVG and PNG; or
+install Graphviz, then open a new terminal:
+"""
+    + INSTALL_LINES
+    + """
+The picture's DOT text is still available without either: graph.source (paste it into any
 Graphviz viewer), and viz.to_text(root) lists the graph as plain text."""
+)
+
+NEEDS_DOT = (
+    """\
+{where}: {what} needs Graphviz's own `dot` program; graphviz-pure, the renderer {why},
+writes SVG and PNG only. Install Graphviz, then open a new terminal:
+"""
+    + INSTALL_LINES
+)
 
 # Graphviz writes the ID of a linked HTML-table cell as id="a_<ID>", with "-" as "&#45;".
 _CELL_ID = re.compile(r'id="a_(v\d+)&#45;(data|grad)"')
+# Chinese, Japanese and Korean characters (and full-width forms): no glyphs in graphviz-pure.
+_CJK = re.compile("[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
+
+_chosen = None  # set_renderer's choice; None means: ask the environment, else "auto"
 
 
 class GraphvizNotFoundError(RuntimeError):
-    """Graphviz's `dot` program is not installed (or not on PATH); the message says how to fix."""
+    """No program that can draw this picture is installed; the message says how to fix it."""
+
+
+class Renderer(NamedTuple):
+    """A layout program: its name (one of RENDERERS), where it is, and what it can write."""
+
+    name: str
+    path: str
+
+    @property
+    def formats(self):
+        return FORMATS if self.name == "dot" else ("svg", "png")
+
+    @property
+    def version(self):
+        return version_of(self.path)
+
+
+def set_renderer(name):
+    """Choose the layout program: "dot", "graphviz-pure", or "auto" (None) for the first found.
+
+    Returns the previous choice, so a test or a notebook can put it back. Forcing a program
+    that is not installed is an error now, not at the first picture.
+    """
+    global _chosen
+    if name is not None and name != "auto" and name not in RENDERERS:
+        shown = ", ".join(repr(r) for r in ("auto", *RENDERERS))
+        raise ValueError(f"set_renderer: unknown renderer {name!r}; choose one of {shown}")
+    if name in RENDERERS and find(name) is None:
+        raise GraphvizNotFoundError(f"set_renderer: {name!r} is not installed.\n" + INSTALL_LINES)
+    previous, _chosen = _chosen, (None if name == "auto" else name)
+    return previous or "auto"
+
+
+def choice():
+    """The renderer asked for: set_renderer's choice, else $CHAINRULE_RENDERER, else "auto"."""
+    if _chosen is not None:
+        return _chosen
+    wanted = os.environ.get(ENVIRONMENT, "").strip() or "auto"
+    if wanted != "auto" and wanted not in RENDERERS:
+        shown = ", ".join(("auto", *RENDERERS))
+        raise ValueError(f"{ENVIRONMENT}={wanted!r} is not a renderer; use one of {shown}")
+    return wanted
+
+
+def find(name):
+    """Where the program `name` is, or None. graphviz-pure is also looked for beside this
+    Python, so it is found in a virtual environment that was never activated."""
+    found = shutil.which(name)
+    if found is None and name == "graphviz-pure":
+        exe = "graphviz-pure.exe" if os.name == "nt" else "graphviz-pure"
+        for folder in (sysconfig.get_path("scripts"), os.path.dirname(sys.executable)):
+            candidate = os.path.join(folder, exe)
+            if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+                return candidate
+    return found
+
+
+@functools.cache
+def version_of(path):
+    """The version a layout program reports for itself (`-V`), e.g. "2.43.0" or "0.2.2"."""
+    try:
+        done = subprocess.run([path, "-V"], capture_output=True, timeout=30, check=False)
+    except OSError:
+        return "unknown"
+    said = (done.stderr or done.stdout).decode("utf-8", "replace")
+    match = re.search(r"version (\S+)", said)
+    return match.group(1) if match else "unknown"
+
+
+def renderer(where="render", fmt="svg"):
+    """The program that will draw a picture in format `fmt`, or GraphvizNotFoundError."""
+    wanted = choice()
+    if wanted == "graphviz-pure" and fmt == "pdf":
+        why = f"set by {ENVIRONMENT}" if _chosen is None else "chosen with viz.set_renderer"
+        raise GraphvizNotFoundError(NEEDS_DOT.format(where=where, what="PDF", why=why))
+    names = RENDERERS if wanted == "auto" else (wanted,)
+    found = [Renderer(name, path) for name in names if (path := find(name)) is not None]
+    if not found:
+        raise GraphvizNotFoundError(INSTALL.format(where=where))
+    if fmt == "pdf" and found[0].name != "dot":
+        why = "found here (dot is not)"
+        raise GraphvizNotFoundError(NEEDS_DOT.format(where=where, what="PDF", why=why))
+    return found[0]
 
 
 def dot_program(where="render"):
-    """The path of the `dot` program, or GraphvizNotFoundError with install instructions."""
-    found = shutil.which("dot")
-    if found is None:
-        raise GraphvizNotFoundError(INSTALL.format(where=where))
-    return found
+    """The path of the program that draws SVG here (kept for callers of the old name)."""
+    return renderer(where).path
 
 
 def dot_source(graph, where):
@@ -51,17 +169,24 @@ def dot_source(graph, where):
 
 
 def run_dot(source, fmt, where, fixed=False):
-    """Lay out `source` with dot and return the bytes of the picture in format `fmt`.
+    """Lay out `source` and return the bytes of the picture in format `fmt`.
 
-    fixed: `source` is already laid out (dot's `-Tdot` output, maybe restyled): draw every
+    fixed: `source` is already laid out (the `-Tdot` output, maybe restyled): draw every
     node and edge where its `pos` says (neato -n2), so pictures of one layout line up.
     """
-    dot = dot_program(where)
+    program = renderer(where, fmt)
+    if program.name == "graphviz-pure" and fmt == "png" and _CJK.search(source):
+        warnings.warn(
+            f"{where}: graphviz-pure has no Chinese, Japanese or Korean glyphs, so those "
+            "labels show as boxes in PNG; SVG (drawn by the browser) or Graphviz's own dot "
+            "with a CJK font (see `chainrule doctor`) shows them.",
+            stacklevel=3,
+        )
     layout = ["-Kneato", "-n2"] if fixed else []
     # SOURCE_DATE_EPOCH: cairo then writes a fixed date into PDFs, so they too are repeatable.
     env = dict(os.environ, SOURCE_DATE_EPOCH="0")
     done = subprocess.run(
-        [dot, *layout, f"-T{fmt}"],
+        [program.path, "-q", *layout, f"-T{fmt}"],
         input=source.encode("utf-8"),
         capture_output=True,
         env=env,
@@ -69,13 +194,15 @@ def run_dot(source, fmt, where, fixed=False):
     )
     if done.returncode != 0:
         message = done.stderr.decode("utf-8", "replace").strip()
-        raise RuntimeError(f"{where}: dot failed (exit code {done.returncode}): {message}")
+        raise RuntimeError(
+            f"{where}: {program.name} failed (exit code {done.returncode}): {message}"
+        )
     return done.stdout
 
 
 def to_svg(graph):
     """The picture as SVG text; number cells carry the ids v{i}-data and v{i}-grad."""
-    return svg_ids(run_dot(dot_source(graph, "to_svg"), "svg", "to_svg").decode("utf-8"))
+    return picture(graph, "svg", "to_svg").decode("utf-8")
 
 
 def svg_ids(svg):
@@ -84,7 +211,7 @@ def svg_ids(svg):
 
 
 def lay_out(graph, where):
-    """The graph laid out once by dot, as DOT text with every `pos`, for run_dot(fixed=True)."""
+    """The graph laid out once, as DOT text with every `pos`, for run_dot(fixed=True)."""
     return run_dot(dot_source(graph, where), "dot", where).decode("utf-8")
 
 
@@ -115,18 +242,29 @@ def join_pdfs(pages, where):
     return out.getvalue()
 
 
+def picture_format(path, where):
+    """The format named by a file's suffix (.svg, .png, .pdf), or ValueError."""
+    fmt = os.path.splitext(os.fspath(path))[1].lower().lstrip(".")
+    if fmt not in FORMATS:
+        shown = ", ".join(f".{f}" for f in FORMATS)
+        raise ValueError(
+            f"{where}: cannot tell the format of {os.fspath(path)!r}; end the name with {shown}"
+        )
+    return fmt
+
+
+def picture(graph, fmt, where):
+    """The picture's bytes in `fmt`; SVG with draw_dot's cell ids."""
+    if fmt == "svg":
+        svg = run_dot(dot_source(graph, where), "svg", where).decode("utf-8")
+        return svg_ids(svg).encode("utf-8")
+    return run_dot(dot_source(graph, where), fmt, where)
+
+
 def save(graph, path):
     """Write the picture to `path` (.svg, .png or .pdf, from the suffix) atomically; returns it."""
     path = os.fspath(path)
-    fmt = os.path.splitext(path)[1].lower().lstrip(".")
-    if fmt not in FORMATS:
-        shown = ", ".join(f".{f}" for f in FORMATS)
-        raise ValueError(f"save: cannot tell the format of {path!r}; end the name with {shown}")
-    if fmt == "svg":
-        data = to_svg(graph).encode("utf-8")
-    else:
-        data = run_dot(dot_source(graph, "save"), fmt, "save")
-    return write_atomic(path, data)
+    return write_atomic(path, picture(graph, picture_format(path, "save"), "save"))
 
 
 def write_atomic(path, content):
@@ -138,3 +276,45 @@ def write_atomic(path, content):
     path = os.fspath(path)
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     return files.write_atomic(path, content)
+
+
+class Picture(graphviz.Digraph):
+    """A graphviz.Digraph that renders with this module's choice of program.
+
+    So a graph shows inline in Jupyter, and `g.pipe()` and `g.render()` work, on a machine
+    with graphviz-pure alone: the graphviz package by itself runs only a system `dot`.
+    """
+
+    def pipe(self, format=None, *args, encoding=None, **kwargs):
+        fmt = format or self.format or "svg"
+        if fmt not in FORMATS:
+            shown = ", ".join(FORMATS)
+            raise ValueError(f"pipe: chainrule draws {shown}, not {fmt!r}")
+        data = picture(self, fmt, "pipe")
+        return data.decode(encoding) if encoding else data
+
+    def render(
+        self,
+        filename=None,
+        directory=None,
+        view=False,
+        cleanup=False,
+        format=None,
+        *args,
+        outfile=None,
+        **kwargs,
+    ):
+        """Write the picture as graphviz's render does: <filename>.<format>, keeping the DOT
+        source beside it unless cleanup. Returns the picture's path."""
+        fmt = format or (picture_format(outfile, "render") if outfile else self.format or "pdf")
+        stem = os.fspath(filename or self.filename or "Digraph.gv")
+        if directory:
+            stem = os.path.join(os.fspath(directory), stem)
+        target = os.fspath(outfile) if outfile else f"{stem}.{fmt}"
+        data = picture(self, fmt, "render")  # before any file is touched
+        if not cleanup and not outfile:
+            write_atomic(stem, self.source)
+        write_atomic(target, data)
+        if view:
+            graphviz.view(target)
+        return target

@@ -5,7 +5,7 @@ import pytest
 import viz
 from demos import cli
 
-pytestmark = [pytest.mark.browser, pytest.mark.dot]
+pytestmark = [pytest.mark.browser, pytest.mark.render]
 
 GRAPHS = [lesson for lesson in cli.LESSONS.values() if lesson.build is not None]
 

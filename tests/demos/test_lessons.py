@@ -86,7 +86,7 @@ def test_part_lifetime_predicts_0867_and_one_step_lowers_the_loss(tmp_path):
     assert "∂L/∂w1_00 = ∂L/∂u0 · x0 = -0.00114091" in text
 
 
-@pytest.mark.dot
+@pytest.mark.render
 @pytest.mark.parametrize("name", ["part-lifetime", "two-layer-formulas"])
 def test_the_network_pictures_name_their_inputs_and_colour_weights_as_parameters(tmp_path, name):
     run(name, tmp_path, plots=False)

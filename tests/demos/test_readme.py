@@ -18,7 +18,7 @@ def teaching_section():
     return text[start:end]
 
 
-@pytest.mark.dot  # it saves an SVG
+@pytest.mark.render  # it saves an SVG
 def test_the_five_line_example_runs_and_writes_its_two_files(tmp_path, monkeypatch):
     section = teaching_section()
     code = section.split("```python\n", 1)[1].split("```", 1)[0]

@@ -17,7 +17,7 @@ from viz import palette
 from viz.frames import BACKWARD, FORWARD, backprop_frames
 from viz.walk import make_walk
 
-pytestmark = pytest.mark.dot  # every frame is laid out and drawn by Graphviz
+pytestmark = pytest.mark.render  # every frame is laid out and drawn by Graphviz
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -160,6 +160,7 @@ def slides_extra():
     return pypdf
 
 
+@pytest.mark.system_dot  # graphviz-pure writes no PDF
 def test_pdf_handout_has_a_page_per_step_all_one_size(tmp_path):
     pypdf = slides_extra()
     walk = walk_of(part_lifetime())

@@ -14,7 +14,7 @@ from viz import narrate
 from viz.player import backprop_html, script_json
 from viz.walk import make_walk
 
-pytestmark = pytest.mark.dot  # every test here lays the graph out with Graphviz
+pytestmark = pytest.mark.render  # every test here lays the graph out with Graphviz
 
 SVG = "{http://www.w3.org/2000/svg}"
 EVIL = "</script><script>alert(1)</script>"

@@ -10,7 +10,7 @@ from autograd import Value
 from demos.lesson02_chain_rule import build  # f = (x + y) z at (-2, 5, -4)
 from viz.player import backprop_html
 
-pytestmark = [pytest.mark.browser, pytest.mark.dot]
+pytestmark = [pytest.mark.browser, pytest.mark.render]
 
 SHOTS = Path(__file__).resolve().parents[2] / "out" / "screenshots"
 CLEAN = {"outside": [], "errors": [], "dialogs": []}

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = [pytest.mark.browser, pytest.mark.dot]
+pytestmark = [pytest.mark.browser, pytest.mark.render]
 
 DEMOS = Path(__file__).resolve().parents[2] / "demos"
 SHOTS = Path(__file__).resolve().parents[2] / "out" / "screenshots"

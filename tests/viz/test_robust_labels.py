@@ -139,7 +139,7 @@ def svg_texts(svg):
 GRAPHVIZ_ESCAPES = ["a\\Gb", "a\\Nb", "C:\\Names", "\\L", "\\E\\T\\H", "two\\\\", "<b>&amp;'\""]
 
 
-@pytest.mark.dot
+@pytest.mark.render
 def test_graphviz_shows_labels_exactly_as_written_in_boxes_tooltips_and_frames():
     leaves = [Value(float(k + 1), label) for k, label in enumerate(GRAPHVIZ_ESCAPES)]
     with autograd.scope("C:\\Nodes"):
@@ -155,7 +155,7 @@ def test_graphviz_shows_labels_exactly_as_written_in_boxes_tooltips_and_frames()
     assert not any("chainrule" in t or "<TABLE" in t for t in texts)  # \G, \L never expanded
 
 
-@pytest.mark.dot
+@pytest.mark.render
 def test_hostile_labels_render_visibly_escaped_in_svg_and_a_path_picture():
     root = hostile_graph()
     texts = svg_texts(render.to_svg(viz.draw_dot(root)))
@@ -168,7 +168,7 @@ def test_hostile_labels_render_visibly_escaped_in_svg_and_a_path_picture():
     assert "bell\\x07" in path_texts and no_hidden(path_texts, allowed="")
 
 
-@pytest.mark.dot
+@pytest.mark.render
 def test_backprop_frames_show_labels_as_written(tmp_path):
     x = Value(2.0, "a\\Gb\x1b[2J")
     y = x * Value(3.0, "C:\\Names")
@@ -179,7 +179,7 @@ def test_backprop_frames_show_labels_as_written(tmp_path):
     assert "chainrule" not in texts
 
 
-@pytest.mark.dot
+@pytest.mark.render
 def test_a_scope_named_dot_draws_folds_and_plays():
     with autograd.scope("."):
         a = Value(1.0, "a")

@@ -17,7 +17,7 @@ from viz import palette
 from viz.format import fmt
 from viz.walk import make_walk
 
-pytestmark = pytest.mark.dot  # the walk's picture is laid out by Graphviz
+pytestmark = pytest.mark.render  # the walk's picture is laid out by Graphviz
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -13,7 +13,7 @@ from demos.lesson06_xor import graph_of
 from nn.layers import MLP
 from viz.walk import make_walk
 
-pytestmark = pytest.mark.dot
+pytestmark = pytest.mark.render
 
 
 def backward(walk):
