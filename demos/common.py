@@ -1,6 +1,7 @@
 """What every lesson shares: printing forward and backward passes, numbers, pictures, output."""
 
 import os
+import pathlib
 import re
 import sys
 
@@ -17,6 +18,22 @@ SEEDS = 2**32  # a lesson's seeds run 0 .. SEEDS - 1: numpy's RandomState (make_
 def parameters_of(root):
     """The weights and biases under `root`: the leaves the lessons name w... and b..."""
     return [n for n in topological_order(root) if n.op is None and WEIGHT.match(n.label)]
+
+
+def out_dir(name):
+    """The folder the notebook writes `name`'s files to: <repo>/out/name in a checkout, else
+    ./out/name in the current folder (chainrule installed from a wheel, with no checkout).
+
+    Jupyter runs a notebook in the notebook's own folder (demos/), so a plain "out" would land
+    in demos/out. $CHAINRULE_OUT, when set, stands in for the out folder (tests point it at a
+    temporary one). Nothing is made here: the first file written makes the folder.
+    """
+    root = os.environ.get("CHAINRULE_OUT")
+    if not root:
+        checkout = pathlib.Path(__file__).resolve().parents[1]  # the folder above demos/
+        in_checkout = (checkout / "pyproject.toml").is_file()
+        root = (checkout if in_checkout else pathlib.Path.cwd()) / "out"
+    return pathlib.Path(root) / name
 
 
 class MissingExtra(Exception):
@@ -73,14 +90,14 @@ class Lesson:
             viz.save(viz.draw_dot(root, title=self.title, **options), path)
             self.wrote(path, what or "the graph: values, gradients, local derivatives on edges")
         except viz.GraphvizNotFoundError:  # say so, keep going: the numbers still count
-            self.skipped.append(f"{filename} (Graphviz's dot is missing)")
+            self.skipped.append(f"{filename} (no layout program: pip install graphviz-pure)")
         if player:
             try:  # the page embeds dot's layout of the graph, so it needs Graphviz too
                 path = self.path("backprop.html")
                 viz.backprop_html(root, path, title=self.title, params=options.get("params"))
                 self.wrote(path, "step through backprop in a browser (arrow keys; Q for quiz mode)")
             except viz.GraphvizNotFoundError:
-                self.skipped.append("backprop.html (Graphviz's dot is missing)")
+                self.skipped.append("backprop.html (no layout program: pip install graphviz-pure)")
 
     def finish(self):
         if self.files:
