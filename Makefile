@@ -2,14 +2,16 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
+comma  := ,
 # Lessons plot with matplotlib and read digits through scikit-learn; slide handouts (PDF) bind
-# their pages with pypdf: all come with make.
-EXTRAS ?= dev,plot,digits,slides
+# their pages with pypdf: all come with make. Where a Chromium is installed, Playwright too,
+# so `make test` runs the browser tests (it drives that Chromium; it downloads none).
+CHROMIUM := $(shell command -v chromium || command -v chromium-browser || command -v google-chrome)
+EXTRAS ?= dev,plot,digits,slides$(if $(CHROMIUM),$(comma)browser)
 # Reinstall when pyproject.toml or the wanted extras change, and only then.
 STAMP   = $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)-$(subst $(comma),-,$(EXTRAS))
-comma  := ,
 
-.PHONY: setup demo test bench lint dot clean
+.PHONY: setup demo test bench notebook lint dot clean
 
 setup: $(STAMP) dot
 
@@ -20,7 +22,7 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
-# Graphviz's `dot` renders the pictures; the Python package alone cannot.
+# Pictures are drawn by graphviz-pure from pip; this only says what Graphviz's dot would add.
 dot:
 	@sh tools/ensure-dot.sh
 
@@ -30,8 +32,9 @@ demo: setup
 test: setup
 	$(PY) -m pytest -q
 
-bench: EXTRAS = dev,plot,digits,slides,bench
-bench: setup
+# A target's own extras need a second make: the stamp's name is fixed when make reads this file.
+bench:
+	@$(MAKE) --no-print-directory setup EXTRAS=$(EXTRAS),bench
 	$(PY) -m benchmarks
 
 lint: setup
@@ -43,6 +46,6 @@ clean:
 
 # The pictures the README shows (docs/*.svg, *.png), regenerated from the lessons; committed.
 .PHONY: docs
-docs: EXTRAS = dev,plot,digits,slides,browser
-docs: setup
+docs:
+	@$(MAKE) --no-print-directory setup EXTRAS=dev,plot,digits,slides,browser
 	$(PY) docs/pictures.py

@@ -1,12 +1,14 @@
-"""Pictures of the computation graph: draw_dot builds a graphviz.Digraph, render runs dot.
+"""Pictures of the computation graph: draw_dot builds a graphviz.Digraph, render lays it out
+(with the system's Graphviz dot, else graphviz-pure from pip).
 
 g = viz.draw_dot(loss, params=model)   # shows inline in Jupyter; g.source is DOT text
 viz.save(g, "out/loss.svg")            # .svg, .png or .pdf, from the suffix
+viz.set_renderer("graphviz-pure")      # or "dot", or "auto" (the default)
 """
 
 from .dot import draw_dot
 from .path import Path, Paths, draw_path, find_paths
-from .render import GraphvizNotFoundError, save, to_svg
+from .render import GraphvizNotFoundError, save, set_renderer, to_svg
 from .text import to_json, to_text
 
 __all__ = [
@@ -17,6 +19,7 @@ __all__ = [
     "draw_path",
     "find_paths",
     "save",
+    "set_renderer",
     "to_json",
     "to_svg",
     "to_text",

@@ -101,8 +101,11 @@ def caption(walk, s):
 
 
 def sizes(labels):
-    """(width, height) in points of each HTML-like label, as Graphviz measures it."""
-    graph = graphviz.Digraph(node_attr={"shape": "plaintext", "margin": "0"})
+    """(width, height) in points of each HTML-like label, as Graphviz measures it: in the
+    frames' own font, or a caption measured in Times would not fit where it is drawn."""
+    graph = graphviz.Digraph(
+        node_attr={"shape": "plaintext", "margin": "0", "fontname": FONT, "fontsize": "11"}
+    )
     for k, label in enumerate(labels):
         graph.node(f"c{k}", label=label)
     found = {
@@ -209,8 +212,15 @@ def fixtures(parts, walk, corners, fmt):
     (v3) above each box that has no label, as the player shows it."""
     dpi = f', dpi="{DPI}"' if fmt == "png" else ""
     found = [f'\tgraph [pad="0", margin="0"{dpi}];']
+    # Two invisible dots fix the canvas. Each is 0.01 in wide (graphviz-pure draws no smaller
+    # point, dot draws that size when asked), so each sits half its width inside the corner.
+    half = 0.36  # points
     for k, (x, y) in enumerate(corners):
-        found.append(f'\tcorner{k} [shape=point, style=invis, width=0, height=0, pos="{x},{y}"];')
+        x, y = (x + half, y + half) if k == 0 else (x - half, y - half)
+        found.append(
+            f"\tcorner{k} [shape=point, style=invis, width=0.01, height=0.01, fixedsize=true, "
+            f'pos="{x},{y}"];'
+        )
     shown = {bare(p[1].get("id", "")): p[1] for p in parts if not isinstance(p, str)}
     for row in walk.rows:
         box = shown.get(row.id)

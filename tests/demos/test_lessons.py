@@ -5,7 +5,6 @@ import importlib.util
 import math
 import os
 import re
-import shutil
 import sys
 import xml.etree.ElementTree as ET
 
@@ -14,10 +13,10 @@ import pytest
 from autograd import Value, topological_order
 from demos import cli
 from demos.common import Lesson, print_backward
-from viz import palette
+from viz import palette, render
 
 HAVE_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
-HAVE_DOT = shutil.which("dot") is not None
+HAVE_DOT = any(render.find(name) for name in render.RENDERERS)
 
 
 def run(name, tmp_path, plots=True):
@@ -328,8 +327,10 @@ def test_without_matplotlib_a_lesson_still_runs_and_names_the_skipped_plots(monk
     assert "activations.png" not in wrote("activations", tmp_path)
 
 
-def test_without_graphviz_a_lesson_still_runs_and_says_it_skipped_the_graphs(monkeypatch, tmp_path):
-    monkeypatch.setenv("PATH", str(tmp_path))  # no `dot` anywhere on it
+def test_without_a_layout_program_a_lesson_still_runs_and_says_it_skipped_the_graphs(
+    monkeypatch, tmp_path
+):
+    monkeypatch.setattr(render, "find", lambda name: None)  # neither dot nor graphviz-pure
     r, text = run("two-layer-formulas", tmp_path, plots=False)
     assert r["paths"]["w1_00"]["product"] == pytest.approx(r["paths"]["w1_00"]["grad"])
     assert "skipped graph.svg" in text and "skipped path_w1_00.svg" in text
