@@ -1,5 +1,8 @@
 """`make bench`: every benchmark side by side with its anchors; ratios printed, JSON saved.
 
+A section whose tools are missing (PyTorch, a layout program) is skipped, and the summary
+still lists each of its rows with the reason, so a short table is never mistaken for a full one.
+
 Usage: python -m benchmarks [--repeats N] [--json out/benchmarks.json]
 """
 
@@ -9,7 +12,35 @@ import os
 import platform
 import tempfile
 
-from . import batched, digits, engine, profile, render
+from viz.render import GraphvizNotFoundError
+
+from . import batched, digits, engine, profile, render, renderers
+
+BENCH = "pip install 'chainrule[bench]'"
+
+# The rows each optional section adds to the summary, in order: (benchmark, anchor).
+ROWS = {
+    "batched": [
+        ("moons step, batched", "micrograd"),
+        ("moons step, batched", "PyTorch"),
+        ("moons step, batched, tape", "micrograd"),
+        ("moons step, batched, tape", "PyTorch"),
+    ],
+    "digits": [
+        ("digits epoch, batches of 64", "PyTorch"),
+        ("digits epoch, nn.fit (tape)", "PyTorch"),
+        ("digits to 95% test accuracy", "(30 s goal)"),
+    ],
+    "render": [
+        (f"MLP(2,[16,16,1]) to SVG, {view}", f"(< {seconds:g} s goal)")
+        for view, seconds in render.TARGETS.items()
+    ],
+    "renderers": [
+        ("lesson pictures, graphviz-pure", "dot"),
+        ("MLP(2,[16,16,1]) to SVG, whole, dot", "(measured)"),
+        ("MLP(2,[16,16,1]) to SVG, whole, graphviz-pure", "(measured)"),
+    ],
+}
 
 
 def main(argv=None):
@@ -26,23 +57,16 @@ def main(argv=None):
     results["engine"] = engine.run(args.repeats)
     engine.report(results["engine"])
     print("\n== Batched mode vs PyTorch 2.13 (CPU, one thread, float64) ==")
-    try:
-        results["batched"] = batched.run()
-        batched.report(results["batched"])
-        results["digits"] = digits.run()
-        digits.report(results["digits"])
-    except ImportError as err:
-        print(f"skipped: {err} (pip install 'chainrule[bench]')")
+    section(results, "batched", batched.run, batched.report)
+    section(results, "digits", digits.run, digits.report)
     print("\n== Where the time goes (cProfile, own time) ==")
     results["profile"] = profile.run()
     for title, text in results["profile"].items():
         print(f"-- {title}\n{text}")
-    print("\n== Drawing MLP(2, [16, 16, 1]) to SVG (viz + Graphviz dot, medians) ==")
-    try:
-        results["render"] = render.run()
-        render.report(results["render"])
-    except RuntimeError as err:  # no Graphviz: the other benchmarks still count
-        print(f"skipped: {err}")
+    print("\n== Drawing MLP(2, [16, 16, 1]) to SVG (viz + a layout program, medians) ==")
+    section(results, "render", render.run, render.report)
+    print("\n== The lessons' pictures: Graphviz's dot against graphviz-pure (medians of 3) ==")
+    section(results, "renderers", renderers.run, renderers.report)
     print("\n== Summary: ratios measured side by side in this run ==")
     for line in summary(results):
         print(line)
@@ -54,59 +78,91 @@ def main(argv=None):
     print(f"\nResults written to {args.json}")
 
 
+def section(results, key, run, report):
+    """Run one optional section into results[key] and report it; if a tool it needs is
+    missing, record why in results["skipped"][key] instead, so the summary can say so."""
+    try:
+        results[key] = run()
+    except ImportError as err:  # torch or micrograd: the bench extra
+        reason = f"{err.name or err} is not installed ({BENCH})"
+    except GraphvizNotFoundError as err:  # render and renderers raise it in one line
+        reason = f"{err} (pip install graphviz-pure, or install Graphviz)"
+    else:
+        report(results[key])
+        return
+    results.setdefault("skipped", {})[key] = reason
+    print(f"skipped: {reason}")
+
+
+def skipped_rows(key, reason):
+    """The summary rows of a section that did not run, each saying why."""
+    return [(benchmark, anchor, f"skipped: {reason}") for benchmark, anchor in ROWS[key]]
+
+
+def cells(key, res):
+    """The ratio column of section `key`'s rows, in ROWS order; None where not measured."""
+    if key == "batched":
+        return [
+            f"{res['faster_than_micrograd']:.0f}x faster"
+            if "faster_than_micrograd" in res
+            else None,
+            f"{res['times_pytorch']:.1f}x its time",
+            f"{res['tape_faster_than_micrograd']:.0f}x faster"
+            if "tape_faster_than_micrograd" in res
+            else None,
+            f"{res['tape_times_pytorch']:.1f}x its time" if "tape_times_pytorch" in res else None,
+        ]
+    if key == "digits":
+        return [
+            f"{res['times_pytorch']:.1f}x its time",
+            f"{res['tape_times_pytorch']:.1f}x its time",
+            f"{res['to_95']['seconds']:.1f} s",
+        ]
+    if key == "render":
+        drawn = f"{res['renderer']} {res['version']}"
+        return [
+            f"{res[v]['seconds']:.2f} s, {res[v]['boxes']} boxes, {drawn}" for v in render.TARGETS
+        ]
+    times = [lesson["seconds"] for lesson in res["lessons"].values() if lesson]
+    total = {r: sum(t[r] for t in times) for r in ("dot", "graphviz-pure")}
+    mlp, v = res["mlp_whole_svg"], res["versions"]
+    return [
+        f"{total['graphviz-pure'] / total['dot']:.2f}x its time ({len(times)} lessons)",
+        f"{mlp['dot']:.2f} s, dot {v['dot']}",
+        f"{mlp['graphviz-pure']:.2f} s, graphviz-pure {v['graphviz-pure']}",
+    ]
+
+
 def summary(results):
-    """One table of every ratio in `results`, for the README and the issue notes."""
+    """One table of every ratio in `results`, for the README and the issue notes; a section
+    that was skipped keeps its rows, with the reason in place of the ratio."""
     rows = [("benchmark", "anchor", "ratio")]
-    e = results["engine"]
-    rows.append(("README expression, built + backprop", "micrograd", _x(e["A_readme_expression"])))
-    for key, b in e.items():
-        if key.startswith("B_"):
-            rows.append((f"moons step, eager ({key[14:-1]})", "micrograd", _x(b)))
-    if "batched" in results:
-        b = results["batched"]
-        if "faster_than_micrograd" in b:
-            rows.append(
-                ("moons step, batched", "micrograd", f"{b['faster_than_micrograd']:.0f}x faster")
-            )
-        rows.append(("moons step, batched", "PyTorch", f"{b['times_pytorch']:.1f}x its time"))
-        if "tape_times_pytorch" in b:
-            rows.append(
-                (
-                    "moons step, batched, tape",
-                    "micrograd",
-                    f"{b['tape_faster_than_micrograd']:.0f}x faster",
-                )
-            )
-            rows.append(
-                ("moons step, batched, tape", "PyTorch", f"{b['tape_times_pytorch']:.1f}x its time")
-            )
-    if "digits" in results:
-        d = results["digits"]
+    e = results.get("engine")
+    if e:
         rows.append(
-            ("digits epoch, batches of 64", "PyTorch", f"{d['times_pytorch']:.1f}x its time")
+            ("README expression, built + backprop", "micrograd", _x(e["A_readme_expression"]))
         )
+        for key, b in e.items():
+            if key.startswith("B_"):
+                rows.append((f"moons step, eager ({key[14:-1]})", "micrograd", _x(b)))
+    for key in ROWS:
+        if key in results:
+            measured = zip(ROWS[key], cells(key, results[key]))
+            rows += [(*label, cell) for label, cell in measured if cell is not None]
+        elif key in results.get("skipped", {}):
+            rows += skipped_rows(key, results["skipped"][key])
+    if e:
+        c = e["C_deepest_chain"]
         rows.append(
-            ("digits epoch, nn.fit (tape)", "PyTorch", f"{d['tape_times_pytorch']:.1f}x its time")
-        )
-        fit = d["to_95"]
-        rows.append(("digits to 95% test accuracy", "(30 s goal)", f"{fit['seconds']:.1f} s"))
-    for view in ("whole", "collapsed"):
-        if "render" in results:
-            r = results["render"][view]
-            rows.append(
-                (
-                    f"MLP(2,[16,16,1]) to SVG, {view}",
-                    f"(< {r['target_seconds']:g} s goal)",
-                    f"{r['seconds']:.2f} s, {r['boxes']} boxes",
-                )
+            (
+                "deepest chain that backprops",
+                "micrograd",
+                f"{c['chainrule']:,} vs {c['micrograd']:,}",
             )
-    c = e["C_deepest_chain"]
-    rows.append(
-        ("deepest chain that backprops", "micrograd", f"{c['chainrule']:,} vs {c['micrograd']:,}")
-    )
-    for graph, ours in e["D_bytes_per_node"]["chainrule"].items():
-        theirs = e["D_bytes_per_node"]["micrograd"][graph]
-        rows.append((f"bytes per node, {graph}", "micrograd", f"{ours:.0f} vs {theirs:.0f}"))
+        )
+        for graph, ours in e["D_bytes_per_node"]["chainrule"].items():
+            theirs = e["D_bytes_per_node"]["micrograd"][graph]
+            rows.append((f"bytes per node, {graph}", "micrograd", f"{ours:.0f} vs {theirs:.0f}"))
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
 

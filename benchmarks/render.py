@@ -1,17 +1,18 @@
-"""Drawing a network: the single-example graph of MLP(2, [16, 16, 1]) to SVG, whole and folded.
+"""Drawing a network: the single-example graph of MLP(2, [16, 16, 1]) to SVG, whole and folded,
+by the layout program viz uses here (the system's dot, else graphviz-pure; the report says).
 
 Run: python -m benchmarks.render   (the issue's targets: whole < 5 s, folded < 1 s)
 """
 
 import random
 import re
-import shutil
 import statistics
 import time
 
 import nn
 import viz
 from autograd import Value, topological_order
+from viz import render as rendering
 
 TARGETS = {"whole": 5.0, "collapsed": 1.0}  # seconds, from the graph-picture issue
 
@@ -26,17 +27,27 @@ def mlp_loss():
     return model, loss
 
 
+def draw(loss, model, **options):
+    """What is timed: the graph drawn with draw_dot's options, laid out to SVG text."""
+    return viz.to_svg(viz.draw_dot(loss, params=model, **options))
+
+
 def run(repeats=3):
     """Time draw_dot + to_svg for each view; return {view: {seconds, boxes, ...}}."""
-    if shutil.which("dot") is None:
-        raise RuntimeError("Graphviz's dot is not on PATH")
+    try:  # the program viz will use: Graphviz's dot, or graphviz-pure where dot is missing
+        program = rendering.renderer("benchmarks.render")
+    except rendering.GraphvizNotFoundError:
+        raise rendering.GraphvizNotFoundError(
+            "no layout program: neither Graphviz's dot nor graphviz-pure is installed"
+        ) from None
     model, loss = mlp_loss()
-    res = {"graph_nodes": len(topological_order(loss))}
+    res = {"renderer": program.name, "version": program.version}
+    res["graph_nodes"] = len(topological_order(loss))
     for view, options in (("whole", {}), ("collapsed", {"collapse": True})):
         times = []
         for _ in range(repeats):
             t0 = time.perf_counter()
-            svg = viz.to_svg(viz.draw_dot(loss, params=model, **options))
+            svg = draw(loss, model, **options)
             times.append(time.perf_counter() - t0)
         res[view] = {
             "seconds": statistics.median(times),
@@ -50,6 +61,7 @@ def run(repeats=3):
 def report(res):
     """Print one line per view: time, size, and whether it meets the target."""
     print(f"MLP(2, [16, 16, 1]), one example: {res['graph_nodes']} values in the graph")
+    print(f"  drawn by {res['renderer']} {res['version']}")
     for view in ("whole", "collapsed"):
         r = res[view]
         verdict = "ok" if r["seconds"] < r["target_seconds"] else "TOO SLOW"
