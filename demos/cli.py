@@ -1,4 +1,5 @@
-"""The `chainrule` command: list the lessons, run one, or step through its backprop.
+"""The `chainrule` command: list the lessons, run one, step through its backprop, or ask the
+doctor what is installed here and what each missing piece costs.
 
 Exit status: 0 done (or the reader of a pipe left early), 1 failed, 2 a usage mistake,
 3 an optional package is missing, 130 Ctrl-C. Every complaint is one line on stderr.
@@ -13,6 +14,7 @@ import sys
 
 import viz
 
+from . import doctor
 from .common import SEEDS, MissingExtra, parameters_of
 
 # Every demos/lessonNN_*.py, in the order of its number: a new lesson file is found by itself.
@@ -83,7 +85,7 @@ def seed(text):
 
 def parser():
     p = Parser(prog="chainrule", description="Lessons in backpropagation.")
-    sub = p.add_subparsers(dest="command", metavar="{list,run,step}")
+    sub = p.add_subparsers(dest="command", metavar="{list,run,step,doctor}")
     sub.add_parser("list", help="name every lesson with a one-line summary")
     run = sub.add_parser("run", help="run a lesson and write its pictures")
     run.add_argument("name", help="a lesson name from `chainrule list`")
@@ -95,6 +97,8 @@ def parser():
     step = sub.add_parser("step", help="step through a lesson's backprop in the terminal")
     step.add_argument("name")
     step.add_argument("--no-pause", action="store_true", help="print every step without waiting")
+    check = sub.add_parser("doctor", help="say what is installed and what each missing piece costs")
+    check.add_argument("--json", action="store_true", help="the same facts, as JSON")
     return p
 
 
@@ -140,6 +144,11 @@ def command(args):
             for i, (name, lesson) in enumerate(LESSONS.items(), 1):
                 print(f"{i:>2}. {name:<{width}}  {lesson.summary}")
             return 0
+        if args.command == "doctor":
+            try:
+                return doctor.run(MODULES, as_json=args.json)
+            except ValueError as err:  # $CHAINRULE_RENDERER names no renderer (read first)
+                raise UsageError(err) from None
         lesson = lesson_named(args.name)
         if args.command == "run":
             lesson(out=args.out, seed=args.seed, plots=not args.no_plots)
