@@ -33,7 +33,7 @@ def train(seed, epochs=EPOCHS):
         optimizer=Adam(model.parameters(), lr=0.1),
         epochs=epochs,
         batched=True,
-        progress=False,
+        verbose=False,
     )
     return model, history
 

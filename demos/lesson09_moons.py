@@ -41,7 +41,7 @@ def train(X, y, epochs, seed):
         scheduler=LinearLR(opt, 1.0, 0.1, EPOCHS),
         shuffle=False,
         batched=True,
-        progress=False,
+        verbose=False,
     )
     return model, history
 

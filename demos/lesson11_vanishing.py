@@ -65,7 +65,7 @@ def train(X, Y, seed, clip, steps):
                 clip_grad_norm=clip,
                 metric=None,
                 batched=True,
-                progress=False,
+                verbose=False,
             )
     except DivergedError as err:  # the loss became inf or NaN: keep the losses before it
         return err.history.loss, err.step

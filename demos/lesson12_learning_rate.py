@@ -64,7 +64,7 @@ def train(X, y, lr, schedule, epochs, seed):
         metric=None,
         seed=seed,
         batched=True,
-        progress=False,
+        verbose=False,
     )
 
 

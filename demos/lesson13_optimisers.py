@@ -47,7 +47,7 @@ def train(X, y, make_optimiser, batch_size, epochs, seed):
         batch_size=batch_size,
         seed=seed,
         batched=True,
-        progress=False,
+        verbose=False,
     )
     return history, time.perf_counter() - started
 

@@ -38,7 +38,7 @@ def train(X, y, test, l2, dropout, epochs, sizes, seed):
         validation_data=test,
         seed=seed,
         batched=True,
-        progress=False,
+        verbose=False,
     )
     return model, history
 

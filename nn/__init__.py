@@ -40,7 +40,6 @@ from .losses import (
 from .module import Module, Sequential
 from .optim import SGD, Adam, Optimizer, RMSprop, clip_grad_norm_, clip_grad_value_
 from .perceptron import Perceptron, PerceptronReport
-from .progress import ProgressBar
 from .schedules import CosineAnnealingLR, ExponentialLR, LinearLR, LRScheduler, StepLR
 from .train import DivergedError, History, evaluate, fit, predict
 
@@ -74,7 +73,6 @@ __all__ = [
     "Perceptron",
     "PerceptronReport",
     "PReLU",
-    "ProgressBar",
     "ReLU",
     "RMSprop",
     "Sequential",

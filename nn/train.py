@@ -1,16 +1,18 @@
 """The training loop: forward, loss, zero_grad, backward, step, over epochs of batches.
 
-`fit` records loss and accuracy per epoch (and on held-out data when given), shows a progress
-bar, and stops with the step number the moment the loss turns NaN or infinite. Only
+`fit` records loss and accuracy per epoch (and on held-out data when given), shows tqdm's
+progress bar, and stops with the step number the moment the loss turns NaN or infinite. Only
 `_forward` and `_targets` know whether examples go one at a time or as one batched Value.
 Batched steps replay a recorded graph (autograd.tape) where that gives eager mode's numbers.
 """
 
 import math
+import sys
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
+from tqdm.auto import tqdm  # a widget in Jupyter (with ipywidgets), else the text bar
 
 from autograd import Value, no_grad
 from autograd.tape import Tape
@@ -28,7 +30,6 @@ from .losses import (
     mse_loss,
 )
 from .optim import _check, clip_grad_norm_
-from .progress import ProgressBar
 
 
 def _argmax(out, y):
@@ -122,6 +123,29 @@ def _check_setup(model, optimizer, scheduler, clip_grad_norm):
         raise ValueError(
             f"fit: the model has parameters that are not finite: {', '.join(broken[:3])}"
         )
+
+
+def _in_jupyter():
+    """Whether this runs in a Jupyter kernel, tested as tqdm.autonotebook does: its output is
+    never a terminal, but a person is watching it."""
+    return "ipykernel.zmqshell" in sys.modules or "IPython.utils._process_emscripten" in sys.modules
+
+
+def _progress_bar(verbose, steps, stream):
+    """tqdm's bar over fit's steps. verbose None: on a terminal or in Jupyter, else silent."""
+    if verbose is None:
+        disable = False if _in_jupyter() else None  # tqdm's None: only if stream.isatty()
+    else:
+        disable = not verbose
+    return tqdm(total=steps, file=stream, disable=disable, unit="step")
+
+
+def _postfix(epoch, epochs, loss, accuracy):
+    """The numbers shown after the bar, in this order: epoch 3/10, mean loss, accuracy."""
+    shown = {"epoch": f"{epoch}/{epochs}", "loss": f"{loss:.4f}"}
+    if accuracy is not None:
+        shown["acc"] = f"{accuracy:.1%}"
+    return shown
 
 
 def _loss_and_metric(loss, metric):
@@ -309,7 +333,7 @@ def fit(
     validation_data=None,
     metric="auto",
     batched=True,
-    progress=None,
+    verbose=None,
     stream=None,
     tape=None,
 ):
@@ -320,8 +344,9 @@ def fit(
     (micrograd's demo uses l2=1e-4). scheduler: stepped once per epoch. clip_grad_norm: cap
     on the gradient norm. validation_data: (X, y) evaluated after each epoch. batched: feed a
     batch as one Value per feature, one graph per batch (the default, fast); False builds one
-    graph per example, as micrograd does. progress: None shows a bar when `stream` (default
-    sys.stderr) is a terminal; True or False forces it. History.loss includes the penalties.
+    graph per example, as micrograd does. verbose (Keras's name): None shows tqdm's bar when
+    `stream` (tqdm's file, default sys.stderr) is a terminal or in Jupyter; True or False
+    forces it on or off. History.loss includes the penalties.
     tape: None replays a recorded graph for batched steps (autograd.tape, several times
     faster) unless a custom loss or active Dropout rules it out; True insists, False never.
     """
@@ -329,6 +354,8 @@ def fit(
     X, y = _data("fit", X, y, loss)
     if not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"fit: epochs must be a whole number >= 1, got {epochs!r}")
+    if verbose is not None and not isinstance(verbose, bool):  # Keras's levels 0, 1, 2 too
+        raise ValueError(f"fit: verbose must be None, True or False, got {verbose!r}")
     if validation_data is not None:
         validation_data = _validation(validation_data, X, y, loss)
     _check_setup(model, optimizer, scheduler, clip_grad_norm)
@@ -336,7 +363,8 @@ def fit(
     params = model.parameters()
     replay = _replay(tape, model, loss, loss_fn, batched, l2, l1, params, optimizer)
     history = History()
-    bar = ProgressBar(epochs * len(loader), stream=stream, enabled=progress)
+    steps = epochs * len(loader)
+    bar = _progress_bar(verbose, steps, stream)
     step, last = 0, None
     try:
         for epoch in range(1, epochs + 1):
@@ -380,12 +408,17 @@ def fit(
                 last = value
                 seen += len(yb)
                 loss_sum += last * len(yb)
-                fields = {"epoch": f"{epoch}/{epochs}", "loss": f"{loss_sum / seen:.4f}"}
                 if metric:
                     numbers = _numbers(out, batched) if replay is None else replay.outputs()
                     right += metric(numbers, yb) * len(yb)
-                    fields["acc"] = f"{right / seen:.1%}"
-                bar.update(**fields)
+                # Formatting the numbers every step costs a few percent of a small model's
+                # step: do it only when tqdm has just drawn (at most every mininterval
+                # seconds), for its next draw, and at the last step, for close()'s line.
+                if bar.update() or step == steps:
+                    accuracy = right / seen if metric else None
+                    bar.set_postfix(
+                        _postfix(epoch, epochs, loss_sum / seen, accuracy), refresh=False
+                    )
                 history.steps = step
             history.loss.append(loss_sum / seen)
             history.accuracy.append(right / seen if metric else None)

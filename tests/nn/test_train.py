@@ -172,10 +172,10 @@ def test_fit_prints_nothing_when_the_stream_is_not_a_terminal():
     nn.fit(model, X, y, loss="mse", optimizer=nn.SGD(model.parameters()), epochs=3, stream=stream)
     assert stream.getvalue() == ""
     nn.fit(model, X, y, loss="mse", optimizer=nn.SGD(model.parameters()), epochs=3,
-           stream=stream, progress=True)  # fmt: skip
+           stream=stream, verbose=True)  # fmt: skip
     text = stream.getvalue()
     assert text.startswith("\r") and text.endswith("\n") and text.count("\n") == 1
-    assert "3/3 [" in text and "loss " in text and "acc " in text
+    assert "3/3 [" in text and "loss=" in text and "acc=" in text
 
 
 def test_predict_is_in_eval_mode_and_records_no_graph():
