@@ -37,6 +37,12 @@ bench:
 	@$(MAKE) --no-print-directory setup EXTRAS=$(EXTRAS),bench
 	$(PY) -m benchmarks
 
+# JupyterLab on the classroom notebook, the repository as its file browser's root (so
+# out/classroom shows). On a server: make notebook ARGS=--no-browser (as root: --allow-root).
+notebook:
+	@$(MAKE) --no-print-directory setup EXTRAS=$(EXTRAS),notebook
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir=. demos/classroom.ipynb $(ARGS)
+
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check autograd nn viz demos tests benchmarks

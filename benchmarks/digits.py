@@ -65,7 +65,7 @@ class FitEpoch:
             epochs=1,
             batch_size=64,
             seed=self.epoch,
-            progress=False,
+            verbose=False,
             tape=True,
         )
 

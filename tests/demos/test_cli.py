@@ -149,7 +149,7 @@ def test_a_folder_that_cannot_hold_the_files_is_still_told_apart_from_the_output
 @pytest.mark.parametrize(
     "args, says",
     [
-        (["bogus"], "chainrule: argument {list,run,step}: invalid choice: 'bogus'"),
+        (["bogus"], "chainrule: argument {list,run,step,doctor}: invalid choice: 'bogus'"),
         (["run"], "chainrule run: the following arguments are required: name"),
         (["run", "moons", "--sed", "1"], "chainrule: unrecognized arguments: --sed 1"),
         (["step", "no-such-lesson"], "chainrule: no lesson named 'no-such-lesson'"),
@@ -167,7 +167,9 @@ def test_with_stderr_closed_a_mistake_still_exits_two_and_prints_nothing(tmp_pat
     assert (done.returncode, done.stdout, done.stderr) == (2, "", "")
 
 
-@pytest.mark.parametrize("args", [["--help"], ["list", "--help"], ["run", "-h"], ["step", "-h"]])
+@pytest.mark.parametrize(
+    "args", [["--help"], ["list", "--help"], ["run", "-h"], ["step", "-h"], ["doctor", "-h"]]
+)
 def test_help_works_for_every_command(tmp_path, args):
     done = chainrule(*args, cwd=tmp_path)
     assert (done.returncode, done.stderr) == (0, "")
