@@ -26,10 +26,13 @@ EXTRAS = {
         ("scikit-learn",),
         "lesson {digits} (digits) stops: it loads its images with scikit-learn",
     ),
-    "notebook": (("jupyterlab", "ipykernel"), "demos/classroom.ipynb cannot be opened in Jupyter"),
     "browser": (
         ("playwright",),
         "only `make docs` and the browser tests need it; pages open in any browser",
+    ),
+    "notebook": (
+        ("jupyterlab", "ipykernel", "ipywidgets"),
+        "make notebook cannot open demos/classroom.ipynb (ipywidgets draws fit's bar there)",
     ),
     "torch": (("torch",), "only the tests that compare with PyTorch, and `make bench`, need it"),
     "slides": (("pypdf",), "no multi-page PDF handouts; SVG and PNG frames still work"),
@@ -217,7 +220,8 @@ def text(facts, lessons):
         need = list(absent)
         if extra == "browser" and not got.get("chromium"):
             need.append(f"a Chromium on PATH ({', '.join(CHROMIUMS[:-1])} or {CHROMIUMS[-1]})")
-        say(topic, f"{extra:<{EXTRA}}missing {' and '.join(need)}")
+        listed = ", ".join(need[:-1]) + " and " + need[-1] if len(need) > 1 else need[0]
+        say(topic, f"{extra:<{EXTRA}}missing {listed}")
         rows.append(f"{'':<{TOPIC + EXTRA}}{lost[extra]}")
         if absent:
             pin = f" ({PINS[extra]})" if extra in PINS else ""

@@ -7,25 +7,26 @@ programs' own `-V`, `pip list`, and an environment that holds chainrule's core a
 
 import json
 import os
+import pathlib
 import re
 import subprocess
 import sys
 
 import numpy as np
 import pytest
+import tomllib
 
 import demos
 
 CHAINRULE = os.path.join(os.path.dirname(sys.executable), "chainrule")  # the venv's script
 BIN = os.path.dirname(CHAINRULE)  # the venv's bin folder: graphviz-pure, no dot, no Chromium
 SOURCE = os.path.dirname(os.path.dirname(demos.__file__))  # the checkout
-EXTRAS = {  # each extra's packages, as pyproject.toml lists them
-    "plot": ["matplotlib"],
-    "digits": ["scikit-learn"],
-    "notebook": ["jupyterlab", "ipykernel"],
-    "browser": ["playwright"],
-    "torch": ["torch"],
-    "slides": ["pypdf"],
+EXTRAS = {  # each extra the doctor reports, with its packages as pyproject.toml lists them
+    name: [re.split(r"[<>=!~ \[]", spec, maxsplit=1)[0] for spec in specs]
+    for name, specs in tomllib.loads(
+        (pathlib.Path(SOURCE) / "pyproject.toml").read_text(encoding="utf-8")
+    )["project"]["optional-dependencies"].items()
+    if name in ("plot", "digits", "notebook", "browser", "torch", "slides")
 }
 CORE = ("numpy", "graphviz", "tqdm", "chainrule-")  # what `pip install chainrule` brings
 
@@ -236,7 +237,7 @@ def test_with_chainrules_core_alone_every_extra_is_missing_and_says_what_it_cost
         'pip install "chainrule[plot]"'
     )
     assert found["digits"].startswith("missing scikit-learn\nlesson 10 (digits) stops")
-    assert found["notebook"].startswith("missing jupyterlab and ipykernel\n")
+    assert found["notebook"].startswith("missing jupyterlab, ipykernel and ipywidgets\n")
     assert found["browser"].startswith("missing playwright and a Chromium on PATH")
     assert found["torch"].endswith('pip install "chainrule[torch]" (torch==2.13.0)')
     assert found["slides"].endswith('pip install "chainrule[slides]"')
