@@ -37,6 +37,9 @@ COLORS = ("role", "grad", None)
 MAX_NODES = 2500  # boxes; dot lays out MLP(2, [16, 16, 1]) (1,624 boxes) in about 2 s
 LARGE = 800  # boxes; beyond, edge labels float beside edges (xlabel): dot lays out 5-10x faster
 FONT = "Helvetica"
+# The "data"/"grad" column is at least this wide (points): "grad" at 9 pt is about 18, so a
+# number never touches its word, however a renderer measures text (graphviz-pure's is tight).
+WORD_WIDTH = 26
 DIGITS = re.compile(r"(\d+)")
 PORTS = {"LR": ("e", "w"), "TB": ("s", "n")}  # where edges leave and enter a folded box
 HTML_BYTES = 16000  # dot refuses an HTML-like label of about 16,400 bytes ("longer than 16384?")
@@ -523,7 +526,8 @@ def number_rows(row, opts, muted):
         tip = escape(tip, " ")  # an attribute: no tags inside
         cell = f"{row.id}-{word}"
         lines.append(
-            f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="9" COLOR="{muted}">{word}</FONT></TD>'
+            f'<TR><TD ALIGN="LEFT" WIDTH="{WORD_WIDTH}">'
+            f'<FONT POINT-SIZE="9" COLOR="{muted}">{word}</FONT></TD>'
             f'<TD ALIGN="RIGHT" ID="{cell}" HREF="#{cell}" TOOLTIP="{tip}">{text}</TD></TR>'
         )
     return lines
@@ -729,6 +733,9 @@ def caption(opts, entries):
     if batch and not opts.legend:
         rows.extend(f"<TR>{text_cell(line, 5)}</TR>" for line in batch)
     if opts.legend:
+        if entries and not entries[0]["swatches"]:  # a heading over the colours: full width,
+            rows.append(f"<TR>{text_cell(entries[0]['text'], 5)}</TR>")  # or it would widen
+            entries = entries[1:]  # the swatch columns (dot spreads, graphviz-pure stretches)
         colours, reading = colour_key(entries), batch + reading_key(opts)
         for n in range(max(len(colours), len(reading))):
             left = colours[n] if n < len(colours) else '<TD COLSPAN="3"></TD>'

@@ -6,6 +6,7 @@ is that layout restyled for its step and drawn where `pos` says, so nodes never 
 import math
 import os
 import re
+import types
 
 import graphviz
 
@@ -30,7 +31,9 @@ STATEMENT = re.compile(r"^\t+(\w+(?: -> \w+)?)\s*\[", re.M)
 ATTRIBUTE = re.compile(r'[\s,]*(\w+)=("(?:[^"\\]|\\[\s\S])*"|<|[^,\]\s]+)')  # "\<newline>" goes on
 COLOUR = re.compile(r"(#[0-9A-Fa-f]{6})(?![0-9A-Fa-f])")
 # A number cell of draw_dot's boxes (its ids are documented in viz/dot.py).
-CELL = re.compile(r'ID="(v\d+-(?:data|grad))" HREF="[^"]*" TOOLTIP="[^"]*">([^<]*)</TD>')
+CELL = re.compile(
+    r'ID="(v\d+-(?:data|grad))" HREF="[^"]*" TOOLTIP="[^"]*">(?:<B>)?([^<]*)(?:</B>)?</TD>'
+)
 
 
 def parse(laid):
@@ -207,6 +210,16 @@ def restyle(parts, walk, s, defaults):
     return out
 
 
+def in_bold(graph):
+    """The graph with every number in bold, to be laid out: each box then has room for the
+    bold number of its own step, so no frame grows a box (and no box moves)."""
+    bold = CELL.sub(
+        lambda m: m.group(0).replace(f">{m.group(2)}</TD>", f"><B>{m.group(2)}</B></TD>"),
+        graph.source,
+    )
+    return types.SimpleNamespace(source=bold)
+
+
 def fixtures(parts, walk, corners, fmt):
     """The statements every frame adds: the canvas corners, and the name the narration uses
     (v3) above each box that has no label, as the player shows it."""
@@ -298,7 +311,7 @@ def backprop_frames(
             f"backprop_frames: {len(steps)} frames ({walk.n} nodes, phase={phase!r}), more than "
             f"max_frames={max_frames}. " + advice(walk, phase)
         )
-    parts = parse(render.lay_out(walk.graph, "backprop_frames"))
+    parts = parse(render.lay_out(in_bold(walk.graph), "backprop_frames"))
     defaults = {p[0]: p[1] for p in parts if not isinstance(p, str) and p[0] in ("node", "edge")}
     labels = [
         fits(html_caption(caption(walk, s)), "backprop_frames", f"the caption of step {s + 1}")
