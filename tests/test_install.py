@@ -160,6 +160,8 @@ def test_the_installed_notebook_runs_in_the_fresh_venv_and_writes_under_out(inst
     cells = json.loads((folder / "executed.ipynb").read_text(encoding="utf-8"))["cells"]
     outputs = [o for c in cells if c["cell_type"] == "code" for o in c["outputs"]]
     assert [o for o in outputs if o["output_type"] == "error"] == []
+    warned = [o for o in outputs if o.get("name") == "stderr" and "Warning" in "".join(o["text"])]
+    assert warned == []  # e.g. tqdm's "IProgress not found": the extra brings ipywidgets
     pictures = [o["data"]["image/svg+xml"] for o in outputs if "image/svg+xml" in o.get("data", {})]
     assert pictures and all("(graphviz-pure)" in "".join(svg) for svg in pictures)
     said = "".join("".join(o["text"]) for o in cells[-1]["outputs"] if o.get("name") == "stdout")
