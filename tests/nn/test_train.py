@@ -262,3 +262,35 @@ def test_a_class_label_out_of_range_is_caught_with_or_without_a_tape(tape):
     with pytest.raises(ValueError, match=r"cross_entropy: classes must be in 0\.\.2"):
         nn.fit(model, X, y + 1, loss="cross_entropy", optimizer=nn.SGD(model.parameters()),
                tape=tape)  # fmt: skip
+
+
+def test_the_garbage_collector_is_paused_for_each_step_and_restored_after():
+    """Values make no cycles, so fit turns Python's cyclic collector off while a step builds
+    and backpropagates its graph; it is on again between steps, after fit, and after an error."""
+    import gc
+
+    seen = []
+
+    def mse_noting_the_collector(outputs, targets):
+        seen.append(gc.isenabled())
+        return nn.losses.mse_loss(outputs, targets)
+
+    X, y = nn.logic_gate("or")
+    model = nn.MLP(2, [2, 1], rng=0)
+    opt = nn.SGD(model.parameters())
+    assert gc.isenabled()
+    nn.fit(model, X, y, loss=mse_noting_the_collector, optimizer=opt, epochs=3, metric=None)
+    assert seen == [False, False, False] and gc.isenabled()
+
+    def failing(outputs, targets):
+        raise RuntimeError("a loss that fails")
+
+    with pytest.raises(RuntimeError, match="a loss that fails"):
+        nn.fit(model, X, y, loss=failing, optimizer=opt, epochs=1, metric=None)
+    assert gc.isenabled()
+    gc.disable()  # a caller who turned it off keeps it off
+    try:
+        nn.fit(model, X, y, loss="mse", optimizer=opt, epochs=1)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
