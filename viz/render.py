@@ -152,11 +152,6 @@ def renderer(where="render", fmt="svg"):
     return found[0]
 
 
-def dot_program(where="render"):
-    """The path of the program that draws SVG here (kept for callers of the old name)."""
-    return renderer(where).path
-
-
 def dot_source(graph, where):
     """The DOT text of a graphviz object (anything with a `.source` string)."""
     source = getattr(graph, "source", None)
