@@ -143,13 +143,13 @@ def renderer(where="render", fmt="svg"):
         why = f"set by {ENVIRONMENT}" if _chosen is None else "chosen with viz.set_renderer"
         raise GraphvizNotFoundError(NEEDS_DOT.format(where=where, what="PDF", why=why))
     names = RENDERERS if wanted == "auto" else (wanted,)
-    found = [Renderer(name, path) for name in names if (path := find(name)) is not None]
-    if not found:
+    found = next((Renderer(n, p) for n in names if (p := find(n)) is not None), None)
+    if found is None:
         raise GraphvizNotFoundError(INSTALL.format(where=where))
-    if fmt == "pdf" and found[0].name != "dot":
+    if fmt == "pdf" and found.name != "dot":
         why = "found here (dot is not)"
         raise GraphvizNotFoundError(NEEDS_DOT.format(where=where, what="PDF", why=why))
-    return found[0]
+    return found
 
 
 def dot_source(graph, where):
