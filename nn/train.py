@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm.auto import tqdm  # a widget in Jupyter (with ipywidgets), else the text bar
 
-from autograd import Value, no_grad
+from autograd import Value, no_grad, topological_order
 from autograd.tape import Tape
 
 from .data import DataLoader
@@ -213,12 +213,14 @@ def _numbers(out, batched):
 
 
 class _Replay:
-    """fit's tapes: the graph of one batch recorded once per batch shape, then replayed.
+    """fit's tape: the graph of one batch recorded once, then replayed on every batch.
 
     Features and targets are the tape's inputs (class labels as one-hot columns, the ones
-    _nll builds), so one tape serves every batch of its shape. nn's softmax shift is a
-    constant in the graph, frozen at the recorded batch's maxima: exact in the maths, and fit
-    records afresh if the replayed loss is not finite.
+    _nll builds). So are the graph's other batch leaves, nn's softmax shift: a constant,
+    frozen at the recorded batch's maxima and fed back each step (its first n numbers for a
+    shorter batch), exact in the maths. One tape then serves the full batches and the short
+    last one: recording costs as much as several replays, so fit records only when a batch
+    is larger than the recorded one, or afresh if the replayed loss is not finite.
     """
 
     def __init__(self, model, loss, loss_fn, l2, l1, params, optimizer):
@@ -226,23 +228,24 @@ class _Replay:
         self.l2, self.l1, self.params = l2, l1, params
         ids = {id(p) for p in params}  # what the optimizer updates must not be frozen either
         self.learnt = params + [p for p in getattr(optimizer, "params", ()) if id(p) not in ids]
-        self.tapes = {}  # batch shape -> (tape, output nodes, number of outputs)
-        self.last = None
+        self.last, self.size = None, 0  # (tape, outputs, how many, frozen arrays); its batch
 
     def step(self, Xb, yb, record=False):
         """Forward and backward on one batch, gradients added to `.grad`; return the loss."""
-        if record or Xb.shape not in self.tapes:
-            self.tapes[Xb.shape] = self._record(Xb, yb)
-        tape, out, k = self.last = self.tapes[Xb.shape]
-        arrays = [*Xb.T, *self._targets(yb, k)]
-        try:
-            return tape.step(*arrays)
-        except ValueError:  # a frozen shift can drive a log to 0: fit records afresh
+        n = len(Xb)
+        if record or self.last is None or n > self.size:
+            self.last, self.size = self._record(Xb, yb), n
+        tape, out, k, frozen = self.last
+        arrays = [*Xb.T, *self._targets(yb, k), *(c[:n] for c in frozen)]
+        try:  # a frozen shift can overflow exp or drive a log to 0: fit then records afresh,
+            with np.errstate(over="ignore", invalid="ignore"):  # so numpy need not warn
+                return tape.step(*arrays)
+        except ValueError:
             return math.nan
 
     def outputs(self):
         """The last step's outputs as numbers, one row per example (as _numbers gives)."""
-        tape, out, _ = self.last
+        tape, out, _, _ = self.last
         if isinstance(out, (list, tuple)):
             return np.column_stack([tape.data(v) for v in out])
         return tape.data(out)
@@ -257,7 +260,14 @@ class _Replay:
             total = total + self.l2 * l2_penalty(self.params)
         if self.l1:
             total = total + self.l1 * l1_penalty(self.params)
-        return Tape(total, xs + ts, self.learnt), out, k
+        fed = {id(v) for v in xs + ts}  # the other batch leaves: fed their recorded numbers
+        frozen = [
+            v
+            for v in topological_order(total)
+            if not v.inputs and isinstance(v.data, np.ndarray) and id(v) not in fed
+        ]
+        tape = Tape(total, xs + ts + frozen, self.learnt)
+        return tape, out, k, [v.data for v in frozen]
 
     def _classes(self, yb):
         return self.loss in ("cross_entropy", "categorical_cross_entropy") and yb.ndim == 1

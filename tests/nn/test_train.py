@@ -241,6 +241,49 @@ def test_fit_with_tapes_agrees_with_eager_fit_to_1e_10(loss, make_data, nouts, m
     assert len(replays) == taped.steps == 4 * 5  # every step of the first fit was a replay
 
 
+def recorded_batches(monkeypatch):
+    """The batch size of every Tape recorded from now on, in order."""
+    from autograd.tape import Tape
+
+    sizes, record = [], Tape.__init__
+    monkeypatch.setattr(
+        Tape, "__init__", lambda tape, root, ins, ps: sizes.append(len(ins[0].data)) or
+        record(tape, root, ins, ps),
+    )  # fmt: skip
+    return sizes
+
+
+def test_one_tape_serves_the_full_batches_and_the_short_last_one(monkeypatch):
+    """Recording costs several replays: 70 = 4 x 16 + 6, and the 6 replay the 16's tape."""
+    sizes = recorded_batches(monkeypatch)
+    X, y = nn.make_blobs(70, centers=3, seed=4)
+    (taped, p_taped), (eager, p_eager) = fit_both_ways(
+        lambda: nn.MLP(2, [8, 3], activation="tanh", rng=6), X, y, loss="cross_entropy",
+        epochs=3, batch_size=16,
+    )  # fmt: skip
+    assert sizes == [16]  # the eager fit records none
+    assert np.abs(p_taped - p_eager).max() < 1e-10
+    assert taped.loss == pytest.approx(eager.loss, abs=1e-10)
+
+
+def test_a_frozen_softmax_shift_that_overflows_is_recorded_afresh_without_warnings(monkeypatch):
+    """The tape freezes the first batch's logit maxima; x = 2000 then overflows e^(z - max).
+    fit records that batch afresh (its own maxima) and agrees with eager mode, silently."""
+    import warnings
+
+    sizes = recorded_batches(monkeypatch)
+    X, y = np.array([[0.0], [0.1], [2000.0], [-2000.0]]), np.array([0, 1, 1, 0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's overflow warning would fail the test
+        (taped, p_taped), (eager, p_eager) = fit_both_ways(
+            lambda: nn.MLP(1, [2], rng=0), X, y, loss="cross_entropy", epochs=1,
+            batch_size=2, shuffle=False,
+        )  # fmt: skip
+    assert sizes == [2, 2]
+    assert np.abs(p_taped - p_eager).max() < 1e-10
+    assert taped.loss == pytest.approx(eager.loss, rel=1e-12)
+
+
 def test_fit_uses_no_tape_where_one_would_freeze_dropout_or_a_custom_loss():
     X, y = nn.make_moons(20, seed=0)
     model = nn.MLP(2, [4, 1], dropout=0.2, rng=0)
