@@ -1,7 +1,8 @@
 """Batched mode against PyTorch 2.13 (CPU, one thread, float64): the moons training step.
 
 Three chainrule contenders' worth: eager batched (a new graph every step) and a tape (the
-graph recorded once, replayed with many nodes per numpy call: autograd/tape.py).
+graph recorded once, replayed with many nodes per numpy call: autograd/tape.py). Each step
+keeps its model's parameter list from the start, as an optimiser does in either library.
 
 Run: make bench  (or python -m benchmarks.batched)
 """
@@ -22,17 +23,18 @@ class ChainruleBatchStep:
     def __init__(self, X, y):
         random.seed(1337)
         self.model = nn.MLP(2, [16, 16, 1])
+        self.params = self.model.parameters()  # kept once, as an optimiser keeps them
         self.X, self.y = X, y
 
     def __call__(self, lr=0.5):
-        model = self.model
+        model, params = self.model, self.params
         x = [Value(self.X[:, 0]), Value(self.X[:, 1])]  # a batch is new data every step
         scores = model(x)
         data_loss = (1 + -Value(self.y) * scores).relu().mean()
-        loss = data_loss + 1e-4 * sum(p * p for p in model.parameters())
+        loss = data_loss + 1e-4 * sum(p * p for p in params)
         model.zero_grad()
         loss.backward()
-        for p in model.parameters():
+        for p in params:
             p.data -= lr * p.grad
         return loss.data
 
@@ -44,7 +46,7 @@ class ChainruleTapeStep:
         random.seed(1337)
         self.model = nn.MLP(2, [16, 16, 1])
         self.X, self.y = X, y
-        params = self.model.parameters()
+        self.params = params = self.model.parameters()
         x, t = [Value(X[:, 0]), Value(X[:, 1])], Value(y)
         data_loss = (1 + -t * self.model(x)).relu().mean()
         loss = data_loss + 1e-4 * sum(p * p for p in params)
@@ -54,7 +56,7 @@ class ChainruleTapeStep:
         model = self.model
         model.zero_grad()
         loss = self.tape.step(self.X[:, 0], self.X[:, 1], self.y)
-        for p in model.parameters():
+        for p in self.params:
             p.data -= lr * p.grad
         return loss
 
@@ -74,18 +76,19 @@ class TorchStep:
             torch.nn.ReLU(),
             torch.nn.Linear(16, 1),
         ).double()
+        self.params = list(self.model.parameters())  # kept once, as torch.optim does
         self.X = torch.tensor(X, dtype=torch.float64)
         self.y = torch.tensor(y, dtype=torch.float64)
 
     def __call__(self, lr=0.5):
-        torch, model = self.torch, self.model
+        torch, model, params = self.torch, self.model, self.params
         scores = model(self.X).squeeze(1)
         data_loss = torch.relu(1 - self.y * scores).mean()
-        loss = data_loss + 1e-4 * sum((p * p).sum() for p in model.parameters())
+        loss = data_loss + 1e-4 * sum((p * p).sum() for p in params)
         model.zero_grad()
         loss.backward()
         with torch.no_grad():
-            for p in model.parameters():
+            for p in params:
                 p -= lr * p.grad
         return loss.item()
 
