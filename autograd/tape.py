@@ -9,10 +9,13 @@ forward and backward on new inputs and the parameters' current `.data`:
   level never depend on each other, so those with the same op (and the same kind of inputs:
   batch or scalar) run as ONE call of the op's array row on a 2-D array: a row per node, a
   column per example. Scalar inputs (the weights) come in as a column, broadcast to every
-  example. The moons step becomes about 45 such calls.
-- Scalar nodes (the L2 penalty: a chain of hundreds of adds, one per level) run one by one
-  with the float rows, in a plain loop over Python floats; a level with many of them (the
-  `p * p`) runs as one call. Reductions (`sum`, `mean`: a batch to one number) run one by one.
+  example.
+- Chains of adds run as a unit (_fuse.py): a layer's neurons, each `b + w0·x0 + w1·x1 + ...`
+  (one level per input), as two numpy calls per input position into a reused buffer, only
+  the chain's end stored; a long sum of plain numbers (the L2 penalty) as one np.cumsum.
+- Other scalar nodes run one by one with the float rows, in a plain loop over Python floats;
+  a level with many of them (the `p * p`) runs as one call. Reductions (`sum`, `mean`: a
+  batch to one number) run one by one.
 - Backward walks the same steps in reverse. Every local derivative comes from the op table;
   the chain rule is backprop.py's: multiply by the upstream gradient and add into each input.
   An input feeding several nodes of one step gets their sum (np.add.reduceat); a scalar input
@@ -26,6 +29,7 @@ under no_grad) ties the tape to the recorded batch size. `inputs` get no gradien
 
 import numpy as np
 
+from . import _fuse
 from .backprop import topological_order
 from .value import Value, _batch, _domain_error
 
@@ -61,14 +65,19 @@ class Tape:
     def _plan(self, order, root):
         """Group the nodes, give each a slot (a row of V or a place in S), list the steps."""
         is_input = {id(v) for v in self.inputs}
+        # Chains of adds (a neuron's sum, the penalty) replay as a unit: see _fuse.py.
+        chains = {c.nodes[-1]: c for c in _fuse.find_chains(order, _fuse.users(order))}
+        inside = {v: c for c in chains.values() for v in c.nodes[:-1] + c.terms * c.batch}
+        self._folded = {v: c for v, c in inside.items() if c.batch}  # stored nowhere: data()
         level, live, needs = {}, {}, {}  # live: depends on the inputs; needs: on the params
         for v in self.params:
             level[v], live[v], needs[v] = 0, False, True
         consts, groups = [], {}
         for node in order:
-            if node in level:
+            if node in level or node in inside:
                 continue
-            ins = node.inputs
+            chain = chains.get(node)
+            ins = node.inputs if chain is None else chain.inputs
             level[node] = 1 + max(level[i] for i in ins) if ins else 0
             live[node] = id(node) in is_input or any(live[i] for i in ins)
             needs[node] = any(needs[i] for i in ins)
@@ -78,6 +87,13 @@ class Tape:
                 continue
             if not ins:
                 continue  # an input
+            if chain is not None:  # a layer's chains of one length group; a sum of numbers not
+                if chain.batch:
+                    kind = ("layer", len(chain.nodes), type(chain.head.data) is _batch)
+                    groups.setdefault((live[node], level[node], kind, (), None), []).append(node)
+                else:
+                    groups[(live[node], level[node], "cumsum", (), node)] = chain.nodes
+                continue
             kinds = tuple(type(i.data) is _batch for i in ins)
             out_batch = type(node.data) is _batch
             if out_batch and not any(kinds):
@@ -86,17 +102,21 @@ class Tape:
             row = node.op if node.op.array is None else node.op.array
             key = (live[node], level[node], row, kinds, node if single else None)
             groups.setdefault(key, []).append(node)
-        # What does not depend on the inputs comes first (the penalty chain: one Python loop),
+        # What does not depend on the inputs comes first (the penalty, one Python loop or sum),
         # then by level: a topological order of the groups.
         keys = sorted(groups, key=lambda k: (k[0], k[1]))
         # Give a group's nodes their rows in the order their first user reads them, so that
         # user reads one slice (a view, no copy). Users come later: settle them first.
         first, end = {}, (len(keys),)
         for g in reversed(range(len(keys))):
-            nodes = groups[keys[g]] = sorted(groups[keys[g]], key=lambda v: first.get(v, end))
+            nodes = groups[keys[g]]
+            if keys[g][4] is None:  # (a single node, or a chain of numbers: in its own order)
+                nodes = groups[keys[g]] = sorted(nodes, key=lambda v: first.get(v, end))
             for i in reversed(range(len(nodes))):
-                for j in reversed(range(len(nodes[i].inputs))):
-                    first[nodes[i].inputs[j]] = (g, j, i)
+                chain = chains.get(nodes[i])
+                ins = chain.inputs if chain is not None and chain.batch else nodes[i].inputs
+                for j in reversed(range(len(ins))):
+                    first[ins[j]] = (g, j, i)
         batch_consts = [v for v in consts if type(v.data) is _batch]
         scalars = self.params + [v for v in consts if type(v.data) is not _batch]
         vslot = {v: i for i, v in enumerate(self.inputs + batch_consts)}
@@ -108,6 +128,16 @@ class Tape:
             slot = vslot if out_batch else sslot
             lo = len(slot)
             slot.update((v, lo + k) for k, v in enumerate(nodes))
+            if row == "cumsum" or type(row) is tuple:  # fused chains (_fuse.py)
+                if run:
+                    steps.append(_Run(run, sslot))
+                    run = []
+                if row == "cumsum":
+                    steps.append(_fuse.Cumsum(chains[nodes[-1]], sslot, needs))
+                else:
+                    layer = [chains[v] for v in nodes]
+                    steps.append(_fuse.Layer(layer, vslot, sslot, needs, lo, lo + len(nodes)))
+                continue
             if not (out_batch or any(kinds)):
                 if key[4] is not None or len(nodes) < MIN_SCALAR_GROUP:
                     run += nodes
@@ -159,7 +189,13 @@ class Tape:
         return float(S[self._root])
 
     def data(self, node):
-        """The number(s) `node` held in the last step (a copy)."""
+        """The number(s) `node` held in the last step (a copy).
+
+        A partial sum or product inside a neuron's fused chain is stored nowhere: it is
+        recomputed from the chain's inputs, with the same rows, so it is the same number.
+        """
+        if node in self._folded:
+            return _fuse.recompute(self._folded[node], node, self.data)
         if node in self._vslot:
             return self._V[self._vslot[node]].copy()
         if node in self._sslot:

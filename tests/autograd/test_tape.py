@@ -8,9 +8,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import nn
-from autograd import OPS, Value, topological_order
+from autograd import OPS, Value, _fuse, topological_order
 from autograd.tape import MIN_SCALAR_GROUP, Tape
 from autograd.value import _binary_row, _bound, _unary
+from nn.losses import l2_penalty
 
 from .test_ops import PARAMS
 from .test_properties import program, run
@@ -279,3 +280,173 @@ def test_random_graphs_over_batches_and_weights_replay_exactly(prog, seed):
     got_loss, got = tape_grads(tape, params, *[v.data for v in inputs])
     assert got_loss == pytest.approx(eager.data, rel=1e-12, abs=1e-12)
     assert np.allclose(got, expected, rtol=1e-12, atol=1e-12)
+
+
+# Fused chains (autograd/_fuse.py): a layer's neurons and a long sum replay as a unit.
+
+
+def fused_layers(tape):
+    return [s for s in tape._steps if isinstance(s, _fuse.Layer)]
+
+
+def mlp_loss(model, X, y, penalty):
+    """A hinge loss on a batch of Values, plus an L2 penalty written as students write it."""
+    x, t = [Value(c) for c in X.T], Value(y)
+    out = model(x)
+    out = out if isinstance(out, Value) else out[0]
+    loss = (1 + -t * out).relu().mean()
+    if penalty == "sum":  # Python's sum: 0 + p0*p0 + p1*p1 + ...
+        loss = loss + 1e-3 * sum(p * p for p in model.parameters())
+    elif penalty == "l2_penalty":  # nn's: p0*p0 + p1*p1 + ...
+        loss = loss + 1e-3 * l2_penalty(model.parameters())
+    return loss, x + [t]
+
+
+SHAPES = [
+    (2, [16, 16, 1], "relu"),
+    (3, [5, 1], "tanh"),
+    (2, [4, 7, 3, 1], "sigmoid"),
+    (4, [1], None),
+]
+
+
+@pytest.mark.parametrize("nin,sizes,act", SHAPES)
+@pytest.mark.parametrize("n", [1, 7, 100])
+@pytest.mark.parametrize("penalty", ["sum", "l2_penalty", None])
+def test_fused_layers_give_eager_loss_and_layer_outputs_bit_for_bit(nin, sizes, act, n, penalty):
+    random.seed(n + len(sizes))
+    model = nn.MLP(nin, sizes, activation=act or "relu")
+    params = model.parameters()
+    X = RNG.standard_normal((n, nin))
+    y = np.where(X[:, 0] > 0, 1.0, -1.0)
+    loss, leaves = mlp_loss(model, X, y, penalty)
+    tape = Tape(loss, leaves, params)
+    assert len(fused_layers(tape)) == len(sizes)  # one fused step per layer
+    for _ in range(2):
+        X = RNG.standard_normal((n, nin))  # new data and, after the first step, new weights
+        y = np.where(X[:, 0] > 0, 1.0, -1.0)
+        got_loss, got = tape_grads(tape, params, *X.T, y)
+        eager, _ = mlp_loss(model, X, y, penalty)
+        assert got_loss == eager.data  # exactly: the same adds and multiplies, in eager's order
+        order = topological_order(eager)
+        twins = dict(zip(topological_order(loss), order))  # same graph, same order
+        for node, twin in twins.items():
+            if node.op is not None:  # every node's number, stored or recomputed, is eager's
+                assert np.array_equal(tape.data(node), twin.data)
+        expected = eager_grads(eager, params)
+        assert np.abs(got - expected).max() < 1e-12  # sums over examples: BLAS's order
+        sgd(params, 0.3)
+
+
+def test_a_partial_sum_read_elsewhere_ends_its_chain_and_is_stored():
+    w = [Value(v) for v in (0.5, -1.5, 2.0, 0.25)]
+    b = Value(0.3)
+    x = [Value(RNG.standard_normal(6)) for _ in range(4)]
+
+    def loss_of(x):
+        half = b + w[0] * x[0] + w[1] * x[1]  # read by the rest of the chain and by tanh
+        out = half + w[2] * x[2] + w[3] * x[3]
+        return (out * half.tanh()).mean(), half
+
+    loss, half = loss_of(x)
+    tape = Tape(loss, x, w + [b])
+    assert half in tape._vslot and half not in tape._folded  # the chain stops at it
+    assert [s.k for s in fused_layers(tape)] == [2, 2]
+    new = [RNG.standard_normal(6) for _ in range(4)]
+    got_loss, got = tape_grads(tape, w + [b], *new)
+    eager, eager_half = loss_of([Value(a) for a in new])
+    assert got_loss == eager.data
+    assert np.array_equal(tape.data(half), eager_half.data)
+    assert np.abs(got - eager_grads(eager, w + [b])).max() < 1e-12
+
+
+def test_a_product_read_twice_is_not_folded_into_a_chain():
+    w, b = Value(0.7), Value(-0.2)
+    x = Value(RNG.standard_normal(5))
+    product = w * x
+    loss = ((b + product) * product).mean()  # the product feeds the add and the outer mul
+    tape = Tape(loss, [x], [w, b])
+    assert not fused_layers(tape)
+    new = RNG.standard_normal(5)
+    got_loss, got = tape_grads(tape, [w, b], new)
+    eager = ((b + w * Value(new)) * (w * Value(new))).mean()
+    assert got_loss == eager.data
+    assert np.abs(got - eager_grads(eager, [w, b])).max() < 1e-12
+
+
+def test_neurons_that_share_weights_or_read_an_input_twice_add_up_their_gradients():
+    w0, w1, b = Value(0.4), Value(-0.9), Value(0.1)
+    x1, x2 = Value(RNG.standard_normal(8)), Value(RNG.standard_normal(8))
+
+    def loss_of(x1, x2):
+        n1 = b + w0 * x1 + w1 * x1  # one input read twice
+        n2 = b + w0 * x2 + w1 * x1  # the same weights (and bias) in another neuron
+        n3 = x2 + w1 * x2 + w0 * x1  # a chain that starts from a batch
+        return (n1.tanh() * n2 + n3 * n3).mean()
+
+    tape = Tape(loss_of(x1, x2), [x1, x2], [w0, w1, b])
+    assert fused_layers(tape)
+    new = RNG.standard_normal(8), RNG.standard_normal(8)
+    got_loss, got = tape_grads(tape, [w0, w1, b], *new)
+    eager = loss_of(Value(new[0]), Value(new[1]))
+    assert got_loss == eager.data
+    assert np.abs(got - eager_grads(eager, [w0, w1, b])).max() < 1e-12
+
+
+def test_a_long_sum_of_numbers_is_one_step_with_eager_partial_sums():
+    ps = [Value(float(v)) for v in RNG.standard_normal(40)]
+    x = Value(RNG.standard_normal(3))
+    partial = []
+
+    def loss_of(x):
+        total = (ps[0] * x).mean()
+        for p in ps:
+            total = total + p * p
+            partial.append(total)
+        return total
+
+    loss = loss_of(x)
+    recorded, partial[:] = partial[:], []
+    tape = Tape(loss, [x], ps)
+    assert sum(isinstance(s, _fuse.Cumsum) for s in tape._steps) == 1
+    new = RNG.standard_normal(3)
+    got_loss, got = tape_grads(tape, ps, new)
+    eager = loss_of(Value(new))
+    assert got_loss == eager.data
+    assert [tape.data(v) for v in recorded] == [v.data for v in partial]
+    assert np.abs(got - eager_grads(eager, ps)).max() < 1e-12
+
+
+def test_tape_gradients_agree_with_finite_differences_of_the_replayed_loss():
+    random.seed(11)
+    model = nn.MLP(3, [6, 5, 1], activation="tanh")
+    params = model.parameters()
+    X = RNG.standard_normal((9, 3))
+    y = np.where(X[:, 1] > 0, 1.0, -1.0)
+    x, t = [Value(c) for c in X.T], Value(y)
+    loss = ((model(x) - t) ** 2).mean() + 1e-2 * sum(p * p for p in params)
+    tape = Tape(loss, x + [t], params)
+    _, got = tape_grads(tape, params, *X.T, y)
+    h = 1e-6
+    for k, p in enumerate(params):
+        p.data += h
+        up = tape.step(*X.T, y)
+        p.data -= 2 * h
+        down = tape.step(*X.T, y)
+        p.data += h
+        assert got[k] == pytest.approx((up - down) / (2 * h), rel=1e-6, abs=1e-8)
+
+
+def test_data_gives_inputs_the_root_and_the_outputs_of_a_fused_layer():
+    random.seed(12)
+    model = nn.MLP(2, [3])
+    x = [Value(RNG.standard_normal(4)) for _ in range(2)]
+    out = model(x)
+    loss = sum(o * o for o in out).mean()
+    tape = Tape(loss, x, model.parameters())
+    new = [RNG.standard_normal(4) for _ in range(2)]
+    got = tape.step(*new)
+    assert tape.data(x[1]).tolist() == new[1].tolist()
+    assert tape.data(loss) == got
+    eager = model([Value(a) for a in new])
+    assert [tape.data(o).tolist() for o in out] == [e.data.tolist() for e in eager]

@@ -1,0 +1,245 @@
+"""The tape's chains of adds, each replayed as a few numpy calls: a neuron's b + w0·x0 + ...
+
+A neuron adds its inputs one at a time (nn/layers.py: `out = out + wi * xi`), so its graph is
+a chain with one add per input:
+
+    b ──(+)──(+)──(+)── out       each (+) reads the node before it (nothing else does)
+         │    │    │              and one product (nothing else reads it either):
+      w0·x0 w1·x1 w2·x2           a number (a weight) times a batch (one value per example)
+
+By levels, that is one tape step per add, and every partial sum and product stored as a row
+of the value array. Instead the tape finds the chains when it plans, and replays the chains
+of a layer (same length, same level) together. With W the weights (a row per neuron, a column
+per input) and acc a buffer with a row per neuron and a column per example, for j = 0, 1, ...:
+
+    acc = b + W[:, 0]·x0        acc = acc + W[:, j]·xj
+
+These are the multiplications and additions eager mode does for each neuron, in the same
+order, so the numbers are eager's bit for bit. Only the chain's end (`out`) is stored; the
+tape recomputes a partial sum or product if asked for one (Tape.data).
+
+Backward comes from the same two rows of the op table, checked when this module loads:
+- add's local derivatives are the constants (1, 1), so the start and every product get the
+  end's gradient g unchanged;
+- mul's local derivatives hand back the other operand, d(w·x)/dw = x and d(w·x)/dx = w, so
+  "local times g, summed over the examples" for a whole layer is a matrix product:
+  grad W = g @ xᵀ, grad x = Wᵀ @ g. BLAS adds those sums in its own order: the gradients
+  agree with eager's to about 1e-16 (as the tape's sums over examples always did), the
+  loss and every stored value exactly.
+
+A chain of plain numbers (the L2 penalty: a sum of p·p over hundreds of parameters) is one
+np.cumsum, which adds left to right exactly as the chain does; every term gets the end's
+gradient. A node that something else also reads ends its chain (it is stored); the next
+add starts a new chain from it.
+"""
+
+import operator
+
+import numpy as np
+
+from .ops import OPS
+from .value import _batch
+
+ADD, MUL = OPS["add"], OPS["mul"]
+MIN_CUMSUM = 8  # a shorter chain of plain numbers stays in the tape's loop over floats
+
+
+def _rows_say_so():
+    """Whether the table's add and mul are what the fused replay computes (module docstring)."""
+    a, b = object(), object()
+    try:  # a local derivative that computed with its inputs would raise on these
+        add_locals, mul_locals = ADD.local(a, b, None), MUL.local(a, b, None)
+    except TypeError:
+        return False
+    return (
+        ADD.forward is operator.add  # np.add and np.multiply are these, with out=
+        and MUL.forward is operator.mul
+        and tuple(add_locals) == (1.0, 1.0)
+        and len(mul_locals) == 2
+        and mul_locals[0] is b
+        and mul_locals[1] is a
+    )
+
+
+FUSE = _rows_say_so()
+
+
+class Chain:
+    """head + terms[0] + terms[1] + ...: `nodes` are the adds, in order; `batch` if a layer's."""
+
+    __slots__ = ("head", "terms", "nodes", "batch", "pairs")
+
+    def __init__(self, head, term, node, batch):
+        self.head, self.terms, self.nodes, self.batch = head, [term], [node], batch
+
+    @property
+    def inputs(self):
+        """What the chain reads from outside: the head, then the x's, then the weights."""
+        if not self.batch:
+            return (self.head, *self.terms)
+        return (self.head, *[x for _, x in self.pairs], *[w for w, _ in self.pairs])
+
+
+def users(order):
+    """How many times each node is read by the nodes of `order` (a*a reads a twice)."""
+    count = dict.fromkeys(order, 0)
+    for node in order:
+        if node._a is not None:
+            count[node._a] += 1
+            if node._b is not None:
+                count[node._b] += 1
+    return count
+
+
+def _weight_times_batch(t, count):
+    """(weight, batch) if t is a number times a batch (either order) read only by its add."""
+    if t.op is not MUL or count[t] != 1:
+        return None
+    a, b = t._a, t._b
+    if type(a.data) is not _batch and type(b.data) is _batch:
+        return a, b
+    if type(a.data) is _batch and type(b.data) is not _batch:
+        return b, a
+    return None
+
+
+def find_chains(order, count):
+    """Every chain worth fusing in `order` (topological), each with its last add at the end."""
+    if not FUSE:
+        return []
+    chain_of, chains = {}, []
+    for node in order:
+        if node.op is not ADD:
+            continue
+        left, right = node._a, node._b
+        batch = type(node.data) is _batch
+        if batch:
+            pair = _weight_times_batch(right, count)
+            if pair is None:
+                continue
+        elif type(left.data) is _batch or type(right.data) is _batch:
+            continue  # a batch summed into a number is not an add
+        chain = chain_of.get(left) if count[left] == 1 else None
+        if chain is not None and chain.batch == batch:
+            chain.nodes.append(node)
+            chain.terms.append(right)
+        else:
+            chain = Chain(left, right, node, batch)
+            chain.pairs = []
+            chains.append(chain)
+        if batch:
+            chain.pairs.append(pair)
+        chain_of[node] = chain
+    return [c for c in chains if c.batch or len(c.nodes) >= MIN_CUMSUM]
+
+
+def recompute(chain, node, value):
+    """A partial sum or a product inside a fused chain, from its inputs' stored numbers."""
+    acc = value(chain.head)
+    for add, term in zip(chain.nodes, chain.terms):
+        product = MUL.forward(value(term._a), value(term._b))
+        if term is node:
+            return product
+        acc = ADD.forward(acc, product)
+        if add is node:
+            return acc
+    raise ValueError(f"recompute: {node!r} is not in this chain")
+
+
+def _index(idx):
+    """A slice where the slots are consecutive (a view, no copy), else the array itself."""
+    idx = np.asarray(idx)
+    flat = idx.ravel()
+    if idx.ndim == 1 and np.array_equal(flat, np.arange(flat[0], flat[0] + len(flat))):
+        return slice(int(flat[0]), int(flat[0]) + len(flat))
+    return idx
+
+
+def _add_into(G, idx, c, unique):
+    """G[idx] += c, adding twice where a slot repeats (fan-out)."""
+    if unique:
+        G[idx] += c
+    else:
+        np.add.at(G, idx, c)
+
+
+def _unique(idx):
+    return len(np.unique(idx)) == np.size(idx)
+
+
+class Layer:
+    """The chains of one layer, all of k terms: per position j, acc = acc + W[:, j]·x_j."""
+
+    def __init__(self, chains, vslot, sslot, needs, lo, hi):
+        n, k = len(chains), len(chains[0].terms)
+        self.lo, self.hi, self.k = lo, hi, k
+        self.names = f"a layer's sums ({n} neurons of {k} inputs)"
+        self.head_batch = type(chains[0].head.data) is _batch
+        heads = [(vslot if self.head_batch else sslot)[c.head] for c in chains]
+        self.head, self.head_unique = _index(heads), _unique(heads)
+        self.w = np.array([[sslot[w] for w, _ in c.pairs] for c in chains])  # (n, k) slots in S
+        self.w_unique = _unique(self.w)
+        xs = np.array([[vslot[x] for _, x in c.pairs] for c in chains])  # (n, k) rows of V
+        # A layer's neurons read the same x's: then X = V[x] is (k, examples), often a view.
+        self.shared = bool((xs == xs[0]).all())
+        self.x = _index(xs[0]) if self.shared else xs
+        self.x_unique = _unique(xs[0]) if self.shared else _unique(xs)
+        self.needs_head = any(needs[c.head] for c in chains)
+        self.needs_w = any(needs[w] for c in chains for w, _ in c.pairs)
+        self.needs_x = any(needs[x] for c in chains for _, x in c.pairs)
+        self._tmp = None
+
+    def forward(self, V, S):
+        W, acc = S[self.w], V[self.lo : self.hi]  # this step's weights; the ends' rows
+        if self._tmp is None or self._tmp.shape != acc.shape:
+            self._tmp = np.empty(acc.shape)
+        tmp = self._tmp
+        head = V[self.head] if self.head_batch else S[self.head][:, None]
+        X = V[self.x] if self.shared else None
+        for j in range(self.k):
+            xj = X[j] if self.shared else V[self.x[:, j]]
+            np.multiply(W[:, j : j + 1], xj, out=tmp)  # the mul row: w·x
+            np.add(head if j == 0 else acc, tmp, out=acc)  # the add row, left to right
+        return W, X
+
+    def backward(self, saved, V, S, GV, GS):
+        W, X = saved
+        g = GV[self.lo : self.hi]  # every add passes it on unchanged (add's locals are 1)
+        if self.needs_head:
+            if self.head_batch:
+                _add_into(GV, self.head, g, self.head_unique)
+            else:  # a bias is used by every example: the sum of theirs
+                _add_into(GS, self.head, g.sum(axis=1), self.head_unique)
+        if not (self.needs_w or self.needs_x):
+            return
+        if self.shared:
+            d_w, d_x = MUL.local(W, X, None)  # d(w·x)/dw = x, d(w·x)/dx = w
+            if self.needs_w:  # sum over the examples of g · x: g @ xᵀ
+                _add_into(GS, self.w, g @ d_w.T, self.w_unique)
+            if self.needs_x:  # sum over the neurons of w · g: Wᵀ @ g
+                _add_into(GV, self.x, d_x.T @ g, self.x_unique)
+            return
+        for j in range(self.k):  # neurons reading different x's: one position at a time
+            d_w, d_x = MUL.local(W[:, j : j + 1], V[self.x[:, j]], None)
+            if self.needs_w:
+                _add_into(GS, self.w[:, j], (g * d_w).sum(axis=1), _unique(self.w[:, j]))
+            if self.needs_x:
+                np.add.at(GV, self.x[:, j], d_x * g)
+
+
+class Cumsum:
+    """A chain of plain numbers, head + t0 + t1 + ...: one np.cumsum, left to right."""
+
+    def __init__(self, chain, sslot, needs):
+        ins = [sslot[chain.head]] + [sslot[t] for t in chain.terms]
+        self.ins, self.unique = _index(ins), _unique(ins)
+        self.lo, self.hi = sslot[chain.nodes[0]], sslot[chain.nodes[-1]] + 1
+        self.needed = any(needs[v] for v in (chain.head, *chain.terms))
+        self.names = f"a sum of {len(chain.terms)} numbers"
+
+    def forward(self, V, S):
+        S[self.lo : self.hi] = np.cumsum(S[self.ins])[1:]  # [head, head + t0, ...] minus head
+
+    def backward(self, _, V, S, GV, GS):
+        if self.needed:  # add's locals are 1: the head and each term get the end's gradient
+            _add_into(GS, self.ins, GS[self.hi - 1], self.unique)
