@@ -14,7 +14,7 @@ import tempfile
 
 from viz.render import GraphvizNotFoundError
 
-from . import batched, digits, engine, profile, render, renderers
+from . import batched, digits, engine, profile, render, renderers, sweep
 
 BENCH = "pip install 'chainrule[bench]'"
 
@@ -30,6 +30,10 @@ ROWS = {
         ("digits epoch, batches of 64", "PyTorch"),
         ("digits epoch, nn.fit (tape)", "PyTorch"),
         ("digits to 95% test accuracy", "(30 s goal)"),
+    ],
+    "sweep": [
+        (f"moons sweep, {mode}, width {w}, {n:,} point{'s' * (n > 1)}", "PyTorch")
+        for mode, (w, n) in [("tape", key) for key in sweep.GOALS] + [("numpy", sweep.FLOOR)]
     ],
     "render": [
         (f"MLP(2,[16,16,1]) to SVG, {view}", f"(< {seconds:g} s goal)")
@@ -59,6 +63,8 @@ def main(argv=None):
     print("\n== Batched mode vs PyTorch 2.13 (CPU, one thread, float64) ==")
     section(results, "batched", batched.run, batched.report)
     section(results, "digits", digits.run, digits.report)
+    print("\n== Sweep: MLP(2, [w, w, 1]) moons step, widths x batches (one thread, medians) ==")
+    section(results, "sweep", lambda: sweep.run(args.repeats), sweep.report)
     print("\n== Where the time goes (cProfile, own time) ==")
     results["profile"] = profile.run()
     for title, text in results["profile"].items():
@@ -118,6 +124,8 @@ def cells(key, res):
             f"{res['tape_times_pytorch']:.1f}x its time",
             f"{res['to_95']['seconds']:.1f} s",
         ]
+    if key == "sweep":
+        return sweep.goal_cells(res)
     if key == "render":
         drawn = f"{res['renderer']} {res['version']}"
         return [
