@@ -42,6 +42,7 @@ from .value import _batch
 
 ADD, MUL = OPS["add"], OPS["mul"]
 MIN_CUMSUM = 8  # a shorter chain of plain numbers stays in the tape's loop over floats
+SMALL = 8192  # up to this many products a layer runs as one call each of mul and add
 
 
 def _rows_say_so():
@@ -191,16 +192,30 @@ class Layer:
 
     def forward(self, V, S):
         W, acc = S[self.w], V[self.lo : self.hi]  # this step's weights; the ends' rows
-        if self._tmp is None or self._tmp.shape != acc.shape:
-            self._tmp = np.empty(acc.shape)
-        tmp = self._tmp
         head = V[self.head] if self.head_batch else S[self.head][:, None]
         X = V[self.x] if self.shared else None
-        for j in range(self.k):
+        n, m = acc.shape
+        if self.shared and n * (self.k + 1) * m <= SMALL:
+            # Few numbers: every product in one call, then one running sum along the inputs
+            # (accumulate adds left to right by definition: head + p0, then + p1, ...).
+            P, Q = self._buffers((n, m, self.k + 1), 2)
+            P[:, :, 0] = head
+            np.multiply(W[:, None, :], X.T[None, :, :], out=P[:, :, 1:])  # the mul row
+            np.add.accumulate(P, axis=2, out=Q)  # the add row
+            acc[...] = Q[:, :, -1]
+            return W, X
+        (tmp,) = self._buffers(acc.shape, 1)
+        for j in range(self.k):  # one input position at a time, every neuron and example
             xj = X[j] if self.shared else V[self.x[:, j]]
             np.multiply(W[:, j : j + 1], xj, out=tmp)  # the mul row: w·x
             np.add(head if j == 0 else acc, tmp, out=acc)  # the add row, left to right
         return W, X
+
+    def _buffers(self, shape, count):
+        """`count` arrays of `shape`, made once per batch size and reused every step."""
+        if self._tmp is None or self._tmp[0].shape != shape:
+            self._tmp = [np.empty(shape) for _ in range(count)]
+        return self._tmp
 
     def backward(self, saved, V, S, GV, GS):
         W, X = saved
