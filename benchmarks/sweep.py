@@ -61,7 +61,7 @@ L2 = 1e-4
 RECORD_ON = 2  # examples in the graph a tape is recorded from: no row of the sweep has 2
 EAGER_SECONDS = 5.0
 MEMORY_BYTES = 4e9
-MIN_CALL = 0.01  # each timed call runs enough steps to last this long (timer noise)
+MIN_CALL = 0.03  # each timed call runs enough steps to last this long (timer, noise)
 ROW_SECONDS = 4.0  # about this long timing each row: fewer repeats for big rows
 
 # Issue 14's goals for the tape: at most this many times PyTorch float64's step.
@@ -400,7 +400,7 @@ def time_row(steps, checked, repeats, row):
     """Median seconds per step of each contender, steps per call and repeats scaled to size."""
     first = {name: s for name, (_, s, _) in checked.items()}
     warm = {name: step for name, step in steps.items() if first[name] < 0.5}
-    first.update(interleaved(warm, 1))  # a second, warm step sizes the calls
+    first.update(interleaved(warm, 3))  # the median of three warm steps sizes the calls
     counts = {name: max(1, round(MIN_CALL / max(s, 1e-9))) for name, s in first.items()}
     per_round = sum(counts[name] * first[name] for name in steps)
     row["repeats"] = max(1, min(repeats, int(ROW_SECONDS / per_round)))
