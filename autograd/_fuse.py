@@ -43,6 +43,7 @@ from .value import _batch
 ADD, MUL = OPS["add"], OPS["mul"]
 MIN_CUMSUM = 8  # a shorter chain of plain numbers stays in the tape's loop over floats
 SMALL = 8192  # up to this many products a layer runs as one call each of mul and add
+BLOCK = 1 << 17  # else its products are made this many at a time (1 MB), then added
 
 
 def _rows_say_so():
@@ -204,11 +205,22 @@ class Layer:
             np.add.accumulate(P, axis=2, out=Q)  # the add row
             acc[...] = Q[:, :, -1]
             return W, X
+        if self.shared:
+            # Products for a block of input positions in one call (a buffer of about a
+            # megabyte), then one add per position into acc, left to right.
+            c = max(1, min(self.k, BLOCK // (n * m)))
+            (P,) = self._buffers((c, n, m), 1)
+            for j0 in range(0, self.k, c):
+                j1 = min(self.k, j0 + c)
+                p = P[: j1 - j0]
+                np.multiply(W.T[j0:j1, :, None], X[j0:j1, None, :], out=p)  # the mul row
+                for j in range(j0, j1):
+                    np.add(head if j == 0 else acc, p[j - j0], out=acc)  # the add row
+            return W, X
         (tmp,) = self._buffers(acc.shape, 1)
-        for j in range(self.k):  # one input position at a time, every neuron and example
-            xj = X[j] if self.shared else V[self.x[:, j]]
-            np.multiply(W[:, j : j + 1], xj, out=tmp)  # the mul row: w·x
-            np.add(head if j == 0 else acc, tmp, out=acc)  # the add row, left to right
+        for j in range(self.k):  # neurons reading different x's: one position at a time
+            np.multiply(W[:, j : j + 1], V[self.x[:, j]], out=tmp)
+            np.add(head if j == 0 else acc, tmp, out=acc)
         return W, X
 
     def _buffers(self, shape, count):
