@@ -450,3 +450,22 @@ def test_data_gives_inputs_the_root_and_the_outputs_of_a_fused_layer():
     assert tape.data(loss) == got
     eager = model([Value(a) for a in new])
     assert [tape.data(o).tolist() for o in out] == [e.data.tolist() for e in eager]
+
+
+@pytest.mark.parametrize("positions", [None, 1, 3])  # None: one accumulate call per layer
+def test_every_way_of_running_a_layer_gives_eager_numbers(monkeypatch, positions):
+    n, width = 7, 8  # products of 1 or 3 input positions per call, or all of them at once
+    if positions is not None:
+        monkeypatch.setattr(_fuse, "SMALL", 0)
+        monkeypatch.setattr(_fuse, "BLOCK", positions * width * n)
+    random.seed(13)
+    model = nn.MLP(3, [width, width, 1], activation="tanh")
+    params = model.parameters()
+    X = RNG.standard_normal((n, 3))
+    y = np.where(X[:, 2] > 0, 1.0, -1.0)
+    loss, leaves = mlp_loss(model, X, y, "sum")
+    tape = Tape(loss, leaves, params)
+    got_loss, got = tape_grads(tape, params, *X.T, y)
+    eager, _ = mlp_loss(model, X, y, "sum")
+    assert got_loss == eager.data
+    assert np.abs(got - eager_grads(eager, params)).max() < 1e-12
