@@ -149,12 +149,34 @@ def recompute(chain, node, value):
 
 
 def _index(idx):
-    """A slice where the slots are consecutive (a view, no copy), else the array itself."""
+    """A slice where the slots are evenly spaced (a view, no copy), else the array itself."""
     idx = np.asarray(idx)
-    flat = idx.ravel()
-    if idx.ndim == 1 and np.array_equal(flat, np.arange(flat[0], flat[0] + len(flat))):
-        return slice(int(flat[0]), int(flat[0]) + len(flat))
+    if idx.ndim == 1 and len(idx) > 0:
+        step = int(idx[1] - idx[0]) if len(idx) > 1 else 1
+        if step >= 1 and np.array_equal(idx, idx[0] + step * np.arange(len(idx))):
+            return slice(int(idx[0]), int(idx[0]) + step * len(idx), step)
     return idx
+
+
+class _Grid:
+    """Slots start + i·stride + j of an (n, k) table: a view of S (nn lists w0..wk-1, b)."""
+
+    def __init__(self, start, stride, n, k):
+        self.start, self.stride, self.n, self.k = start, stride, n, k
+
+    def __call__(self, A):
+        end = self.start + self.n * self.stride
+        return A[self.start : end].reshape(self.n, self.stride)[:, : self.k]
+
+
+def _grid(idx, size):
+    """A _Grid for an (n, k) table of slots in an array of `size`, if they are laid out so."""
+    n, k = idx.shape
+    start, stride = int(idx[0, 0]), int(idx[1, 0] - idx[0, 0]) if n > 1 else k
+    grid = idx[0, 0] + stride * np.arange(n)[:, None] + np.arange(k)
+    if stride >= k and start + n * stride <= size and np.array_equal(idx, grid):
+        return _Grid(start, stride, n, k)
+    return None
 
 
 def _add_into(G, idx, c, unique):
@@ -181,6 +203,7 @@ class Layer:
         self.head, self.head_unique = _index(heads), _unique(heads)
         self.w = np.array([[sslot[w] for w, _ in c.pairs] for c in chains])  # (n, k) slots in S
         self.w_unique = _unique(self.w)
+        self.w_grid = _grid(self.w, len(sslot))  # nn's layers: W is a view of S, no copy
         xs = np.array([[vslot[x] for _, x in c.pairs] for c in chains])  # (n, k) rows of V
         # A layer's neurons read the same x's: then X = V[x] is (k, examples), often a view.
         self.shared = bool((xs == xs[0]).all())
@@ -192,7 +215,8 @@ class Layer:
         self._tmp = None
 
     def forward(self, V, S):
-        W, acc = S[self.w], V[self.lo : self.hi]  # this step's weights; the ends' rows
+        W = S[self.w] if self.w_grid is None else self.w_grid(S)  # this step's weights
+        acc = V[self.lo : self.hi]  # the chains' ends
         head = V[self.head] if self.head_batch else S[self.head][:, None]
         X = V[self.x] if self.shared else None
         n, m = acc.shape
@@ -241,7 +265,9 @@ class Layer:
             return
         if self.shared:
             d_w, d_x = MUL.local(W, X, None)  # d(w·x)/dw = x, d(w·x)/dx = w
-            if self.needs_w:  # sum over the examples of g · x: g @ xᵀ
+            if self.needs_w and self.w_grid is not None:  # sum over the examples of g·x: g @ xᵀ
+                self.w_grid(GS)[...] += g @ d_w.T
+            elif self.needs_w:
                 _add_into(GS, self.w, g @ d_w.T, self.w_unique)
             if self.needs_x:  # sum over the neurons of w · g: Wᵀ @ g
                 _add_into(GV, self.x, d_x.T @ g, self.x_unique)
