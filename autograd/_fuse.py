@@ -42,7 +42,7 @@ from .value import _batch
 
 ADD, MUL = OPS["add"], OPS["mul"]
 MIN_CUMSUM = 8  # a shorter chain of plain numbers stays in the tape's loop over floats
-SMALL = 8192  # up to this many products a layer runs as one call each of mul and add
+SMALL = 256  # a layer with this few neurons x examples: one call each of mul and add
 BLOCK = 1 << 17  # else its products are made this many at a time (1 MB), then added
 
 
@@ -220,9 +220,10 @@ class Layer:
         head = V[self.head] if self.head_batch else S[self.head][:, None]
         X = V[self.x] if self.shared else None
         n, m = acc.shape
-        if self.shared and n * (self.k + 1) * m <= SMALL:
+        if self.shared and n * m <= SMALL:
             # Few numbers: every product in one call, then one running sum along the inputs
-            # (accumulate adds left to right by definition: head + p0, then + p1, ...).
+            # (accumulate adds left to right by definition: head + p0, then + p1, ...; it
+            # costs ~4 ns a number, so only where the calls below would cost more).
             P, Q = self._buffers((n, m, self.k + 1), 2)
             P[:, :, 0] = head
             np.multiply(W[:, None, :], X.T[None, :, :], out=P[:, :, 1:])  # the mul row
