@@ -118,6 +118,30 @@ def test_topological_order_puts_inputs_first_and_is_deterministic():
     assert len({id(n) for n in order}) == len(order)
 
 
+def test_topological_order_is_depth_first_first_input_first_leaves_when_first_seen():
+    """The exact order pictures number their nodes by: each node right after its inputs,
+    the first input's whole subgraph before the second's, a shared node once, where first met."""
+    x, y, z = Value(1.0, "x"), Value(2.0, "y"), Value(3.0, "z")
+    xy = x * y
+    xy.label = "xy"
+    xz = x + z
+    xz.label = "xz"
+    top = (xy + xz) * xy
+    top.label = "top"
+    labels = [n.label or n.op.name for n in topological_order(top)]
+    assert labels == ["x", "y", "xy", "z", "xz", "add", "top"]
+    assert topological_order(x) == [x]
+
+
+def test_a_gradient_left_on_an_inner_node_keeps_the_passes_separate():
+    x = Value(2.0)
+    inner = x * 3.0
+    out = inner * inner
+    inner.grad = 1.0  # not from a pass of this graph: backward must not pass it down
+    out.backward()
+    assert x.grad == 2 * 6.0 * 3.0 and inner.grad == 1.0 + 12.0
+
+
 def test_backward_steps_leave_the_same_gradients_as_backward():
     a1, b1, g1 = readme_expression()
     g1.backward()
