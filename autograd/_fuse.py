@@ -16,7 +16,10 @@ per input) and acc a buffer with a row per neuron and a column per example, for 
 
 These are the multiplications and additions eager mode does for each neuron, in the same
 order, so the numbers are eager's bit for bit. Only the chain's end (`out`) is stored; the
-tape recomputes a partial sum or product if asked for one (Tape.data).
+tape recomputes a partial sum or product if asked for one (Tape.data). The products of
+several positions are made in one call (a reused buffer of up to BLOCK numbers); a tiny
+layer (one example) makes all of them at once and sums them with one np.add.accumulate,
+which also adds left to right.
 
 Backward comes from the same two rows of the op table, checked when this module loads:
 - add's local derivatives are the constants (1, 1), so the start and every product get the

@@ -11,8 +11,9 @@ forward and backward on new inputs and the parameters' current `.data`:
   column per example. Scalar inputs (the weights) come in as a column, broadcast to every
   example.
 - Chains of adds run as a unit (_fuse.py): a layer's neurons, each `b + w0·x0 + w1·x1 + ...`
-  (one level per input), as two numpy calls per input position into a reused buffer, only
-  the chain's end stored; a long sum of plain numbers (the L2 penalty) as one np.cumsum.
+  (one level per input), as products made a block at a time and one add per input position
+  into reused buffers, in eager's order; only the chain's end is stored. A long sum of plain
+  numbers (the L2 penalty) is one np.cumsum.
 - Other scalar nodes run one by one with the float rows, in a plain loop over Python floats;
   a level with many of them (the `p * p`) runs as one call. Reductions (`sum`, `mean`: a
   batch to one number) run one by one.
