@@ -76,6 +76,7 @@ class Chain:
 
     def __init__(self, head, term, node, batch):
         self.head, self.terms, self.nodes, self.batch = head, [term], [node], batch
+        self.pairs = []  # a layer's chain: (weight, x) of each product, in order
 
     @property
     def inputs(self):
@@ -96,18 +97,6 @@ def users(order):
     return count
 
 
-def _weight_times_batch(t, count):
-    """(weight, batch) if t is a number times a batch (either order) read only by its add."""
-    if t.op is not MUL or count[t] != 1:
-        return None
-    a, b = t._a, t._b
-    if type(a.data) is not _batch and type(b.data) is _batch:
-        return a, b
-    if type(a.data) is _batch and type(b.data) is not _batch:
-        return b, a
-    return None
-
-
 def find_chains(order, count):
     """Every chain worth fusing in `order` (topological), each with its last add at the end."""
     if not FUSE:
@@ -118,10 +107,14 @@ def find_chains(order, count):
             continue
         left, right = node._a, node._b
         batch = type(node.data) is _batch
-        if batch:
-            pair = _weight_times_batch(right, count)
-            if pair is None:
+        if batch:  # the right input must be a weight times a batch, read only by this add
+            if right.op is not MUL or count[right] != 1:
                 continue
+            a, b = right._a, right._b
+            a_batch, b_batch = type(a.data) is _batch, type(b.data) is _batch
+            if a_batch == b_batch:
+                continue
+            pair = (b, a) if a_batch else (a, b)  # (weight, batch), in either order
         elif type(left.data) is _batch or type(right.data) is _batch:
             continue  # a batch summed into a number is not an add
         chain = chain_of.get(left) if count[left] == 1 else None
@@ -130,7 +123,6 @@ def find_chains(order, count):
             chain.terms.append(right)
         else:
             chain = Chain(left, right, node, batch)
-            chain.pairs = []
             chains.append(chain)
         if batch:
             chain.pairs.append(pair)
