@@ -304,9 +304,10 @@ def mlp_loss(model, X, y, penalty):
 
 SHAPES = [
     (2, [16, 16, 1], "relu"),
+    (2, [32, 32, 1], "relu"),
     (3, [5, 1], "tanh"),
     (2, [4, 7, 3, 1], "sigmoid"),
-    (4, [1], None),
+    (4, [1], "relu"),  # one linear layer
 ]
 
 
@@ -315,7 +316,7 @@ SHAPES = [
 @pytest.mark.parametrize("penalty", ["sum", "l2_penalty", None])
 def test_fused_layers_give_eager_loss_and_layer_outputs_bit_for_bit(nin, sizes, act, n, penalty):
     random.seed(n + len(sizes))
-    model = nn.MLP(nin, sizes, activation=act or "relu")
+    model = nn.MLP(nin, sizes, activation=act)
     params = model.parameters()
     X = RNG.standard_normal((n, nin))
     y = np.where(X[:, 0] > 0, 1.0, -1.0)
