@@ -40,3 +40,19 @@ def test_scope_tags_nodes_made_inside_and_nests_with_dots():
         z = y + 1.0
     w = z * 1.0
     assert (x.scope, y.scope, z.scope, w.scope) == ("", "layer1.neuron3", "layer1", "")
+
+
+def test_plus_minus_times_are_methods_that_lift_numbers_and_name_the_op_on_bad_input():
+    """+ - * share one function's code (_operator): each still reads as Value's own method."""
+    import pytest
+
+    x = Value(2.0)
+    for name, value in (("add", 5.0), ("sub", -1.0), ("mul", 6.0)):
+        method = getattr(Value, f"__{name}__")
+        assert method.__name__ == f"__{name}__" and method.__qualname__ == f"Value.__{name}__"
+        out = method(x, 3)
+        assert (out.data, out.op.name, out.inputs[0]) == (value, name, x)
+        assert out.inputs[1].data == 3.0 and not out.inputs[1].inputs
+        with pytest.raises(TypeError, match=f"^{name}: expected a real number or Value, got str"):
+            method(x, "3")
+    assert (x + x).inputs == (x, x)
