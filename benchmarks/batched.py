@@ -13,7 +13,7 @@ import nn
 from autograd import Value
 from autograd.tape import Tape
 
-from .common import interleaved, ratio
+from .common import interleaved, one_thread, ratio
 from .engine import MoonsStep, moons
 
 
@@ -108,6 +108,7 @@ class MicrogradStep:
         self.step.update()
 
 
+@one_thread()  # numpy's BLAS on one thread, as PyTorch
 def run(repeats=7, steps=20):
     """Median seconds per step for each, and the ratios (micrograd runs one step a round)."""
     import torch

@@ -1,8 +1,14 @@
 """Timing helpers shared by the benchmarks: interleaved repeats, medians, ratios."""
 
+import contextlib
 import gc
 import statistics
 import time
+
+try:  # numpy's BLAS held to one thread, as PyTorch is (torch.set_num_threads(1))
+    from threadpoolctl import threadpool_limits
+except ImportError:  # it comes with the bench extra (and scikit-learn)
+    threadpool_limits = None
 
 
 def interleaved(contenders, repeats):
@@ -24,3 +30,17 @@ def interleaved(contenders, repeats):
 def ratio(slow, fast):
     """How many times faster `fast` is than `slow`."""
     return slow / fast if fast > 0 else float("inf")
+
+
+@contextlib.contextmanager
+def one_thread():
+    """numpy's BLAS on one thread for the block, as PyTorch runs here; yields what it set.
+
+    Two BLAS threads beside a one-thread PyTorch on this 2-core machine made numpy's matrix
+    products (the tape's backward) tens of times slower, so every contender gets one.
+    """
+    if threadpool_limits is None:
+        yield "BLAS default (threadpoolctl is not installed)"
+        return
+    with threadpool_limits(1):
+        yield "1 (threadpoolctl)"

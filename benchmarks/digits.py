@@ -13,7 +13,7 @@ import numpy as np
 import nn
 from autograd import Value
 
-from .common import interleaved, ratio
+from .common import interleaved, one_thread, ratio
 
 
 def split():
@@ -95,6 +95,7 @@ class TorchEpoch:
             self.opt.step()
 
 
+@one_thread()  # numpy's BLAS on one thread, as PyTorch
 def run(repeats=3):
     """Median seconds per epoch for each, the ratio, and chainrule's accuracy as it trains."""
     import torch

@@ -45,13 +45,8 @@ from autograd import Value
 from autograd.backprop import topological_order
 from autograd.tape import Tape
 
-from .common import interleaved, ratio
+from .common import interleaved, one_thread, ratio
 from .engine import moons
-
-try:  # numpy's BLAS runs one thread, as PyTorch does, where threadpoolctl can say so
-    from threadpoolctl import threadpool_limits
-except ImportError:
-    threadpool_limits = None
 
 WIDTHS = (16, 64, 256)
 BATCHES = (1, 100, 1_000, 10_000)
@@ -331,13 +326,9 @@ def run(repeats=5, widths=WIDTHS, batches=BATCHES, quick=False):
     """Every row of the sweep: median seconds per step for each contender, peaks, goals."""
     if quick:
         widths, batches, repeats = QUICK["widths"], QUICK["batches"], QUICK["repeats"]
-    if threadpool_limits is None:
+    with one_thread() as threads:
         res = sweep(repeats, widths, batches)
-        res["numpy_threads"] = "BLAS default (threadpoolctl is not installed)"
-        return res
-    with threadpool_limits(1):
-        res = sweep(repeats, widths, batches)
-    res["numpy_threads"] = "1 (threadpoolctl)"
+    res["numpy_threads"] = threads
     return res
 
 
