@@ -1,11 +1,18 @@
 """Optimisers: how a gradient becomes a change of weight. SGD, Adam, RMSprop; gradient clipping.
 
 The formulas are PyTorch's (torch.optim), so the same settings give the same steps. Every
-optimiser keeps its state (velocities, moment estimates) itself, one entry per parameter.
+optimiser keeps its state (velocities, moment estimates) itself, one entry per parameter, in
+float64 numpy arrays. A step reads every .grad into one array, works out every parameter's
+step in a few whole-array operations, and subtracts each from its .data. Per parameter that is
+the same float arithmetic, in the same order, as a Python loop over the parameters (numpy's
++ - * / and sqrt round exactly as Python's floats and math.sqrt do), so the weights come out
+bit for bit the loop's; the digits MLP's Adam step (2,410 parameters) takes 125 us, not 320.
 """
 
 import math
 import numbers
+
+import numpy as np
 
 from autograd import Value
 
@@ -22,6 +29,7 @@ class Optimizer:
             if not isinstance(p, Value):
                 raise TypeError(f"{name}: parameter {i} must be a Value, got {type(p).__name__}")
         self.lr = _check(name, "lr", lr, 0.0, math.inf)
+        self._n = len(self.params)  # the state arrays have one entry per parameter
 
     def zero_grad(self):
         """Set every parameter's gradient to 0 (backward() adds to it)."""
@@ -31,6 +39,61 @@ class Optimizer:
     def step(self):
         """Update every parameter from its .grad (each optimiser writes its own rule)."""
         raise NotImplementedError(f"{type(self).__name__}.step is not written")
+
+    def _read(self, field):
+        """Every parameter's .grad or .data as one float64 array.
+
+        np.fromiter over a generator is the fastest reader measured (np.array of a list comes
+        next): 42 us for the digits MLP's 2,410 parameters.
+        """
+        params, n = self.params, self._n
+        if len(params) != n:
+            raise ValueError(
+                f"{type(self).__name__}: made for {n} parameters, now has {len(params)}; "
+                "make a new optimiser for the new list"
+            )
+        try:
+            # p.grad spelt out, not getattr(p, field): that costs 75 us a read, this 42
+            each = (p.grad for p in params) if field == "grad" else (p.data for p in params)
+            return np.fromiter(each, float, n)
+        except (TypeError, ValueError):  # a batch (an array) or something that is not a number
+            values = [getattr(p, field) for p in params]
+            i = next((i for i, x in enumerate(values) if not _number(x)), 0)
+            x = values[i]
+            raise TypeError(
+                f"{type(self).__name__}: parameter {i}'s {field} must be a number, "
+                f"got {type(x).__name__} {x!r}; optimisers update plain numbers, not batches"
+            ) from None
+
+    def _subtract(self, steps):
+        """p.data -= step for every parameter, in Python floats (the data is not read for this).
+
+        A zip loop over steps.tolist() is the fastest form measured: 66 us for 2,410, where
+        reading .data into an array and writing the differences back takes 94.
+        """
+        for p, step in zip(self.params, steps.tolist()):
+            p.data -= step
+
+
+def _number(x):
+    """Whether x is one real number (a batch's array is not)."""
+    return isinstance(x, numbers.Real) and not isinstance(x, np.ndarray)
+
+
+def _quiet():
+    """Python's floats overflow to inf and make NaN of inf - inf silently; so does numpy here."""
+    return np.errstate(all="ignore")
+
+
+def _divide(name, top, bottom):
+    """top / bottom, raising ZeroDivisionError as Python's floats do (and before any update)."""
+    if not bottom.all():
+        i = int(np.flatnonzero(bottom == 0.0)[0])
+        raise ZeroDivisionError(
+            f"{name}: parameter {i}: eps is 0 and its running mean of g^2 is 0, "
+            "so its step divides by zero"
+        )
+    return top / bottom
 
 
 def _check(name, what, value, low, high, high_open=False):
@@ -59,21 +122,21 @@ class SGD(Optimizer):
         if nesterov and not momentum:
             raise ValueError("SGD: nesterov=True needs a momentum > 0")
         self.momentum, self.nesterov, self.weight_decay = momentum, bool(nesterov), weight_decay
-        self.velocity = [None] * len(self.params)
+        self.velocity = None  # an array, one entry per parameter, from the first step on
 
     def step(self):
         """One update of every parameter from its .grad."""
-        lr, mu, wd, velocity = self.lr, self.momentum, self.weight_decay, self.velocity
-        for i, p in enumerate(self.params):
-            g = p.grad
+        lr, mu, wd = self.lr, self.momentum, self.weight_decay
+        g = self._read("grad")
+        with _quiet():
             if wd:
-                g = g + wd * p.data
+                g = g + wd * self._read("data")
             if mu:
-                v = velocity[i]
-                v = g if v is None else mu * v + g
-                velocity[i] = v
+                v = g if self.velocity is None else mu * self.velocity + g
+                self.velocity = v
                 g = g + mu * v if self.nesterov else v
-            p.data -= lr * g
+            steps = lr * g
+        self._subtract(steps)
 
 
 class Adam(Optimizer):
@@ -92,23 +155,24 @@ class Adam(Optimizer):
         weight_decay = _check("Adam", "weight_decay", weight_decay, 0.0, math.inf)
         self.beta1, self.beta2, self.eps, self.weight_decay = beta1, beta2, eps, weight_decay
         self.t = 0  # steps taken: the bias corrections depend on it
-        self.m = [0.0] * len(self.params)
-        self.v = [0.0] * len(self.params)
+        self.m = np.zeros(self._n)
+        self.v = np.zeros(self._n)
 
     def step(self):
         """One update of every parameter from its .grad."""
-        self.t += 1
+        t = self.t + 1
         b1, b2, eps, wd, lr = self.beta1, self.beta2, self.eps, self.weight_decay, self.lr
-        c1, c2 = 1.0 - b1**self.t, 1.0 - b2**self.t  # m and v start at 0: undo that bias
+        c1, c2 = 1.0 - b1**t, 1.0 - b2**t  # m and v start at 0: undo that bias (Python floats)
         step_size, root_c2 = lr / c1, math.sqrt(c2)  # grouped as PyTorch does, for equal floats
-        m, v = self.m, self.v
-        for i, p in enumerate(self.params):
-            g = p.grad
+        g = self._read("grad")
+        with _quiet():
             if wd:
-                g = g + wd * p.data
-            m[i] = b1 * m[i] + (1.0 - b1) * g
-            v[i] = b2 * v[i] + (1.0 - b2) * g * g
-            p.data -= step_size * m[i] / (math.sqrt(v[i]) / root_c2 + eps)
+                g = g + wd * self._read("data")
+            m = b1 * self.m + (1.0 - b1) * g
+            v = b2 * self.v + (1.0 - b2) * g * g
+            steps = _divide("Adam", step_size * m, np.sqrt(v) / root_c2 + eps)
+        self.t, self.m, self.v = t, m, v
+        self._subtract(steps)
 
 
 class RMSprop(Optimizer):
@@ -120,17 +184,19 @@ class RMSprop(Optimizer):
         eps = _check("RMSprop", "eps", eps, 0.0, math.inf)
         weight_decay = _check("RMSprop", "weight_decay", weight_decay, 0.0, math.inf)
         self.alpha, self.eps, self.weight_decay = alpha, eps, weight_decay
-        self.v = [0.0] * len(self.params)
+        self.v = np.zeros(self._n)
 
     def step(self):
         """One update of every parameter from its .grad."""
-        a, eps, wd, lr, v = self.alpha, self.eps, self.weight_decay, self.lr, self.v
-        for i, p in enumerate(self.params):
-            g = p.grad
+        a, eps, wd, lr = self.alpha, self.eps, self.weight_decay, self.lr
+        g = self._read("grad")
+        with _quiet():
             if wd:
-                g = g + wd * p.data
-            v[i] = a * v[i] + (1.0 - a) * g * g
-            p.data -= lr * g / (math.sqrt(v[i]) + eps)
+                g = g + wd * self._read("data")
+            v = a * self.v + (1.0 - a) * g * g
+            steps = _divide("RMSprop", lr * g, np.sqrt(v) + eps)
+        self.v = v
+        self._subtract(steps)
 
 
 def clip_grad_norm_(parameters, max_norm):

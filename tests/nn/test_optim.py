@@ -3,6 +3,7 @@
 import math
 import random
 import statistics
+import warnings
 
 import pytest
 
@@ -77,7 +78,7 @@ def test_sgd_momentum_first_two_steps_by_hand():
     assert p.data == pytest.approx(0.95, abs=1e-15)
     p.grad = 0.2
     opt.step()  # v = 0.9 * 0.5 + 0.2 = 0.65
-    assert opt.velocity == [pytest.approx(0.65, abs=1e-15)]
+    assert opt.velocity.tolist() == [pytest.approx(0.65, abs=1e-15)]
     assert p.data == pytest.approx(0.95 - 0.065, abs=1e-15)
 
 
@@ -237,3 +238,130 @@ def test_schedule_settings_are_checked():
         schedules.StepLR(sgd(), 0)
     with pytest.raises(TypeError, match=r"ExponentialLR: expected an optimiser with \.lr"):
         schedules.ExponentialLR(object(), 0.9)
+
+
+# ---------------------------------------------------------------------------------------------
+# REFERENCE: the scalar optimisers as nn/optim.py had them before their steps ran on numpy
+# arrays (issue 14), one Python float operation per parameter. Kept here, unchanged in their
+# arithmetic, so the tests below can demand that the array code gives exactly these floats.
+class RefSGD:
+    def __init__(self, params, lr=0.01, momentum=0.0, nesterov=False, weight_decay=0.0):
+        self.params, self.lr, self.momentum, self.nesterov = list(params), lr, momentum, nesterov
+        self.weight_decay, self.velocity = weight_decay, [None] * len(self.params)
+
+    def step(self):
+        lr, mu, wd, velocity = self.lr, self.momentum, self.weight_decay, self.velocity
+        for i, p in enumerate(self.params):
+            g = p.grad
+            if wd:
+                g = g + wd * p.data
+            if mu:
+                v = velocity[i]
+                v = g if v is None else mu * v + g
+                velocity[i] = v
+                g = g + mu * v if self.nesterov else v
+            p.data -= lr * g
+
+
+class RefAdam:
+    def __init__(self, params, lr=0.001, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        self.params, self.lr, (self.beta1, self.beta2) = list(params), lr, betas
+        self.eps, self.weight_decay, self.t = eps, weight_decay, 0
+        self.m, self.v = [0.0] * len(self.params), [0.0] * len(self.params)
+
+    def step(self):
+        self.t += 1
+        b1, b2, eps, wd, lr = self.beta1, self.beta2, self.eps, self.weight_decay, self.lr
+        c1, c2 = 1.0 - b1**self.t, 1.0 - b2**self.t
+        step_size, root_c2 = lr / c1, math.sqrt(c2)
+        m, v = self.m, self.v
+        for i, p in enumerate(self.params):
+            g = p.grad
+            if wd:
+                g = g + wd * p.data
+            m[i] = b1 * m[i] + (1.0 - b1) * g
+            v[i] = b2 * v[i] + (1.0 - b2) * g * g
+            p.data -= step_size * m[i] / (math.sqrt(v[i]) / root_c2 + eps)
+
+
+class RefRMSprop:
+    def __init__(self, params, lr=0.01, alpha=0.99, eps=1e-8, weight_decay=0.0):
+        self.params, self.lr, self.alpha, self.eps = list(params), lr, alpha, eps
+        self.weight_decay, self.v = weight_decay, [0.0] * len(self.params)
+
+    def step(self):
+        a, eps, wd, lr, v = self.alpha, self.eps, self.weight_decay, self.lr, self.v
+        for i, p in enumerate(self.params):
+            g = p.grad
+            if wd:
+                g = g + wd * p.data
+            v[i] = a * v[i] + (1.0 - a) * g * g
+            p.data -= lr * g / (math.sqrt(v[i]) + eps)
+
+
+# END OF REFERENCE
+# ---------------------------------------------------------------------------------------------
+
+SETTINGS = [
+    (optim.SGD, RefSGD, {"lr": 0.1}),
+    (optim.SGD, RefSGD, {"lr": 0.1, "momentum": 0.9}),
+    (optim.SGD, RefSGD, {"lr": 0.05, "momentum": 0.7, "nesterov": True, "weight_decay": 0.01}),
+    (optim.SGD, RefSGD, {"lr": 0.1, "weight_decay": 0.3}),
+    (optim.Adam, RefAdam, {"lr": 0.01}),
+    (optim.Adam, RefAdam, {"lr": 0.03, "betas": (0.8, 0.99), "eps": 1e-6, "weight_decay": 0.1}),
+    (optim.RMSprop, RefRMSprop, {"lr": 0.01}),
+    (optim.RMSprop, RefRMSprop, {"lr": 0.02, "alpha": 0.9, "eps": 1e-5, "weight_decay": 0.05}),
+]
+
+
+def bits(values):
+    """Floats as hex: equal only bit for bit (0.0 and -0.0 apart, NaN equal to NaN)."""
+    return [float(x).hex() for x in values]
+
+
+@pytest.mark.parametrize("ours, ref, kwargs", SETTINGS, ids=lambda s: getattr(s, "__name__", s))
+def test_array_steps_are_bit_identical_to_the_scalar_reference_on_an_mlp(ours, ref, kwargs):
+    rng = random.Random(1)
+    X = [[rng.uniform(-2, 2) for _ in range(3)] for _ in range(5)]
+    y = [rng.choice([-1.0, 1.0]) for _ in range(5)]
+    model = nn.MLP(3, [6, 4, 1], activation="tanh", rng=0)
+    twin = [Value(p.data) for p in model.parameters()]  # the reference's copy of the weights
+    opt, ref_opt = ours(model.parameters(), **kwargs), ref(twin, **kwargs)
+    sched = schedules.StepLR(opt, 3, gamma=0.5)  # changes opt.lr between steps, as fit does
+    for step in range(8):
+        loss = sum((model(x) - t) ** 2 for x, t in zip(X, y))
+        opt.zero_grad()
+        loss.backward()
+        for p, q in zip(model.parameters(), twin):
+            q.grad = p.grad
+        ref_opt.lr = opt.lr
+        opt.step()
+        ref_opt.step()
+        sched.step()
+        assert all(type(p.data) is float for p in model.parameters())
+        assert bits(p.data for p in model.parameters()) == bits(q.data for q in twin), step
+    assert opt.lr == 0.25 * kwargs["lr"]  # the schedule did halve it twice
+    for state in ("m", "v", "velocity"):
+        if hasattr(ref_opt, state) and getattr(ref_opt, state)[0] is not None:
+            assert bits(getattr(opt, state)) == bits(getattr(ref_opt, state)), state
+
+
+@pytest.mark.parametrize("ours, ref, kwargs", SETTINGS, ids=lambda s: getattr(s, "__name__", s))
+def test_nan_inf_huge_and_integer_values_step_as_the_scalar_reference_does(ours, ref, kwargs):
+    datas = [1.0, -2.0, 3, 0.5, 1e300, -0.0, 2.0]
+    grads = [
+        [math.nan, 0.5, 1.0, math.inf, 1e200, 0.0, -1e-300],
+        [0.1, -math.inf, 0.2, 0.3, -1e200, -0.0, 5e-324],
+        [0.2, 0.0, -0.3, 1.0, 1e308, 0.0, 1.0],
+    ]
+    ps, twin = [Value(d) for d in datas], [Value(d) for d in datas]
+    twin[2].data = 3  # an integer weight: Value makes it a float, the reference gets the int
+    opt, ref_opt = ours(ps, **kwargs), ref(twin, **kwargs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # Python's floats overflow silently, so must numpy here
+        for g in grads:
+            for p, q, gi in zip(ps, twin, g):
+                p.grad = q.grad = gi
+            opt.step()
+            ref_opt.step()
+            assert bits(p.data for p in ps) == bits(q.data for q in twin)

@@ -115,3 +115,30 @@ def test_schedules_take_numpy_numbers_and_name_bad_ones():
         schedules.StepLR(opt, 2, gamma="0.1")
     with pytest.raises(ValueError, match=r"CosineAnnealingLR: T_max must be > 0, got nan"):
         schedules.CosineAnnealingLR(opt, math.nan)
+
+
+@pytest.mark.parametrize(
+    "make", [lambda ps: optim.Adam(ps, eps=0.0), lambda ps: optim.RMSprop(ps, eps=0.0)]
+)
+def test_a_zero_denominator_raises_zerodivisionerror_before_any_weight_changes(make):
+    ps = grads(0.5, 0.0, 0.25)  # the middle one: g = 0, eps = 0, so its step is 0 / 0
+    for p, d in zip(ps, (1.0, 2.0, 3.0)):
+        p.data = d
+    opt = make(ps)
+    with pytest.raises(ZeroDivisionError, match=r"parameter 1: eps is 0 .* divides by zero"):
+        opt.step()
+    assert [p.data for p in ps] == [1.0, 2.0, 3.0]
+    assert opt.v.tolist() == [0.0, 0.0, 0.0] and getattr(opt, "t", 0) == 0
+
+
+def test_a_batch_as_parameter_or_a_changed_parameter_list_is_named():
+    ps = grads(0.5, 0.25)
+    ps[1].grad = np.array([1.0, 2.0])
+    opt = optim.SGD(ps, lr=0.1)
+    with pytest.raises(TypeError, match=r"SGD: parameter 1's grad must be a number, got ndarray"):
+        opt.step()
+    assert [p.data for p in ps] == [0.0, 0.0]
+    opt = optim.Adam(grads(0.5, 0.25))
+    opt.params.append(Value(1.0))
+    with pytest.raises(ValueError, match=r"Adam: made for 2 parameters, now has 3"):
+        opt.step()
