@@ -11,7 +11,7 @@ EXTRAS ?= dev,plot,digits,slides$(if $(CHROMIUM),$(comma)browser)
 # Reinstall when pyproject.toml or the wanted extras change, and only then.
 STAMP   = $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)-$(subst $(comma),-,$(EXTRAS))
 
-.PHONY: setup demo test bench notebook lint dot clean
+.PHONY: setup demo test bench notebook lint dot clean po
 
 setup: $(STAMP) dot
 
@@ -46,6 +46,10 @@ notebook:
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check autograd nn viz demos tests benchmarks
+
+# After marking a new string _("..."): extract every domain and merge it into the .po files.
+po: setup
+	$(PY) tools/catalogs.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .ruff_cache .hypothesis

@@ -84,3 +84,8 @@ def width(text):
 def pad(text, columns):
     """`text` with spaces after it to fill `columns` terminal columns (ljust by display width)."""
     return text + " " * max(columns - width(text), 0)
+
+
+def rpad(text, columns):
+    """`text` with spaces before it to fill `columns` terminal columns (rjust by display width)."""
+    return " " * max(columns - width(text), 0) + text
