@@ -3,9 +3,18 @@
 // that computes its value (value_step) and the one that finishes its gradient (grad_step);
 // null means the walk gives it no step of its own, and then its numbers are simply shown.
 // Every text from the graph goes in with textContent, never parsed as HTML.
+// Every word the script writes is marked _("...") (Babel extracts them into the player
+// catalog); player.py puts the page's language's translations in data.messages.
 "use strict";
 (function () {
   const data = JSON.parse(document.getElementById("cr-data").textContent);
+  const translated = data.messages || {};
+  // _("Play"): the word in the page's language, else the English it is written in.
+  const _ = (text) => translated[text] || text;
+  // format(_("step {n} / {total}"), {n: 3, total: 12}): placeholders are filled after the
+  // sentence is translated, as Python's str.format does, since Chinese puts them elsewhere.
+  const format = (text, values) =>
+    text.replace(/\{(\w+)\}/g, (whole, key) => (key in values ? String(values[key]) : whole));
   const nodes = data.nodes, steps = data.steps, total = steps.length;
   const $ = (id) => document.getElementById(id);
   const graph = $("graph"), svg = $("graph-svg"), answerBox = $("answer");
@@ -85,7 +94,7 @@
       const computed = reached(node.value_step);
       if (!computed) {
         [`o${i}`, `r${i}`].forEach((id) => mark(id, "cr-future"));
-        node.inputs.forEach((_, k) => mark(`e${i}_${k}`, "cr-future"));
+        node.inputs.forEach((j, k) => mark(`e${i}_${k}`, "cr-future"));
       }
       setCell(i, "data", computed ? node.data : null, at === node.value_step);
       const known = gradKnown(i);
@@ -122,9 +131,12 @@
   function labelElement(id) {
     // The name and numbers as text, for a screen reader; a hidden gradient stays hidden.
     const i = owner(id), node = nodes[i];
-    const value = reached(node.value_step) ? `value ${node.data}` : "value not computed yet";
-    const grad = gradKnown(i) ? `gradient ${node.grad}` : "gradient not known yet";
-    const label = `${node.name}: ${value}, ${grad}`;
+    const value = reached(node.value_step)
+      ? format(_("value {value}"), { value: node.data }) : _("value not computed yet");
+    const grad = gradKnown(i)
+      ? format(_("gradient {grad}"), { grad: node.grad }) : _("gradient not known yet");
+    // TRANSLATORS: a node read out by a screen reader: its name, then value, then gradient.
+    const label = format(_("{name}: {value}, {grad}"), { name: node.name, value, grad });
     if (el[id].getAttribute("aria-label") !== label) el[id].setAttribute("aria-label", label);
   }
 
@@ -177,22 +189,23 @@
 
   function drawPanel() {
     const step = steps[at], hide = waiting(), forward = step.phase === "forward";
-    $("phase").textContent = forward ? "Forward pass" : "Backward pass";
+    $("phase").textContent = forward ? _("Forward pass") : _("Backward pass");
     $("phase").className = "phase " + step.phase;
-    $("heading").textContent = step.heading;
+    writeMath($("heading"), step.heading);
     const shown = hide ? step.lines : step.lines.concat(step.answer);
     writeLines($("lines"), shown, (k, count) => {
       if (forward) return "result forward";
       return (k > 0 ? "cont" : "") + (k === count - 1 && !hide ? " result" : "");
     });
     $("ask").hidden = !hide;
-    if (hide) writeMath($("ask-label"), `Your turn: ${step.ask} = ?`);
+    if (hide) writeMath($("ask-label"), format(_("Your turn: {ask} = ?"), { ask: step.ask }));
     drawVerdict();
     drawUses(hide ? [] : step.uses);
-    writeMath($("why"), hide || !step.why ? "" : `(${step.why})`);
-    $("note").textContent = step.note;
+    // TRANSLATORS: why a gradient is what it is (zero, say), in brackets under the lines.
+    writeMath($("why"), hide || !step.why ? "" : format(_("({why})"), { why: step.why }));
+    writeMath($("note"), step.note);
     drawScore();
-    $("counter").textContent = `step ${at + 1} / ${total}`;
+    $("counter").textContent = format(_("step {n} / {total}"), { n: at + 1, total });
     $("prev").disabled = at === 0;
     $("next").disabled = at === total - 1;
     $("quiz").checked = quiz;
@@ -206,7 +219,8 @@
     if (!uses.length) return;
     const title = document.createElement("div");
     title.className = "title";
-    title.textContent = uses.length > 1 ? `Used ${uses.length} times, so the uses add up:` : "Used once:";
+    title.textContent = uses.length > 1
+      ? format(_("Used {n} times, so the uses add up:"), { n: uses.length }) : _("Used once:");
     box.append(title);
     uses.forEach(([via, ...rest]) => {
       const group = document.createElement("div");
@@ -222,22 +236,24 @@
     const answer = `${step.ask} = ${step.phase === "backward" ? nodes[step.node].grad : ""}`;
     let text = "", kind = "";
     if (step.phase === "backward" && rec) {
-      const last = rec.tries[rec.tries.length - 1];
+      const typed = rec.tries[rec.tries.length - 1], words = { typed, answer };
       if (rec.right) {
-        text = `\u2713 Right${rec.tries.length > 1 ? " at the second try" : ""}: you typed ${last}`;
+        text = rec.tries.length > 1
+          ? _("\u2713 Right at the second try: you typed {typed}") : _("\u2713 Right: you typed {typed}");
         kind = "right";
       } else if (rec.revealed) {
-        text = last === undefined ? `Shown: ${answer}` : `\u2717 Not quite: you typed ${last}. ${answer}`;
-        kind = last === undefined ? "shown" : "wrong";
+        text = typed === undefined ? _("Shown: {answer}") : _("\u2717 Not quite: you typed {typed}. {answer}");
+        kind = typed === undefined ? "shown" : "wrong";
       } else {
-        text = `\u2717 Not yet: you typed ${last}. Try once more.`;
+        text = _("\u2717 Not yet: you typed {typed}. Try once more.");
         kind = "wrong";
       }
+      text = format(text, words);
     }
     verdict.className = kind;
     writeMath(verdict, text);
     const hints = waiting() && rec ? (step.hints || []).slice(0, rec.tries.length) : [];
-    writeLines($("hint"), hints.map((h) => `Hint: ${h}`));
+    writeLines($("hint"), hints.map((hint) => format(_("Hint: {hint}"), { hint })));
   }
 
   function tell(text, kind) {
@@ -248,8 +264,11 @@
 
   function announce(step, hide) {
     // One sentence per step for a screen reader; during a question, without the answer.
-    const said = [`Step ${at + 1} of ${total}.`, step.heading + "."].concat(hide ? step.lines : step.lines.concat(step.answer));
-    if (hide) said.push(`Your turn: type ${step.ask}.`);
+    const said = [format(_("Step {n} of {total}."), { n: at + 1, total }),
+      // TRANSLATORS: the step's heading as a sentence: only the full stop is yours.
+      format(_("{heading}."), { heading: step.heading })];
+    said.push(...(hide ? step.lines : step.lines.concat(step.answer)));
+    if (hide) said.push(format(_("Your turn: type {ask}."), { ask: step.ask }));
     $("say").textContent = said.join(" ");
   }
 
@@ -341,7 +360,7 @@
 
   function setZoom(z) {
     zoom = Math.max(1, Math.min(MAX_ZOOM, z));
-    $("zoom-fit").textContent = zoom > 1 ? `${zoom.toFixed(1)}\u00d7` : "Fit";
+    $("zoom-fit").textContent = zoom > 1 ? `${zoom.toFixed(1)}\u00d7` : _("Fit");
   }
 
   function readableZoom() {
@@ -403,7 +422,7 @@
     // Forward moves stop at the first open question on the way: nothing skips one unseen.
     s = Math.max(0, Math.min(total - 1, s));
     if (s > at && waiting()) {
-      tell(`Answer first, or press Reveal (R) to see ${steps[at].ask}.`, "invalid");
+      tell(format(_("Answer first, or press Reveal (R) to see {ask}."), { ask: steps[at].ask }), "invalid");
       return false;
     }
     for (let k = at + 1; k < s; k++) if (isOpen(k)) { s = k; break; }
@@ -415,13 +434,13 @@
   function stop() {
     if (timer !== null) clearInterval(timer);
     timer = null;
-    $("play").textContent = "Play";
+    $("play").textContent = _("Play");
   }
 
   function play() {
     if (timer !== null) return stop();
     if (at === total - 1) go(0);
-    $("play").textContent = "Pause";
+    $("play").textContent = _("Pause");
     timer = setInterval(() => { if (at >= total - 1 || !go(at + 1)) stop(); }, SPEEDS[Number($("speed").value)]);
   }
 
@@ -453,13 +472,13 @@
   // A comma is refused: 1,000 is a thousand to some and one to others, so we do not guess.
   const NUMBER = String.raw`[-+]?\s*(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?`;
   const PLAIN = new RegExp(`^${NUMBER}$`), FRACTION = new RegExp(`^(${NUMBER})\\s*/\\s*(${NUMBER})$`);
-  const EXAMPLES = "Type a number, like -4, 0.5, 1/3 or 1e-3.";
+  const EXAMPLES = _("Type a number, like -4, 0.5, 1/3 or 1e-3.");
 
   function readNumber(typed) {
     const s = typed.normalize("NFKC").replace(/[\u2212\u2012\u2013\ufe63]/g, "-")
       .replace(/\u3002/g, ".").trim().toLowerCase();
     if (/[,\u3001]/.test(s)) {
-      return { error: "A comma is ambiguous (is 1,000 a thousand or one?): write the number with a point, like 1000 or -4.0." };
+      return { error: _("A comma is ambiguous (is 1,000 a thousand or one?): write the number with a point, like 1000 or -4.0.") };
     }
     const unsigned = (t) => Number(t.replace(/\s+/g, ""));
     const special = s.replace(/\s+/g, "").match(/^([-+]?)(nan|inf|infinity|∞)$/);
@@ -505,10 +524,10 @@
     const right = done.filter((s) => answers[s].right);
     const first = right.filter((s) => answers[s].tries.length === 1);
     const shown = done.length - right.length;
-    $("score").textContent = quiz
-      ? `Quiz: ${right.length} right out of ${done.length} (${first.length} at the first try` +
-        `${shown ? `, ${shown} shown` : ""})`
-      : "";
+    const counts = { right: right.length, done: done.length, first: first.length, shown };
+    $("score").textContent = !quiz ? "" : format(shown
+      ? _("Quiz: {right} right out of {done} ({first} at the first try, {shown} shown)")
+      : _("Quiz: {right} right out of {done} ({first} at the first try)"), counts);
     $("copy").hidden = !quiz || done.length === 0;
   }
 
@@ -517,8 +536,12 @@
     const done = Object.keys(answers).filter(settled).map(Number).sort((a, b) => a - b);
     const rows = done.map((s) => {
       const rec = answers[s], step = steps[s];
-      const typed = rec.tries.length ? `typed ${rec.tries.join(", then ")}` : "not answered";
-      return `step ${s + 1}: ${step.ask} = ${nodes[step.node].grad}; ${typed}: ${rec.right ? "right" : "shown"}`;
+      // TRANSLATORS: between the answers a student typed at one step, in the copied score.
+      const tries = rec.tries.join(_(", then "));
+      const words = { n: s + 1, ask: step.ask, grad: nodes[step.node].grad, tries };
+      if (rec.right) return format(_("step {n}: {ask} = {grad}; typed {tries}: right"), words);
+      if (tries) return format(_("step {n}: {ask} = {grad}; typed {tries}: shown"), words);
+      return format(_("step {n}: {ask} = {grad}; not answered: shown"), words);
     });
     return [data.title, $("score").textContent].concat(rows).join("\n") + "\n";
   }
@@ -528,13 +551,13 @@
     try {
       await navigator.clipboard.writeText(text);
       box.hidden = true;
-      $("copy").textContent = "Copied \u2713";
+      $("copy").textContent = _("Copied \u2713");
     } catch (error) { // no clipboard here (an old browser, a denied permission): select it
       box.value = text;
       box.hidden = false;
       box.focus();
       box.select();
-      $("copy").textContent = "Press Ctrl+C to copy";
+      $("copy").textContent = format(_("Press {keys} to copy"), { keys: "Ctrl+C" });
     }
   }
 

@@ -11,10 +11,52 @@ from importlib.resources import files
 
 from .dot import MAX_NODES
 from .format import visible
+from .i18n import N_, _, language, messages, resolve
 from .render import write_atomic
 from .walk import make_walk
 
 IFRAME_HEIGHT = 640  # pixels: the page inside a Jupyter output cell
+
+# The words of player.html ({{reset}} and so on), translated when a page is built. What the
+# script writes as the student steps through is marked _("...") in player.js; the page carries
+# the catalog (messages("player")), so the same words are looked up there.
+WORDS = {
+    "steps": N_("steps"),  # what the row of buttons is, to a screen reader
+    "reset": N_("Reset"),
+    "reset_title": N_("Back to the first step, answers cleared"),
+    "prev": N_("Prev"),
+    "prev_title": N_("Previous step (left arrow)"),
+    "next": N_("Next"),
+    "next_title": N_("Next step (right arrow)"),
+    "play": N_("Play"),
+    "play_title": N_("Play or pause (space)"),
+    "speed_title": N_("Playing speed"),
+    "slow": N_("slow"),
+    "fast": N_("fast"),
+    "speed": N_("speed"),
+    "zoom_title": N_("Zoom (+, -, 0 to fit; or the mouse wheel)"),
+    "zoom_out": N_("zoom out"),
+    # TRANSLATORS: the zoom button between - and +: fit the whole graph, or zoom in to read it.
+    "zoom_fit": N_("fit or zoom to read"),
+    "fit": N_("Fit"),
+    "zoom_in": N_("zoom in"),
+    "quiz_title": N_("Hide each gradient until you answer (Q)"),
+    "quiz": N_("Quiz"),
+    "graph_label": N_("computation graph"),
+    # TRANSLATORS: the one line of help above the graph; keep the keys (→ ← Tab Enter Q) as keys.
+    "help": N_(
+        "→ next · ← back · click a node (or Tab, Enter) to jump to it · wheel: zoom · "
+        "drag: move · Q: quiz"
+    ),
+    # TRANSLATORS: the heading of the colour key under the graph.
+    "key": N_("Key"),
+    "example": N_("e.g. -4 or 1/3"),  # the answer box, empty
+    "check": N_("Check"),
+    "reveal": N_("Reveal"),
+    "reveal_title": N_("Show the answer (R)"),
+    "copy": N_("Copy score"),
+    "score_label": N_("your quiz score, to copy"),
+}
 
 
 def asset(name):
@@ -31,8 +73,8 @@ def script_json(data):
 class Player:
     """A finished player page: `.html` is the whole file; it shows inline in Jupyter."""
 
-    def __init__(self, page, path=None):
-        self.html, self.path = page, path
+    def __init__(self, page, path=None, lang="en"):
+        self.html, self.path, self.lang = page, path, lang
 
     def save(self, path):
         """Write the page to `path` atomically; returns the path."""
@@ -41,10 +83,12 @@ class Player:
 
     def _repr_html_(self):
         # An iframe keeps the page's script and styles apart from the notebook's own.
+        with language(self.lang):
+            title = html.escape(_("backprop player"), quote=True)
         return (
             f'<iframe srcdoc="{html.escape(self.html, quote=True)}" '
             f'style="width: 100%; height: {IFRAME_HEIGHT}px; border: 1px solid #ccc" '
-            'title="backprop player"></iframe>'
+            f'title="{title}"></iframe>'
         )
 
     def __repr__(self):
@@ -54,7 +98,7 @@ class Player:
 
 def backprop_html(
     root, path=None, *, title=None, quiz=False, precision=4, rankdir="LR", params=None,
-    collapse=False, example=None, max_nodes=MAX_NODES,
+    collapse=False, example=None, max_nodes=MAX_NODES, lang=None,
 ):  # fmt: skip
     """Build the player page for `root` (and write it to `path`); returns a Player.
 
@@ -62,30 +106,36 @@ def backprop_html(
     "TB" for the graph layout. precision: significant digits of every number shown.
     params, collapse, example, max_nodes: as draw_dot takes them, so the page matches
     graph.svg (a graph too big to lay out is refused before any work on it).
+    lang: "en" or "zh-CN", the page's every word (None: the current language).
     """
+    lang = resolve(lang, where="backprop_html")
     if not isinstance(quiz, bool):
         raise TypeError(f"backprop_html: quiz must be True or False, got {quiz!r}")
-    walk = make_walk(
-        root, "backprop_html", precision, rankdir, title, params=params, collapse=collapse,
-        example=example, max_nodes=max_nodes,
-    )  # fmt: skip
-    parts = {
-        "title": html.escape(walk.title),
-        "style": asset("player.css"),
-        "graph": svg_for_page(walk.svg),
-        "data": script_json(page_data(walk, quiz)),
-        "script": asset("player.js"),
-    }
+    with language(lang):  # the narration, the legend and the page's own words alike
+        walk = make_walk(
+            root, "backprop_html", precision, rankdir, title, params=params, collapse=collapse,
+            example=example, max_nodes=max_nodes,
+        )  # fmt: skip
+        parts = {key: html.escape(_(text), quote=True) for key, text in WORDS.items()}
+        parts |= {
+            "lang": lang,
+            "title": html.escape(walk.title),
+            "style": asset("player.css"),
+            "graph": svg_for_page(walk.svg),
+            "data": script_json(page_data(walk, quiz)),
+            "script": asset("player.js"),
+        }
     # One pass, so text put in (a label, say) is never searched for another placeholder.
     page = re.sub(r"\{\{(\w+)\}\}", lambda m: parts[m.group(1)], asset("player.html"))
-    player = Player(page)
+    player = Player(page, lang=lang)
     if path is not None:
         player.save(os.fspath(path))
     return player
 
 
 def page_data(walk, quiz):
-    """What player.js reads: the nodes (with the step that shows each number), steps, legend."""
+    """What player.js reads: the nodes (with the step that shows each number), steps, legend,
+    and the interface's words in the current language ({} for English: the script's own)."""
     value_step, grad_step = own_steps(walk)
     story = walk.story
     nodes = [
@@ -108,6 +158,7 @@ def page_data(walk, quiz):
         "nodes": nodes,
         "steps": walk.steps,
         "legend": walk.legend,
+        "messages": messages("player"),
     }
 
 
