@@ -3,6 +3,9 @@ doctor what is installed here and what each missing piece costs.
 
 Exit status: 0 done (or the reader of a pipe left early), 1 failed, 2 a usage mistake,
 3 an optional package is missing, 130 Ctrl-C. Every complaint is one line on stderr.
+
+It speaks English or Chinese: `--lang zh-CN`, else the environment (LANG=zh_CN.UTF-8), and
+the whole run, the lesson's lines and pictures too, happens in that language.
 """
 
 import argparse
@@ -13,6 +16,9 @@ import pkgutil
 import sys
 
 import viz
+from viz import i18n, render
+from viz.format import pad, width
+from viz.i18n import _
 
 from . import doctor
 from .common import SEEDS, MissingExtra, parameters_of
@@ -48,7 +54,9 @@ class Output:
         except UnicodeEncodeError as err:  # e.g. PYTHONIOENCODING=ascii: '·' and '∂' cannot go
             shown = err.object[err.start]
             raise OutputError(
-                f"its encoding, {err.encoding}, cannot show {shown!r}; set PYTHONIOENCODING=utf-8"
+                _("its encoding, {encoding}, cannot show {shown}; set {setting}").format(
+                    encoding=err.encoding, shown=repr(shown), setting="PYTHONIOENCODING=utf-8"
+                )
             ) from err
         except OSError as err:
             raise OutputError(err) from err
@@ -63,49 +71,161 @@ class Output:
         return self.stream.isatty()
 
 
+class Formatter(argparse.HelpFormatter):
+    """argparse's help, laid out by display width: a Chinese "usage: " takes more columns
+    than its len(), so the usage's continuation lines move right to stay under its words."""
+
+    def _format_usage(self, usage, actions, groups, prefix):
+        first, *rest = super()._format_usage(usage, actions, groups, prefix).split("\n")
+        shift = " " * (width(first) - len(first))  # only the prefix holds wide characters
+        return "\n".join([first, *(shift + line if line else line for line in rest)])
+
+
 class Parser(argparse.ArgumentParser):
     """argparse, with its complaints on one line (it prints the usage above them)."""
 
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", Formatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message):
-        self.exit(2, f"{self.prog}: {message}; see `{self.prog} --help`\n")
+        # TRANSLATORS: {message} is argparse's complaint, already translated; keep `{prog} --help`.
+        line = _("{prog}: {message}; see `{prog} --help`").format(prog=self.prog, message=message)
+        self.exit(2, line + "\n")
+
+
+class Early(argparse.ArgumentParser):
+    """A parser that only looks for --lang, and never complains (the real parser will)."""
+
+    def error(self, message):
+        raise UsageError(message)
+
+
+@contextlib.contextmanager
+def argparse_speaking():
+    """argparse's own words (usage:, options, its complaints) in the current language.
+
+    argparse looks up its module's `_` and `ngettext` each time it says something, so one
+    swap reaches every message it has, with no copy of its code; put back on the way out,
+    and only around building and parsing, so nothing else meets the swap."""
+    saved = argparse._, argparse.ngettext
+    argparse._, argparse.ngettext = i18n._, i18n.ngettext
+    try:
+        yield
+    finally:
+        argparse._, argparse.ngettext = saved
+
+
+def language_asked(argv):
+    """The language `--lang` names in `argv`, read before the parser is built (its help and
+    complaints are made in that language); None when it is absent or unknown."""
+    early = Early(add_help=False)
+    early.add_argument("--lang")
+    try:
+        asked = early.parse_known_args(argv)[0].lang
+    except UsageError:  # `--lang` with no value: the real parser says so
+        return None
+    return None if asked is None else i18n.normalise(asked)
+
+
+def language(text):
+    """A --lang value: any spelling viz.i18n reads (zh, zh_CN, zh-CN, en), as its tag."""
+    found = i18n.normalise(text)
+    if found is None:
+        raise argparse.ArgumentTypeError(
+            _("unknown language {value}; choose {en} or {zh}").format(
+                value=repr(text), en="en", zh="zh-CN"
+            )
+        )
+    return found
 
 
 def seed(text):
     """A --seed value: plain digits 0-9, from 0 to SEEDS - 1 (numpy's RandomState's range)."""
     if not (text.isascii() and text.isdigit()):  # refuses ' 7 ', '+7', '-3' and '٧' alike
         raise argparse.ArgumentTypeError(
-            f"seed must be a whole number >= 0, got {text!r} (digits 0-9 alone)"
+            _("seed must be a whole number >= 0, got {text} (digits 0-9 alone)").format(
+                text=repr(text)
+            )
         )
     if len(text.lstrip("0")) > len(str(SEEDS - 1)) or int(text) >= SEEDS:  # int() of no giant
         raise argparse.ArgumentTypeError(
-            f"seed must be at most {SEEDS - 1} (numpy's seeds are 32-bit), got {text!r}"
+            _("seed must be at most {top} (numpy's seeds are 32-bit), got {text}").format(
+                top=SEEDS - 1, text=repr(text)
+            )
         )
     return int(text)
 
 
-def parser():
-    p = Parser(prog="chainrule", description="Lessons in backpropagation.")
-    sub = p.add_subparsers(dest="command", metavar="{list,run,step,doctor}")
-    sub.add_parser("list", help="name every lesson with a one-line summary")
-    run = sub.add_parser("run", help="run a lesson and write its pictures")
-    run.add_argument("name", help="a lesson name from `chainrule list`")
-    run.add_argument("--out", help="folder for its files (default: out/NAME)")
-    run.add_argument(
-        "--seed", type=seed, default=0, help=f"seed for every random choice (0 to {SEEDS - 1})"
+def with_lang(p, default):
+    """Give parser `p` the --lang option. A subcommand's default is SUPPRESS: argparse would
+    otherwise overwrite `chainrule --lang zh run ...` with the subcommand's own default."""
+    p.add_argument(
+        "--lang",
+        type=language,
+        default=default,
+        metavar="LANG",
+        help=_("output language: {en} or {zh} (default: from LANG)").format(en="en", zh="zh-CN"),
     )
-    run.add_argument("--no-plots", action="store_true", help="skip matplotlib plots")
-    step = sub.add_parser("step", help="step through a lesson's backprop in the terminal")
+
+
+def parser():
+    """The command line, its help in the current language (build it where argparse speaks)."""
+    p = Parser(prog="chainrule", description=_("Lessons in backpropagation."))
+    with_lang(p, None)
+    sub = p.add_subparsers(dest="command", metavar="{list,run,step,doctor}")
+    listing = sub.add_parser("list", help=_("name every lesson with a one-line summary"))
+    run = sub.add_parser("run", help=_("run a lesson and write its pictures"))
+    run.add_argument("name", help=_("a lesson name from `chainrule list`"))
+    run.add_argument("--out", help=_("folder for its files (default: out/NAME)"))
+    run.add_argument(
+        "--seed",
+        type=seed,
+        default=0,
+        help=_("seed for every random choice (0 to {top})").format(top=SEEDS - 1),
+    )
+    run.add_argument("--no-plots", action="store_true", help=_("skip matplotlib plots"))
+    step = sub.add_parser("step", help=_("step through a lesson's backprop in the terminal"))
     step.add_argument("name")
-    step.add_argument("--no-pause", action="store_true", help="print every step without waiting")
-    check = sub.add_parser("doctor", help="say what is installed and what each missing piece costs")
-    check.add_argument("--json", action="store_true", help="the same facts, as JSON")
+    step.add_argument("--no-pause", action="store_true", help=_("print every step without waiting"))
+    check = sub.add_parser(
+        "doctor", help=_("say what is installed and what each missing piece costs")
+    )
+    check.add_argument("--json", action="store_true", help=_("the same facts, as JSON"))
+    for each in (listing, run, step, check):
+        with_lang(each, argparse.SUPPRESS)
     return p
+
+
+def parse(argv):
+    """`argv` parsed, argparse speaking the current language (its --help prints here)."""
+    with argparse_speaking():
+        return parser().parse_args(argv)
 
 
 def lesson_named(name):
     if name not in LESSONS:
-        raise UsageError(f"no lesson named {name!r}; `chainrule list` shows: {', '.join(LESSONS)}")
+        raise UsageError(
+            _("no lesson named {name}; `chainrule list` shows: {names}").format(
+                name=repr(name), names=", ".join(LESSONS)
+            )
+        )
     return LESSONS[name]
+
+
+def check_renderer():
+    """$CHAINRULE_RENDERER, read before anything runs: a name that is no renderer is a
+    usage mistake, said in the student's language (viz.render's own error is English)."""
+    try:
+        render.choice()
+    except ValueError:
+        raise UsageError(
+            _("{variable}={value} is not a renderer; use one of {choices}").format(
+                variable=render.ENVIRONMENT,
+                value=repr(os.environ.get(render.ENVIRONMENT, "").strip()),
+                choices=", ".join(("auto", *render.RENDERERS)),
+            )
+        ) from None
 
 
 def complain(status, text):
@@ -117,13 +237,19 @@ def complain(status, text):
 
 def main(argv=None):
     """Run the command line `argv` (default: sys.argv[1:]); returns the exit status."""
+    with i18n.language(language_asked(argv)):  # None: the environment's language
+        return speak(argv)
+
+
+def speak(argv):
+    """main's work, in the language chosen: parse `argv`, carry it out, report failures."""
     if sys.stdout is None:  # started with `>&-`: nothing it prints could be seen, so do nothing
-        return complain(1, "cannot write the output: standard output is closed")
+        return complain(1, _("cannot write the output: standard output is closed"))
     out = Output(sys.stdout)
     try:
         with contextlib.redirect_stdout(out):  # print, argparse's --help and the stepper
             try:
-                return command(parser().parse_args(argv))
+                return command(parse(argv))
             finally:
                 out.flush()  # here, not at exit: a full disk is reported like any other failure
     except OutputError as err:
@@ -133,31 +259,34 @@ def main(argv=None):
             os.dup2(os.open(os.devnull, os.O_WRONLY), out.stream.fileno())
         if isinstance(err.__cause__, BrokenPipeError):  # `| head`: the reader has enough
             return 0
-        return complain(1, f"cannot write the output: {err}")
+        return complain(1, _("cannot write the output: {error}").format(error=err))
 
 
 def command(args):
     """Carry out parsed `args`; returns the exit status."""
     try:
         if args.command == "list" or args.command is None:
-            width = max(map(len, LESSONS))
+            column = max(map(width, LESSONS))  # display width, as every table here
             for i, (name, lesson) in enumerate(LESSONS.items(), 1):
-                print(f"{i:>2}. {name:<{width}}  {lesson.summary}")
+                print(f"{i:>2}. {pad(name, column)}  {lesson.summary}")
             return 0
         if args.command == "doctor":
-            try:
-                return doctor.run(MODULES, as_json=args.json)
-            except ValueError as err:  # $CHAINRULE_RENDERER names no renderer (read first)
-                raise UsageError(err) from None
+            check_renderer()
+            return doctor.run(MODULES, as_json=args.json)
         lesson = lesson_named(args.name)
         if args.command == "run":
+            check_renderer()
             lesson(out=args.out, seed=args.seed, plots=not args.no_plots)
             lesson.finish()
             return 0
         if args.command == "step":
             if lesson.build is None:
                 small = ", ".join(n for n, each in LESSONS.items() if each.build is not None)
-                raise UsageError(f"{args.name!r} trains many graphs, none to step; try: {small}")
+                raise UsageError(
+                    _("{name} trains many graphs, none to step; try: {names}").format(
+                        name=repr(args.name), names=small
+                    )
+                )
             root = lesson.build()
             try:
                 viz.step_terminal(root, pause=not args.no_pause, params=parameters_of(root))
@@ -169,7 +298,7 @@ def command(args):
     except MissingExtra as err:
         return complain(3, err)
     except OSError as err:  # an --out that cannot be written to, a full disk
-        return complain(1, f"cannot write the lesson's files: {err}")
+        return complain(1, _("cannot write the lesson's files: {error}").format(error=err))
     except KeyboardInterrupt:  # Ctrl-C: end the "^C" line, so the shell's prompt starts fresh
         print(file=sys.stderr)
         return 130
