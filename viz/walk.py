@@ -1,5 +1,6 @@
 """The walk: backprop as a list of steps over one Graphviz layout, the data that the HTML
 player, the slide frames and their tests read. Forward node by node, then backward.
+Its words are in the language in force when it is made (the player and the frames set it).
 """
 
 import math
@@ -18,7 +19,8 @@ from .dot import (
     picture_size,
 )
 from .format import visible
-from .narrate import Story, paren
+from .i18n import _
+from .narrate import Story, paren, sentences
 from .notation import partial
 from .render import to_svg
 
@@ -74,10 +76,13 @@ class Walk:
         have names a reader knows; else the root and the size of the graph)."""
         story, root = self.story, self.rows[-1]
         if root.node.op is None:
-            return f"Backprop: {story.name(root)}"
+            return _("Backprop: {name}").format(name=story.name(root))
         if all(self.rows[j].node.label for j in root.inputs):
-            return f"Backprop through {story.name(root)} = {story.formula(root)}"
-        return f"Backprop through {story.name(root)} ({self.n} nodes)"
+            return _("Backprop through {name} = {formula}").format(
+                name=story.name(root), formula=story.formula(root)
+            )
+        # TRANSLATORS: {n} is 2 or more
+        return _("Backprop through {name} ({n} nodes)").format(name=story.name(root), n=self.n)
 
     def forward_step(self, row):
         """The step that computes `row`'s value: its incoming edges and its inputs light up."""
@@ -85,14 +90,14 @@ class Walk:
         flow = [f"e{i}_{k}" for k in range(len(row.inputs))] + ([f"r{i}"] if row.inputs else [])
         note = ""
         if i == 0:
-            note = (
+            note = _(
                 "The forward pass computes every value from its inputs, inputs first. "
                 "The gradients (grad) stay unknown until the backward pass."
             )
         return {
             "phase": "forward",
             "node": i,
-            "heading": f"Value of {self.story.describe(row)}",
+            "heading": _("Value of {name}").format(name=self.story.describe(row)),
             "lines": [self.story.forward[i]],
             "answer": [],
             "uses": [],
@@ -110,7 +115,6 @@ class Walk:
             q = t.consumer
             flow += [f"e{q.index}_{t.slot}", f"r{q.index}"]
             context.append(q.index)
-            slot = f" (input {t.slot + 1})" if q.inputs.count(e.index) > 1 else ""
             up, local = story.num(t.upstream), paren(story.num(t.local))
             if t.total is None:
                 product = (
@@ -120,9 +124,18 @@ class Walk:
             else:  # a weight met by a batch: the example's share, then every example's
                 product = story.share_line(t)
             if len(e.terms) > 1:
-                product += f"; sum so far {story.num(t.running)}"
-            via = f"via {story.name(q)} = {story.formula(q)}{slot}"
-            uses.append([via, f"local {story.local_line(t)}", product])
+                product = _("{product}; sum so far {running}").format(
+                    product=product, running=story.num(t.running)
+                )
+            name, formula = story.name(q), story.formula(q)
+            if q.inputs.count(e.index) > 1:  # a * a: which of its inputs this use is
+                via = _("via {name} = {formula} (input {k})").format(
+                    name=name, formula=formula, k=t.slot + 1
+                )
+            else:
+                via = _("via {name} = {formula}").format(name=name, formula=formula)
+            local = _("local {line}").format(line=story.local_line(t))
+            uses.append([via, local, product])
         left = partial(f, e.name)
         if e.terms:  # one line per use: ∂f/∂x = ∂f/∂q · ∂(..)/∂x, then + ∂f/∂r · ∂(..)/∂x
             first, *rest = e.products()
@@ -132,15 +145,16 @@ class Walk:
             question, answer = [left], [e.numeric]
         note = ""
         if e.index == self.story.root_index:
-            note = (
-                f"The backward pass starts at the output {f} and walks back to the inputs. "
-                f"Each grad is {story.per_node()}: how much {f} moves per unit nudge of that node."
-            )
-            note = f"{note} {story.batch_note()}".strip()
+            note = _(
+                "The backward pass starts at the output {f} and walks back to the inputs. "
+                "Each grad is {gradient}: how much {f} moves per unit nudge of that node."
+            ).format(f=f, gradient=story.per_node())
+            if story.batch_note():
+                note = sentences(note, story.batch_note())
         return {
             "phase": "backward",
             "node": e.index,
-            "heading": f"Gradient of {story.describe(self.rows[e.index])}",
+            "heading": _("Gradient of {name}").format(name=story.describe(self.rows[e.index])),
             "lines": question,
             "answer": answer,
             "ask": left,
@@ -237,17 +251,23 @@ def hints(story, e):
     """
     f, left = story.root_name, partial(story.root_name, e.name)
     if not e.terms:
-        return [f"How much does {f} change when {f} itself changes by 1?"]
-    rules = "; ".join(f"{story.factor(t)} = {story.rule(t)}" for t in e.terms)
-    first = f"{left} = {' + '.join(e.products())}, where the local rule says {rules}."
-    upstream = ", ".join(
+        return [_("How much does {f} change when {f} itself changes by 1?").format(f=f)]
+    rules = _("; ").join(f"{story.factor(t)} = {story.rule(t)}" for t in e.terms)
+    chain = f"{left} = {' + '.join(e.products())}"
+    # TRANSLATORS: {chain} is the chain rule for this node, {rules} its local derivatives' rules
+    first = _("{chain}, where the local rule says {rules}.").format(chain=chain, rules=rules)
+    # TRANSLATORS: between the items of a list of formulas: ∂f/∂q = -4, ∂f/∂r = 2
+    upstream = _(", ").join(
         f"{partial(f, story.name(t.consumer))} = {story.num(t.upstream)}" for t in e.terms
     )
-    second = f"Upstream (already found): {upstream}."
+    second = _("Upstream (already found): {gradients}.").format(gradients=upstream)
     if any(t.total is not None for t in e.terms):
-        second += f" This number is shared by all {story.size} examples: theirs add up."
+        shared = _("This number is shared by all {size} examples: theirs add up.")
+        second = sentences(second, shared.format(size=story.size))
     elif len(e.terms) > 1:
-        second += f" {e.name} is used {len(e.terms)} times: add the products."
+        # TRANSLATORS: {n} is 2 or more
+        used = _("{name} is used {n} times: add the products.")
+        second = sentences(second, used.format(name=e.name, n=len(e.terms)))
     return [first, second]
 
 
