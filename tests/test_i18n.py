@@ -171,3 +171,18 @@ def test_english_is_its_own_translation_and_chinese_comes_from_the_catalog():
     with i18n.language("zh-CN"):
         assert i18n._(msgid) == chinese[msgid]
         assert i18n.messages("cli")[msgid] == chinese[msgid]
+
+
+def test_every_file_that_marks_messages_belongs_to_a_domain():
+    # A new lesson or module with _("...") must be listed in tools/catalogs.py SOURCES, or its
+    # messages would never reach a catalog and the completeness test above could not see them.
+    listed = {p for domain in catalogs.SOURCES for p in catalogs.files(domain)}
+    marking = re.compile(r"(?<![\w.])N?_\(\s*[\"']")
+    sources = [p for d in ("autograd", "nn", "viz", "demos") for p in (ROOT / d).rglob("*.py")]
+    sources.append(ROOT / "viz" / "player.js")
+    unlisted = [
+        str(p.relative_to(ROOT))
+        for p in sources
+        if marking.search(p.read_text(encoding="utf-8")) and p not in listed
+    ]
+    assert sorted(set(unlisted) - catalogs.NOT_SOURCES) == []
