@@ -13,6 +13,7 @@ import contextlib
 import importlib
 import os
 import pkgutil
+import re
 import sys
 
 import viz
@@ -71,14 +72,53 @@ class Output:
         return self.stream.isatty()
 
 
+WIDE = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef"  # CJK characters and punctuation
+OPENING, CLOSING = "（「", "，。；：、！？）」"  # a line never ends, or starts, with these
+# What a line may end after: a run of Latin text, or one wide character, each with the opening
+# punctuation before it, the closing after it and its spaces (Chinese needs no space to break).
+PIECE = re.compile(rf"[{OPENING}]*(?:[^\s{WIDE}]+|[{WIDE}])[{CLOSING}]*\s*")
+
+
+def wrap(text, columns):
+    """`text` in lines of at most `columns` terminal columns (CJK characters take two)."""
+    lines, line = [], ""
+    for piece in PIECE.findall(text):
+        if line and width((line + piece).rstrip()) > columns:
+            lines.append(line.rstrip())
+            line = ""
+        line += piece
+    return [*lines, line.rstrip()] if line.strip() else lines
+
+
 class Formatter(argparse.HelpFormatter):
-    """argparse's help, laid out by display width: a Chinese "usage: " takes more columns
-    than its len(), so the usage's continuation lines move right to stay under its words."""
+    """argparse's help, laid out by display width where the text is Chinese (argparse counts
+    len(), and a CJK character takes two columns); English keeps argparse's own layout."""
 
     def _format_usage(self, usage, actions, groups, prefix):
-        first, *rest = super()._format_usage(usage, actions, groups, prefix).split("\n")
-        shift = " " * (width(first) - len(first))  # only the prefix holds wide characters
-        return "\n".join([first, *(shift + line if line else line for line in rest)])
+        shown = _("usage: ") if prefix is None else prefix
+        shift = width(shown) - len(shown)  # the columns its wide characters add
+        self._width -= shift  # so the first line, prefix included, still fits
+        try:
+            first, *rest = super()._format_usage(usage, actions, groups, prefix).split("\n")
+        finally:
+            self._width += shift
+        # the continuation lines move right with the words of the first line
+        return "\n".join([first, *(" " * shift + line if line else line for line in rest)])
+
+    def _split_lines(self, text, columns):
+        if width(text) == len(text):
+            return super()._split_lines(text, columns)
+        return wrap(self._whitespace_matcher.sub(" ", text).strip(), columns)
+
+    def _fill_text(self, text, columns, indent):
+        if width(text) == len(text):
+            return super()._fill_text(text, columns, indent)
+        lines = wrap(self._whitespace_matcher.sub(" ", text).strip(), columns - len(indent))
+        return "\n".join(indent + line for line in lines)
+
+    def format_help(self):
+        # a Chinese section title ends with a Chinese colon ("选项：", not "选项:")
+        return re.sub(rf"^([^\s].*[{WIDE}]):$", r"\1：", super().format_help(), flags=re.M)
 
 
 class Parser(argparse.ArgumentParser):
