@@ -13,6 +13,7 @@ import math
 from autograd import Value, topological_order
 from nn.activations import softmax
 from nn.losses import binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy
+from viz.i18n import N_, _
 from viz.notation import partial
 
 from . import plots
@@ -44,67 +45,111 @@ def build():
 
 def run(lesson):
     num = lesson.num
-    lesson.say(f"y_true = {Y_TRUE} (one-hot: class 1),  y_pred = {Y_PRED}")
+    # TRANSLATORS: {y_true} and {y_pred} are the equations y_true = [0, 1, 0], y_pred = [...]
+    lesson.say(
+        _("{y_true} (one-hot: class 1),  {y_pred}").format(
+            y_true=f"y_true = {Y_TRUE}", y_pred=f"y_pred = {Y_PRED}"
+        )
+    )
     ce, p = from_probabilities(Y_TRUE, Y_PRED)
     ce.backward()
-    lesson.say("CE = -sum_k y_k ln p_k: the zeros in y_true drop two terms, so")
-    lesson.say(f"  CE = -ln 0.7 = {ce.data:.3f}   (engine: {num(ce.data)})")
     lesson.say(
-        f"  {partial('CE', 'p1')} = -1/0.7 = {num(p[1].grad)};"
-        f"  {partial('CE', 'p0')} = {num(p[0].grad)} (no term)"
+        _("{formula}: the zeros in {y_true} drop two terms, so").format(
+            formula="CE = -sum_k y_k ln p_k", y_true="y_true"
+        )
+    )
+    lesson.say(
+        _("  CE = -ln 0.7 = {ce:.3f}   (engine: {engine})").format(ce=ce.data, engine=num(ce.data))
+    )
+    lesson.say(
+        _("  {d_p1} = -1/0.7 = {g1};  {d_p0} = {g0} (no term)").format(
+            d_p1=partial("CE", "p1"), g1=num(p[1].grad), d_p0=partial("CE", "p0"), g0=num(p[0].grad)
+        )
     )
 
     lesson.say("")
-    lesson.say("Why clip: a confident wrong answer puts probability 0 on the true class.")
+    lesson.say(_("Why clip: a confident wrong answer puts probability 0 on the true class."))
     try:
         from_probabilities(Y_TRUE, [0.5, 0.0, 0.5])
         failed = "no error"
     except ValueError as err:
         failed = str(err)
-    lesson.say(f"  p1 = 0 -> {failed}")
-    clipped, _ = from_probabilities(Y_TRUE, [0.5, min(max(0.0, CLIP), 1 - CLIP), 0.5])
-    lesson.say(f"  clipped at {CLIP:g}: CE = -ln 1e-15 = {clipped.data:.2f} (huge, but finite)")
-    lesson.say("The price of clipping: nn's binary_cross_entropy clips p into [1e-7, 1 - 1e-7].")
+    # TRANSLATORS: {error} is the engine's own message, kept in English: log(0.0): input must be > 0
+    lesson.say(_("  p1 = 0 -> {error}").format(error=failed))
+    clipped, _p = from_probabilities(Y_TRUE, [0.5, min(max(0.0, CLIP), 1 - CLIP), 0.5])
+    lesson.say(
+        _("  clipped at {clip:g}: CE = -ln 1e-15 = {ce:.2f} (huge, but finite)").format(
+            clip=CLIP, ce=clipped.data
+        )
+    )
+    lesson.say(
+        _("The price of clipping: nn's {function} clips p into [1e-7, 1 - 1e-7].").format(
+            function="binary_cross_entropy"
+        )
+    )
     bce = {}
-    for name, loss_fn, of in (
-        ("BCE(sigmoid(z))", binary_cross_entropy, Value.sigmoid),
-        ("BCE from the logit", binary_cross_entropy_with_logits, lambda z: z),
+    for name, shown, loss_fn, of in (
+        ("BCE(sigmoid(z))", "BCE(sigmoid(z))", binary_cross_entropy, Value.sigmoid),
+        (
+            "BCE from the logit",
+            _("BCE from the logit"),
+            binary_cross_entropy_with_logits,
+            lambda z: z,
+        ),
     ):
         z = Value(17.0, "z")
         wrong = loss_fn(of(z), 0.0)  # confidently class 1, truly class 0
         wrong.backward()
         bce[name] = (wrong.data, z.grad)
         lesson.say(
-            f"  z = 17, y = 0: {name} = {wrong.data:.3f}, {partial('loss', 'z')} = {z.grad:.3f}"
+            f"  z = 17, y = 0: {shown} = {wrong.data:.3f}, {partial('loss', 'z')} = {z.grad:.3f}"
         )
     lesson.say(
-        f"  clipped, the loss is -ln 1e-7 = {-math.log(1e-7):.3f} (not 17) and the gradient"
-        " exactly 0: the worst mistake teaches nothing."
+        _(
+            "  clipped, the loss is -ln 1e-7 = {loss:.3f} (not 17) and the gradient exactly 0:"
+            " the worst mistake teaches nothing."
+        ).format(loss=-math.log(1e-7))
     )
+    # TRANSLATORS: {function} and {option} are code; {fit} is the function fit
     lesson.say(
-        '  Give the logit to binary_cross_entropy_with_logits (in fit: loss="bce_with_logits").'
+        _("  Give the logit to {function} (in {fit}: {option}).").format(
+            function="binary_cross_entropy_with_logits", fit="fit", option='loss="bce_with_logits"'
+        )
     )
 
     lesson.say("")
-    lesson.say("Better: keep the network's raw scores (logits) and use a stable log-softmax.")
+    lesson.say(_("Better: keep the network's raw scores (logits) and use a stable log-softmax."))
     loss = build()
     loss.backward()
     leaves = [n for n in topological_order(loss) if not n.inputs and n.label.startswith("z")]
     logits = sorted(leaves, key=lambda n: n.label)
     probs = [q.data for q in softmax([Value(z.data) for z in logits])]
-    lesson.say(f"  logits z = ln p = [{', '.join(num(z.data) for z in logits)}]")
-    lesson.say(f"  softmax(z) = [{', '.join(f'{q:.3f}' for q in probs)}] (the same p)")
-    lesson.say(f"  CE from logits = {loss.data:.3f}")
+    lesson.say(
+        _("  logits z = ln p = [{values}]").format(values=", ".join(num(z.data) for z in logits))
+    )
+    lesson.say(
+        _("  softmax(z) = [{values}] (the same p)").format(
+            values=", ".join(f"{q:.3f}" for q in probs)
+        )
+    )
+    lesson.say(_("  CE from logits = {ce:.3f}").format(ce=loss.data))
     grads = [z.grad for z in logits]
     lesson.say(
-        f"  {partial('CE', 'z')} = softmax(z) - y = [{', '.join(f'{g:.3f}' for g in grads)}]"
-        "  (no division by p anywhere)"
+        _("  {d_z} = softmax(z) - y = [{values}]  (no division by p anywhere)").format(
+            d_z=partial("CE", "z"), values=", ".join(f"{g:.3f}" for g in grads)
+        )
     )
     big = [Value(1000.0, "z0"), Value(0.0, "z1"), Value(-1000.0, "z2")]
     naive = big[0].exp() / (big[0].exp() + big[1].exp() + big[2].exp())
     stable = cross_entropy(big, 1)
-    lesson.say(f"  logits [1000, 0, -1000]: naive softmax e^1000 / (...) = {naive.data}")
-    lesson.say(f"  stable log-softmax: CE = {num(stable.data)} (it is exactly 1000)")
+    lesson.say(
+        _("  logits [1000, 0, -1000]: naive softmax e^1000 / (...) = {value}").format(
+            value=naive.data
+        )
+    )
+    lesson.say(
+        _("  stable log-softmax: CE = {ce} (it is exactly 1000)").format(ce=num(stable.data))
+    )
     lesson.record(
         ce=ce.data,
         d_p1=p[1].grad,
@@ -123,21 +168,21 @@ def run(lesson):
         "cross_entropy.png",
         xs,
         {"-ln p": [-math.log(x) for x in xs]},
-        "Cross-entropy of the true class: -ln p",
-        xlabel="p, the probability given to the true class",
-        ylabel="loss",
-        marks=[(0.7, -math.log(0.7), "p = 0.7: loss 0.357")],
-        what="the loss -ln p: gentle near 1, exploding near 0",
+        _("Cross-entropy of the true class: -ln p"),
+        xlabel=_("p, the probability given to the true class"),
+        ylabel=_("loss"),
+        marks=[(0.7, -math.log(0.7), _("p = 0.7: loss 0.357"))],
+        what=_("the loss -ln p: gentle near 1, exploding near 0"),
     )
     lesson.pictures(loss)
-    lesson.look_for("CE = 0.357 = -ln 0.7: only the true class's probability enters")
-    lesson.look_for("in graph.svg the logits' gradients are p - y: 0.2, -0.3, 0.1")
+    lesson.look_for(_("CE = 0.357 = -ln 0.7: only the true class's probability enters"))
+    lesson.look_for(_("in graph.svg the logits' gradients are p - y: 0.2, -0.3, 0.1"))
 
 
 LESSON = Lesson(
     "cross-entropy",
-    "three classes, -ln 0.7 = 0.357; clipping, and logits instead",
+    N_("three classes, -ln 0.7 = 0.357; clipping, and logits instead"),
     run,
     build,
-    title="8. Cross-entropy",
+    title=N_("8. Cross-entropy"),
 )

@@ -16,6 +16,7 @@ from nn.layers import MLP
 from nn.optim import SGD
 from nn.schedules import LinearLR
 from nn.train import fit, predict
+from viz.i18n import N_, _
 
 from . import plots
 from .common import Lesson
@@ -66,26 +67,36 @@ def run(lesson):
     X, y = make_moons(N, noise=0.1, seed=lesson.seed)
     model, history = train(X, y, epochs, lesson.seed)
     params = len(model.parameters())
-    lesson.say(f"Two moons: {N} points, labels -1/+1. MLP(2, [16, 16, 1]): {params} parameters.")
-    lesson.say(f"Hinge loss max(0, 1 - y score) + {L2:g} x sum w^2; SGD, lr 1.0 -> 0.1.")
+    lesson.say(
+        _("Two moons: {n} points, labels -1/+1. MLP(2, [16, 16, 1]): {params} parameters.").format(
+            n=N, params=params
+        )
+    )
+    # TRANSLATORS: {score} is the network's output as its graph names it: score
+    lesson.say(
+        _("Hinge loss max(0, 1 - y {score}) + {l2:g} x sum w^2; SGD, lr 1.0 -> 0.1.").format(
+            score="score", l2=L2
+        )
+    )
     for epoch in sorted({1, 2, 5, 10, 20, 50, epochs} & set(range(1, epochs + 1))):
         i = epoch - 1
         lesson.say(
-            f"  step {epoch:>3}: loss {history.loss[i]:.4f}, accuracy {history.accuracy[i]:.0%}"
-            f", lr {history.lr[i]:.3f}"
+            _("  step {step:>3}: loss {loss:.4f}, accuracy {accuracy:.0%}, lr {lr:.3f}").format(
+                step=epoch, loss=history.loss[i], accuracy=history.accuracy[i], lr=history.lr[i]
+            )
         )
     scores = predict(model, X, batched=True)
     accuracy = float(np.mean((scores > 0) == (y == 1)))
-    lesson.say(f"Final accuracy on the {N} points: {accuracy:.0%}")
+    lesson.say(_("Final accuracy on the {n} points: {accuracy:.0%}").format(n=N, accuracy=accuracy))
     lesson.record(loss=history.loss, accuracy=accuracy, parameters=params)
     plots.curves(
         lesson,
         "moons_loss.png",
-        {"loss": history.loss, "accuracy": history.accuracy},
-        "Two moons: loss and accuracy per step",
-        xlabel="step (one full batch each)",
-        ylabel="loss / accuracy",
-        what="the loss falls, the accuracy climbs to 100%",
+        {_("loss"): history.loss, _("accuracy"): history.accuracy},
+        _("Two moons: loss and accuracy per step"),
+        xlabel=_("step (one full batch each)"),
+        ylabel=_("loss / accuracy"),
+        what=_("the loss falls, the accuracy climbs to 100%"),
     )
     plots.decision_regions(
         lesson,
@@ -93,9 +104,9 @@ def run(lesson):
         lambda pts: predict(model, pts, batched=True),
         X,
         y,
-        "Two moons: the learned decision boundary",
+        _("Two moons: the learned decision boundary"),
         wrong=(scores > 0) != (y == 1),
-        what="the boundary curls between the moons",
+        what=_("the boundary curls between the moons"),
     )
     score = graph_of(model, X[0])
     lesson.pictures(
@@ -104,7 +115,7 @@ def run(lesson):
         collapse=1,
         color="grad",
         player=False,
-        what="the trained network on one point, one box per layer, coloured by gradient",
+        what=_("the trained network on one point, one box per layer, coloured by gradient"),
     )
     lesson.pictures(
         score,
@@ -113,20 +124,22 @@ def run(lesson):
         collapse=2,
         color="grad",
         player=False,
-        what="one box per neuron: the dashed ones end in a ReLU inactive for this point",
+        what=_("one box per neuron: the dashed ones end in a ReLU inactive for this point"),
     )
     wrong = int(np.sum((scores > 0) != (y == 1)))
-    lesson.look_for(
-        f"accuracy {accuracy:.0%} by the end; "
-        + (f"{wrong} points ringed red" if wrong else "no point ringed red")
-        + " in moons_regions.png"
-    )
+    if wrong:
+        seen = _(
+            "accuracy {accuracy:.0%} by the end; {wrong} points ringed red in moons_regions.png"
+        )
+    else:
+        seen = _("accuracy {accuracy:.0%} by the end; no point ringed red in moons_regions.png")
+    lesson.look_for(seen.format(accuracy=accuracy, wrong=wrong))
 
 
 LESSON = Lesson(
     "moons",
-    "micrograd's two-moons demo: loss curve and decision boundary",
+    N_("micrograd's two-moons demo: loss curve and decision boundary"),
     run,
     build,
-    title="9. Two moons",
+    title=N_("9. Two moons"),
 )

@@ -21,6 +21,9 @@ from nn.layers import MLP
 from nn.losses import mse_loss
 from nn.optim import SGD
 from nn.train import DivergedError, fit
+from viz.format import pad, width
+from viz.i18n import N_, _
+from viz.notation import partial
 
 from . import plots
 from .common import Lesson
@@ -35,10 +38,11 @@ def too_large(fan_in, fan_out, rng):
     return rng.gauss(0.0, 2.0 * math.sqrt(2.0 / fan_in))
 
 
+# name (the results' key; _(name) is shown) -> (activation, initialisation)
 NETWORKS = {
-    "sigmoid, Xavier init": ("sigmoid", "xavier_normal"),
-    "ReLU, He init": ("relu", "he_normal"),
-    "ReLU, init 2x too large": ("relu", too_large),
+    N_("sigmoid, Xavier init"): ("sigmoid", "xavier_normal"),
+    N_("ReLU, He init"): ("relu", "he_normal"),
+    N_("ReLU, init 2x too large"): ("relu", too_large),
 }
 
 
@@ -75,8 +79,12 @@ def train(X, Y, seed, clip, steps):
 def describe(losses, overflowed):
     """'loss 3.3e+06 -> highest 5.8e+57 -> 1e+57', or where it overflowed."""
     if overflowed is not None:
-        return f"loss {losses[0]:.3g} -> overflowed to inf at step {overflowed}"
-    return f"loss {losses[0]:.3g} -> highest {max(losses):.3g} -> last {losses[-1]:.3g}"
+        return _("loss {first:.3g} -> overflowed to inf at step {step}").format(
+            first=losses[0], step=overflowed
+        )
+    return _("loss {first:.3g} -> highest {highest:.3g} -> last {last:.3g}").format(
+        first=losses[0], highest=max(losses), last=losses[-1]
+    )
 
 
 def build():
@@ -98,34 +106,52 @@ def build():
 def run(lesson):
     rng = np.random.default_rng(lesson.seed)
     X, Y = rng.standard_normal((32, WIDTH)), rng.standard_normal(32)
-    lesson.say(f"{DEPTH} hidden layers of {WIDTH} units, one output; 32 random examples, MSE.")
-    lesson.say("Gradient norm of each layer's parameters, from the input side to the output:")
-    groups = {}
+    lesson.say(
+        _("{depth} hidden layers of {width} units, one output; 32 random examples, MSE.").format(
+            depth=DEPTH, width=WIDTH
+        )
+    )
+    lesson.say(_("Gradient norm of each layer's parameters, from the input side to the output:"))
+    groups, per_layer = {}, {}
     for name, (activation, init) in NETWORKS.items():
         model = MLP(WIDTH, [WIDTH] * DEPTH + [1], activation=activation, init=init, rng=lesson.seed)
         loss, norms = layer_norms(model, X, Y)
-        groups[name] = {f"{i + 1}": n for i, n in enumerate(norms)}
-        lesson.say(f"  {name} (loss {loss:.3g}):")
+        groups[_(name)] = {f"{i + 1}": n for i, n in enumerate(norms)}  # the plot's legend
+        per_layer[name] = norms
+        lesson.say(_("  {name} (loss {loss:.3g}):").format(name=_(name), loss=loss))
         lesson.say("    " + " ".join(f"{n:.1e}" for n in norms))
-        lesson.say(f"    first / last layer: {norms[0] / norms[-1]:.1e}")
-    lesson.record(norms={k: list(v.values()) for k, v in groups.items()})
+        lesson.say(_("    first / last layer: {ratio:.1e}").format(ratio=norms[0] / norms[-1]))
+    lesson.record(norms=per_layer)
 
     steps = 10 if lesson.small else 30
     plain, overflowed = train(X, Y, lesson.seed, None, steps)
-    clipped, _ = train(X, Y, lesson.seed, 1.0, steps)
+    clipped, _never = train(X, Y, lesson.seed, 1.0, steps)
     lesson.say("")
-    lesson.say(f"Training the exploding network {steps} steps, SGD lr {LR:g}:")
-    lesson.say(f"  no clipping:         {describe(plain, overflowed)}")
-    lesson.say(f"  gradient norm <= 1:  {describe(clipped, None)}")
-    lesson.say("Clipping rescales the whole gradient to length 1 (its direction is kept), so one")
-    lesson.say("huge gradient can no longer throw the weights far away.")
+    lesson.say(
+        _("Training the exploding network {steps} steps, SGD lr {lr:g}:").format(steps=steps, lr=LR)
+    )
+    rows = {_("no clipping:"): describe(plain, overflowed)}
+    rows[_("gradient norm <= 1:")] = describe(clipped, None)
+    column = max(width(head) for head in rows) + 2
+    for head, said in rows.items():
+        lesson.say(f"  {pad(head, column)}{said}")
+    lesson.say(
+        _(
+            "Clipping rescales the whole gradient to length 1 (its direction is kept), so one\n"
+            "huge gradient can no longer throw the weights far away."
+        )
+    )
     lesson.record(plain=plain, overflowed=overflowed, clipped=clipped)
 
     chain = build()
     grads = {node.label: node.grad for node in topological_order(chain) if not node.inputs}
     ws = [grads[f"w{i}"] for i in range(1, CHAIN + 1)]
     lesson.say("")
-    lesson.say(f"A chain of {CHAIN} sigmoid units, every weight 1: ∂L/∂w_i from the input side:")
+    lesson.say(
+        _("A chain of {n} sigmoid units, every weight 1: {d_w} from the input side:").format(
+            n=CHAIN, d_w=partial("L", "w_i")
+        )
+    )
     lesson.say("  " + "  ".join(f"w{i + 1}: {g:.1e}" for i, g in enumerate(ws)))
     lesson.record(chain=ws)
 
@@ -133,35 +159,43 @@ def run(lesson):
         lesson,
         "gradient_norms.png",
         groups,
-        "Gradient norm per layer (1 = next to the input)",
-        "gradient norm (log scale)",
-        what="sigmoid's bars fall to the left; ReLU+He within about 10x; too-large init: all huge",
+        _("Gradient norm per layer (1 = next to the input)"),
+        _("gradient norm (log scale)"),
+        what=_(
+            "sigmoid's bars fall to the left; ReLU+He within about 10x; too-large init: all huge"
+        ),
     )
+    if overflowed:
+        seen = _(
+            "unclipped, the loss climbs {orders:.0f} orders of magnitude, then overflows;"
+            " clipped, it falls"
+        )
+    else:
+        seen = _("unclipped, the loss climbs {orders:.0f} orders of magnitude; clipped, it falls")
     plots.curves(
         lesson,
         "clipping.png",
-        {"no clipping": plain, "clip_grad_norm 1.0": clipped},
-        "The exploding network trained, with and without clipping",
-        xlabel="step",
+        {_("no clipping"): plain, "clip_grad_norm 1.0": clipped},
+        _("The exploding network trained, with and without clipping"),
+        xlabel=_("step"),
         log=True,
-        what=f"unclipped, the loss climbs {math.log10(max(plain) / plain[0]):.0f} orders of"
-        " magnitude" + (", then overflows" if overflowed else "") + "; clipped, it falls",
+        what=seen.format(orders=math.log10(max(plain) / plain[0])),
     )
     lesson.pictures(
         chain,
         params=[n for n in topological_order(chain) if n.label[:1] in ("w", "b")],
         color="grad",
         collapse=True,
-        what="the sigmoid chain, one box per layer, coloured by gradient",
+        what=_("the sigmoid chain, one box per layer, coloured by gradient"),
     )
-    lesson.look_for("graph.svg: the boxes pale from right to left as the gradient fades")
-    lesson.look_for("backprop.html: step through the chain; each sigmoid multiplies by <= 0.25")
+    lesson.look_for(_("graph.svg: the boxes pale from right to left as the gradient fades"))
+    lesson.look_for(_("backprop.html: step through the chain; each sigmoid multiplies by <= 0.25"))
 
 
 LESSON = Lesson(
     "vanishing",
-    "per-layer gradient norms: sigmoid fades, ReLU+He holds, clipping tames",
+    N_("per-layer gradient norms: sigmoid fades, ReLU+He holds, clipping tames"),
     run,
     build,
-    title="11. Sigmoid chain",
+    title=N_("11. Sigmoid chain"),
 )

@@ -14,6 +14,8 @@ from nn.data import make_moons
 from nn.layers import MLP
 from nn.optim import Adam
 from nn.train import fit, predict
+from viz.format import rpad, width
+from viz.i18n import N_, _
 
 from . import plots
 from .common import SEEDS, Lesson
@@ -22,6 +24,30 @@ L2 = 3e-3
 DROPOUT = 0.5
 EPOCHS = 400  # long enough for the unregularised network to memorise the noise
 SETTINGS = {"none": (0.0, 0.0), f"L2 {L2:g}": (L2, 0.0), f"dropout {DROPOUT:g}": (0.0, DROPOUT)}
+# What this run shows, a regulariser against none, on the test set: (lower loss, more right) ->
+VERDICTS = {
+    (True, True): N_(
+        "{name}: test loss {loss:.2f}, below none's; {right:.1%} of test points right, more than"
+        " none's {none:.1%}."
+    ),
+    (True, False): N_(
+        "{name}: test loss {loss:.2f}, below none's; {right:.1%} of test points right, no more"
+        " than none's {none:.1%}."
+    ),
+    (False, True): N_(
+        "{name}: test loss {loss:.2f}, above none's; {right:.1%} of test points right, more than"
+        " none's {none:.1%}."
+    ),
+    (False, False): N_(
+        "{name}: test loss {loss:.2f}, above none's; {right:.1%} of test points right, no more"
+        " than none's {none:.1%}."
+    ),
+}
+
+
+def shown(name):
+    """What the table and plots call the setting `name` (its key in the results)."""
+    return _("none") if name == "none" else name  # L2 and dropout read the same anywhere
 
 
 def train(X, y, test, l2, dropout, epochs, sizes, seed):
@@ -47,18 +73,19 @@ def verdict(final):
     """What this run's numbers show, in words: each regulariser against none, test set."""
     none = final["none"]
     lines = [
-        f"Without regularisation the test loss ends at {none['test_loss']:.2f},"
-        f" {none['test_loss'] / none['best_test_loss']:.1f} times its best: it fits the noise."
+        _(
+            "Without regularisation the test loss ends at {loss:.2f}, {times:.1f} times its best:"
+            " it fits the noise."
+        ).format(loss=none["test_loss"], times=none["test_loss"] / none["best_test_loss"])
     ]
     for name, f in final.items():
         if name == "none":
             continue
-        loss = "below" if f["test_loss"] < none["test_loss"] else "above"
-        right = "more" if f["test_accuracy"] > none["test_accuracy"] else "no more"
+        better = (f["test_loss"] < none["test_loss"], f["test_accuracy"] > none["test_accuracy"])
         lines.append(
-            f"{name}: test loss {f['test_loss']:.2f}, {loss} none's;"
-            f" {f['test_accuracy']:.1%} of test points right, {right} than none's"
-            f" {none['test_accuracy']:.1%}."
+            _(VERDICTS[better]).format(
+                name=name, loss=f["test_loss"], right=f["test_accuracy"], none=none["test_accuracy"]
+            )
         )
     return lines
 
@@ -70,14 +97,16 @@ def run(lesson):
     X_test, y_test = make_moons(400, noise=0.3, seed=(lesson.seed + 2) % SEEDS)
     params = 2 * sizes[0] + sizes[0] + sizes[0] * sizes[1] + sizes[1] + sizes[1] + 1
     lesson.say(
-        f"30 training points, {len(y_test)} test points (noisy moons); a"
-        f" 2-{sizes[0]}-{sizes[1]}-1 ReLU"
-        f" network, {params} parameters; Adam, {epochs} full-batch steps."
+        _(
+            "30 training points, {test} test points (noisy moons); a 2-{a}-{b}-1 ReLU network,"
+            " {params} parameters; Adam, {epochs} full-batch steps."
+        ).format(test=len(y_test), a=sizes[0], b=sizes[1], params=params, epochs=epochs)
     )
-    lesson.say(
-        f"{'regulariser':>12}  {'train loss':>10}  {'test loss':>9}  {'best test':>9}"
-        f"  {'train acc':>9}  {'test acc':>8}"
-    )
+    heads = [_("regulariser"), _("train loss"), _("test loss"), _("best test")]
+    heads += [_("train acc"), _("test acc")]
+    cols = [max(n, width(h)) for n, h in zip((12, 10, 9, 9, 9, 8), heads)]  # a wider heading widens
+    lesson.say("  ".join(rpad(h, n) for h, n in zip(heads, cols)))
+    tl, vl, best, ta, va = cols[1:]  # the number columns' widths
     curves, final, panels = {}, {}, []
     for name, (l2, dropout) in SETTINGS.items():
         model, history = train(X, y, (X_test, y_test), l2, dropout, epochs, sizes, lesson.seed)
@@ -91,21 +120,27 @@ def run(lesson):
             "train_accuracy": history.accuracy[-1],
         }
         lesson.say(
-            f"{name:>12}  {train_loss:>10.4f}  {history.val_loss[-1]:>9.4f}"
-            f"  {min(history.val_loss):>9.4f}  {history.accuracy[-1]:>9.0%}"
-            f"  {history.val_accuracy[-1]:>8.1%}"
+            f"{rpad(shown(name), cols[0])}  {train_loss:>{tl}.4f}  {history.val_loss[-1]:>{vl}.4f}"
+            f"  {min(history.val_loss):>{best}.4f}  {history.accuracy[-1]:>{ta}.0%}"
+            f"  {history.val_accuracy[-1]:>{va}.1%}"
         )
-        curves[f"{name}: train"] = history.loss
-        curves[f"{name}: test"] = history.val_loss
+        curves[_("{name}: train").format(name=shown(name))] = history.loss
+        curves[_("{name}: test").format(name=shown(name))] = history.val_loss
         panels.append(
             (
-                f"{name}: test loss {history.val_loss[-1]:.2f}",
+                _("{name}: test loss {loss:.2f}").format(
+                    name=shown(name), loss=history.val_loss[-1]
+                ),
                 lambda pts, model=model: predict(model, pts, batched=True),
                 (scores > 0) != (y == 1),
             )
         )
-    lesson.say("(train loss includes the L2 penalty; train loss and accuracy are measured while")
-    lesson.say(" training, so dropout's are with units dropped; it is off for the test set)")
+    lesson.say(
+        _(
+            "(train loss includes the L2 penalty; train loss and accuracy are measured while\n"
+            " training, so dropout's are with units dropped; it is off for the test set)"
+        )
+    )
     for line in verdict(final):
         lesson.say(line)
     lesson.record(final=final)
@@ -115,22 +150,22 @@ def run(lesson):
         panels,
         X,
         y,
-        "The boundaries learned from 30 points",
-        what="unregularised, the boundary reaches around single noisy points",
+        _("The boundaries learned from 30 points"),
+        what=_("unregularised, the boundary reaches around single noisy points"),
     )
     plots.curves(
         lesson,
         "overfitting.png",
         curves,
-        "Train and test loss with and without regularisation",
-        xlabel="step",
+        _("Train and test loss with and without regularisation"),
+        xlabel=_("step"),
         log=True,
         pairs=True,
-        what="unregularised: train falls to ~0 while test climbs back up",
+        what=_("unregularised: train falls to ~0 while test climbs back up"),
     )
-    lesson.look_for("the gap between train and test loss: widest without regularisation")
+    lesson.look_for(_("the gap between train and test loss: widest without regularisation"))
 
 
 LESSON = Lesson(
-    "regularisation", "L2 and dropout on a small data set that overfits without them", run
+    "regularisation", N_("L2 and dropout on a small data set that overfits without them"), run
 )
