@@ -22,6 +22,8 @@ from .common import Lesson
 Y_TRUE = [0, 1, 0]
 Y_PRED = [0.2, 0.7, 0.1]
 CLIP = 1e-15  # the seed's choice
+# autograd's refusal of log(0.0): library errors are in English, but a student reads this one
+REFUSED = N_("log(0.0): input must be > 0")
 
 
 def from_probabilities(y_true, y_pred):
@@ -74,8 +76,8 @@ def run(lesson):
         failed = "no error"
     except ValueError as err:
         failed = str(err)
-    # TRANSLATORS: {error} is the engine's own message, kept in English: log(0.0): input must be > 0
-    lesson.say(_("  p1 = 0 -> {error}").format(error=failed))
+    # TRANSLATORS: {error} is the engine's message: log(0.0): input must be > 0
+    lesson.say(_("  p1 = 0 -> {error}").format(error=_(REFUSED) if failed == REFUSED else failed))
     clipped, _p = from_probabilities(Y_TRUE, [0.5, min(max(0.0, CLIP), 1 - CLIP), 0.5])
     lesson.say(
         _("  clipped at {clip:g}: CE = -ln 1e-15 = {ce:.2f} (huge, but finite)").format(
