@@ -8,6 +8,8 @@ import sys
 import viz
 from autograd import backward_steps, topological_order
 from autograd.value import _fmt
+from viz.format import rpad
+from viz.i18n import _, current, translations
 from viz.narrate import expression, paren
 from viz.notation import partial, rule
 
@@ -44,11 +46,23 @@ class Lesson:
     """A named, runnable lesson: `run(lesson)` prints and records, `build()` gives its graph.
 
     title: the heading of its pictures and player page, short enough for the page's top bar.
+    summary and title are given in English (marked N_) and read in the language in force, so
+    `chainrule list` and the pictures follow --lang; the name is typed, so it stays English.
     """
 
     def __init__(self, name, summary, run, build=None, title=None):
-        self.name, self.summary, self._run, self.build = name, summary, run, build
-        self.title = title or summary
+        self.name, self._summary, self._run, self.build = name, summary, run, build
+        self._title = title or summary
+
+    @property
+    def summary(self):
+        """The one-line summary `chainrule list` shows, in the current language."""
+        return _(self._summary)
+
+    @property
+    def title(self):
+        """The heading of its pictures and player page, in the current language."""
+        return _(self._title)
 
     def __call__(self, out=None, seed=0, plots=True, small=False, echo=print):
         """Run it; returns a dict of the numbers it printed (tests check them)."""
@@ -88,30 +102,44 @@ class Lesson:
         try:
             path = self.path(filename)
             viz.save(viz.draw_dot(root, title=self.title, **options), path)
-            self.wrote(path, what or "the graph: values, gradients, local derivatives on edges")
+            self.wrote(path, what or _("the graph: values, gradients, local derivatives on edges"))
         except viz.GraphvizNotFoundError:  # say so, keep going: the numbers still count
-            self.skipped.append(f"{filename} (no layout program: pip install graphviz-pure)")
+            self.skipped.append(no_layout(filename))
         if player:
             try:  # the page embeds dot's layout of the graph, so it needs Graphviz too
                 path = self.path("backprop.html")
                 viz.backprop_html(root, path, title=self.title, params=options.get("params"))
-                self.wrote(path, "step through backprop in a browser (arrow keys; Q for quiz mode)")
+                self.wrote(
+                    path, _("step through backprop in a browser (arrow keys; Q for quiz mode)")
+                )
             except viz.GraphvizNotFoundError:
-                self.skipped.append("backprop.html (no layout program: pip install graphviz-pure)")
+                self.skipped.append(no_layout("backprop.html"))
 
     def finish(self):
         if self.files:
             self.say("")
-            self.say("Open:")
+            self.say(_("Open:"))
             for path, what in self.files:
                 self.say(f"  {path}  - {what}")
         if self.notes:
             self.say("")
-            self.say("Look for:")
+            self.say(_("Look for:"))
             for text in self.notes:
                 self.say(f"  - {text}")
         for item in self.skipped:
-            self.say(f"(skipped {item})")
+            self.say(_("(skipped {item})").format(item=item))
+
+
+def no_layout(filename):
+    """Why a picture was skipped when no Graphviz layout program is found, and the cure."""
+    return _("{filename} (no layout program: pip install graphviz-pure)").format(filename=filename)
+
+
+def pgettext(context, message):
+    """`message` in the current language as meant in `context`. The lessons' node labels that
+    are words (price, target) use the context "node label": a bare word such as "total" may
+    be translated differently in another catalog."""
+    return translations(current()).pgettext(context, message)
 
 
 def name_of(node):
@@ -120,15 +148,16 @@ def name_of(node):
 
 def print_forward(lesson, root):
     """One line per node, inputs first: label = expression = value."""
-    lesson.say("Forward pass (inputs before the nodes made from them):")
+    lesson.say(_("Forward pass (inputs before the nodes made from them):"))
     for node in topological_order(root):
+        name = rpad(name_of(node), 10)  # by display width: a Chinese label takes 2 per character
         if node.inputs:
             args = f" {node.op.symbol} ".join(name_of(i) for i in node.inputs)
             if len(node.inputs) == 1:
                 args = f"{node.op.label}({args})"
-            lesson.say(f"  {name_of(node):>10} = {args} = {lesson.num(node.data)}")
+            lesson.say(f"  {name} = {args} = {lesson.num(node.data)}")
         else:
-            lesson.say(f"  {name_of(node):>10} = {lesson.num(node.data)}")
+            lesson.say(f"  {name} = {lesson.num(node.data)}")
 
 
 def local_factor(node, slot):
@@ -142,7 +171,7 @@ def print_backward(lesson, root):
     """One block per node in backward order: its gradient and what it passes to each input."""
     num, top = lesson.num, name_of(root)
     lesson.say("")
-    lesson.say("Backward pass (each input receives upstream gradient · local derivative):")
+    lesson.say(_("Backward pass (each input receives upstream gradient · local derivative):"))
     steps = []
     for step in backward_steps(root):
         steps.append(step)
@@ -152,10 +181,18 @@ def print_backward(lesson, root):
         ):
             factor, said = local_factor(step.node, slot)
             said = "" if said == num(local) or said == f"{local:g}" else f"{said} = "
-            lesson.say(
-                f"      -> {name_of(inp)}: local {factor} = {said}{num(local)};"
-                f"  {num(step.grad)} · {paren(num(local))} = {num(contribution)}"
+            # TRANSLATORS: one edge of the backward pass; "local" is the local derivative.
+            line = _("-> {input}: local {factor} = {rule}{local};  {grad} · {times} = {product}")
+            shown = line.format(
+                input=name_of(inp),
+                factor=factor,
+                rule=said,
+                local=num(local),
+                grad=num(step.grad),
+                times=paren(num(local)),
+                product=num(contribution),
             )
+            lesson.say(f"      {shown}")
     return steps
 
 

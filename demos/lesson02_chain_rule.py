@@ -7,6 +7,7 @@ numbers sit on the edges; backprop.html steps through them.
 """
 
 from autograd import Value
+from viz.i18n import N_, _
 
 from .common import Lesson, print_backward, print_forward
 
@@ -31,15 +32,17 @@ def run(lesson):
         q=f.inputs[0].data, f=f.data, dx=grads["x"], dy=grads["y"], dz=grads["z"], dq=grads["q"]
     )
     lesson.pictures(f)
-    lesson.look_for("in graph.svg: ∂f/∂x = (q's grad -4) · (local 1 on x's edge) = -4")
-    lesson.look_for("z's gradient is q's value, 3: the local ∂(q * z)/∂z is q")
-    lesson.look_for("backprop.html: press Q, then try to say each gradient before it is revealed")
+    lesson.look_for(_("in graph.svg: ∂f/∂x = (q's grad -4) · (local 1 on x's edge) = -4"))
+    lesson.look_for(_("z's gradient is q's value, 3: the local ∂(q * z)/∂z is q"))
+    lesson.look_for(
+        _("backprop.html: press Q, then try to say each gradient before it is revealed")
+    )
 
 
 LESSON = Lesson(
     "chain-rule",
-    "f = (x + y)·z at (-2, 5, -4): f = -12, ∂f/∂x = ∂f/∂y = -4, ∂f/∂z = 3",
+    N_("f = (x + y)·z at (-2, 5, -4): f = -12, ∂f/∂x = ∂f/∂y = -4, ∂f/∂z = 3"),
     run,
     build,
-    title="2. f = (x + y)·z",
+    title=N_("2. f = (x + y)·z"),
 )

@@ -7,10 +7,11 @@ learning rate 0.5; and the second forward pass, whose loss is lower.
 """
 
 from autograd import Value, scope
+from viz.i18n import N_, _
 from viz.narrate import paren
 from viz.notation import partial
 
-from .common import Lesson
+from .common import Lesson, pgettext
 
 X = [0.1, 0.2]  # length, width
 W1 = [[0.1, 0.2], [0.3, 0.4]]  # row i = input feature i, column j = hidden unit j
@@ -57,7 +58,7 @@ def forward(params, x=None):
 
 def loss_of(y):
     """Mean squared error over the one example: (y - target)^2."""
-    loss = (y - Value(TARGET, "target")) ** 2
+    loss = (y - Value(TARGET, pgettext("node label", "target"))) ** 2
     loss.label = "L"
     return loss
 
@@ -65,8 +66,7 @@ def loss_of(y):
 def build():
     """The loss graph at the article's parameters (what the pictures show)."""
     params = make_parameters()
-    y, _ = forward(params)
-    return loss_of(y)
+    return loss_of(forward(params)[0])
 
 
 def d(node):
@@ -80,7 +80,7 @@ def run(lesson):
     w1, b1, w2, b2 = params
     y, hidden = forward(params)
     loss = loss_of(y)
-    lesson.say("Forward pass:")
+    lesson.say(_("Forward pass:"))
     for j, h in enumerate(hidden):
         u = h.inputs[0]
         lesson.say(
@@ -91,15 +91,17 @@ def run(lesson):
     lesson.say(
         f"  u2 = h0*{W2[0]} + h1*{W2[1]} + {B2} = {num(u2.data)},  y = sigmoid(u2) = {num(y.data)}"
     )
-    lesson.say(f"  predicted lifetime {y.data:.3f} years; the real one is {TARGET:g}")
-    lesson.say(f"  loss L = (y - {TARGET:g})^2 = {num(loss.data)}")
+    said = _("predicted lifetime {y} years; the real one is {target}")
+    lesson.say("  " + said.format(y=f"{y.data:.3f}", target=f"{TARGET:g}"))
+    said = _("loss L = (y - {target})^2 = {loss}")
+    lesson.say("  " + said.format(target=f"{TARGET:g}", loss=num(loss.data)))
     loss.backward()
     lesson.say("")
-    lesson.say("Backward pass, output layer first (each last factor is a local derivative):")
+    lesson.say(_("Backward pass, output layer first (each last factor is a local derivative):"))
     lesson.say(f"  {d('y')} = 2(y - 1) = {num(y.grad)}")
+    said = _("local {derivative} = σ(u2)·(1 - σ(u2)) = y(1 - y) = {value}")
     lesson.say(
-        f"  local {partial('σ(u2)', 'u2')} = σ(u2)·(1 - σ(u2)) = y(1 - y)"
-        f" = {num(y.data * (1 - y.data))}"
+        "  " + said.format(derivative=partial("σ(u2)", "u2"), value=num(y.data * (1 - y.data)))
     )
     lesson.say(f"  {d('u2')} = {d('y')} · y(1 - y) = {num(u2.grad)}")
     for j in range(2):
@@ -118,18 +120,16 @@ def run(lesson):
         lesson.say(f"  {d(f'b1_{j}')} = {d(f'u{j}')} · 1 = {num(b1[j].grad)}")
     every = [w for row in w1 for w in row] + b1 + w2 + [b2]
     lesson.say("")
-    lesson.say(f"One SGD step, learning rate {LR}: parameter -= {LR} · gradient")
+    lesson.say(_("One SGD step, learning rate {lr}: parameter -= {lr} · gradient").format(lr=LR))
     for p in every:
         new = p.data - LR * p.grad
         lesson.say(f"  {p.label:>6}: {num(p.data)} - {LR} · {paren(num(p.grad))} = {num(new)}")
         p.data = new
-    y_after, _ = forward(params)
+    y_after = forward(params)[0]
     loss_after = loss_of(y_after)
     lesson.say("")
-    lesson.say(
-        f"Second forward pass: y = {num(y_after.data)},"
-        f" loss {num(loss.data)} -> {num(loss_after.data)} (lower)"
-    )
+    said = _("Second forward pass: y = {y}, loss {before} -> {after} (lower)")
+    lesson.say(said.format(y=num(y_after.data), before=num(loss.data), after=num(loss_after.data)))
     lesson.record(
         y=y.data, loss=loss.data, y_after=y_after.data, loss_after=loss_after.data, d_b2=b2.grad
     )
@@ -139,16 +139,16 @@ def run(lesson):
     drawn.backward()
     w1, b1, w2, b2 = start
     lesson.pictures(drawn, params=[w for row in w1 for w in row] + b1 + w2 + [b2])
-    lesson.look_for("the output's 0.867 and, in graph.svg, each weight's gradient in its box")
-    lesson.look_for("x0 and x1 (blue: inputs) feed both hidden units; ∂L/∂w1_00 = ∂L/∂u0 · x0")
-    lesson.look_for("∂L/∂u2 = ∂L/∂y · y(1 - y): the sigmoid's local derivative, on its edge")
-    lesson.look_for("after one step at learning rate 0.5 the loss is lower: gradient descent")
+    lesson.look_for(_("the output's 0.867 and, in graph.svg, each weight's gradient in its box"))
+    lesson.look_for(_("x0 and x1 (blue: inputs) feed both hidden units; ∂L/∂w1_00 = ∂L/∂u0 · x0"))
+    lesson.look_for(_("∂L/∂u2 = ∂L/∂y · y(1 - y): the sigmoid's local derivative, on its edge"))
+    lesson.look_for(_("after one step at learning rate 0.5 the loss is lower: gradient descent"))
 
 
 LESSON = Lesson(
     "part-lifetime",
-    "a 2-2-1 sigmoid network: 0.867, MSE, every gradient, one SGD step",
+    N_("a 2-2-1 sigmoid network: 0.867, MSE, every gradient, one SGD step"),
     run,
     build,
-    title="3. Part lifetime",
+    title=N_("3. Part lifetime"),
 )

@@ -9,6 +9,8 @@ path_w1_00.svg and path_w2_00.svg draw each path with the local derivative on ev
 """
 
 from autograd import topological_order
+from viz.format import pad, rpad
+from viz.i18n import N_, _, ngettext
 from viz.narrate import paren
 from viz.notation import partial
 
@@ -49,7 +51,7 @@ def run(lesson):
 
     num = lesson.num
     loss = build()
-    lesson.say("The 2-2-1 sigmoid network of lesson 3 (loss L = (y - 1)^2), after backward().")
+    lesson.say(_("The 2-2-1 sigmoid network of lesson 3 (loss L = (y - 1)^2), after backward()."))
     weights = [n for n in topological_order(loss) if n.label and n.label[0] in "wb"]
     checks = {}
     for weight, slides in WEIGHTS.items():
@@ -57,18 +59,30 @@ def run(lesson):
         (path,) = found.paths  # one path each: no weight here feeds two places
         steps = factors(path)
         lesson.say("")
-        lesson.say(f"{partial('L', weight)}: {len(path.locals)} edges from L down to {weight}:")
+        n = len(path.locals)
+        said = ngettext(
+            "{derivative}: {n} edge from L down to {w}:",
+            "{derivative}: {n} edges from L down to {w}:",
+            n,
+        )
+        lesson.say(said.format(derivative=partial("L", weight), n=n, w=weight))
         for upper, lower, local in zip(path.nodes, path.nodes[1:], path.locals):
-            lesson.say(f"    {shown(upper):>8} -> {shown(lower):<8} local {num(local)}")
-        lesson.say("  grouped at the named nodes, as the slides write it:")
+            said = _("{upper} -> {lower} local {value}")  # local: the edge's local derivative
+            row = said.format(
+                upper=rpad(shown(upper), 8), lower=pad(shown(lower), 8), value=num(local)
+            )
+            lesson.say(f"    {row}")
+        lesson.say("  " + _("grouped at the named nodes, as the slides write it:"))
         for upper, lower, product in steps:
             lesson.say(f"    {partial(upper, lower)} = {num(product)}")
         chain = " · ".join(partial(u, w) for u, w, _ in steps)
         numbers = " · ".join(paren(num(p)) for _, _, p in steps)
         lesson.say(f"  {chain}")
         lesson.say(f"    = {numbers} = {num(found.total)}")
-        lesson.say(f"  backward() gave {weight}.grad = {num(found.node.grad)}")
-        lesson.say(f"  (the slides: {partial('Loss', weight)} = {slides})")
+        said = _("backward() gave {attribute} = {value}")
+        lesson.say("  " + said.format(attribute=f"{weight}.grad", value=num(found.node.grad)))
+        said = _("(the slides: {derivative} = {formula})")
+        lesson.say("  " + said.format(derivative=partial("Loss", weight), formula=slides))
         checks[weight] = {
             "product": found.total,
             "grad": found.node.grad,
@@ -78,26 +92,29 @@ def run(lesson):
         try:
             path_svg = lesson.path(f"path_{weight}.svg")
             viz.save(viz.draw_path(loss, weight, params=weights), path_svg)
-            lesson.wrote(path_svg, f"the path from L to {weight}: multiply the edge labels")
+            said = _("the path from L to {w}: multiply the edge labels")
+            lesson.wrote(path_svg, said.format(w=weight))
         except viz.GraphvizNotFoundError:
-            lesson.skipped.append(f"path_{weight}.svg (Graphviz missing)")
+            said = _("{filename} (Graphviz missing)")
+            lesson.skipped.append(said.format(filename=f"path_{weight}.svg"))
     y = loss.inputs[0].inputs[0]  # L = (y - 1)**2
     lesson.say("")
-    lesson.say(
-        f"Both products start with ∂L/∂y = 2(y - 1) = {num(2 * (y.data - 1))} and ∂y/∂u2 ="
-        f" y(1 - y) = {num(y.data * (1 - y.data))}:"
+    said = _(
+        "Both products start with ∂L/∂y = 2(y - 1) = {dy} and ∂y/∂u2 = y(1 - y) = {du2}:\n"
+        "backprop computes those shared factors once and hands them down both paths."
     )
-    lesson.say("backprop computes those shared factors once and hands them down both paths.")
+    for line in said.format(dy=num(2 * (y.data - 1)), du2=num(y.data * (1 - y.data))).splitlines():
+        lesson.say(line)
     lesson.record(paths=checks)
     lesson.pictures(loss, params=weights)
-    lesson.look_for("the edge labels on each path multiply to the gradient in its box")
-    lesson.look_for("both paths share their first edges: the common factors ∂L/∂y, ∂y/∂u2")
+    lesson.look_for(_("the edge labels on each path multiply to the gradient in its box"))
+    lesson.look_for(_("both paths share their first edges: the common factors ∂L/∂y, ∂y/∂u2"))
 
 
 LESSON = Lesson(
     "two-layer-formulas",
-    "the path from the loss to w1_00 and w2_00, product = gradient",
+    N_("the path from the loss to w1_00 and w2_00, product = gradient"),
     run,
     build,
-    title="4. Two-layer paths",
+    title=N_("4. Two-layer paths"),
 )

@@ -13,9 +13,10 @@ from nn.data import logic_gate
 from nn.layers import MLP
 from nn.optim import Adam
 from nn.train import fit, predict
+from viz.i18n import N_, _
 
 from . import plots
-from .common import Lesson
+from .common import Lesson, pgettext
 
 HIDDEN = 4
 EPOCHS = 150
@@ -42,7 +43,7 @@ def graph_of(model):
     """The network's probability of class 1 on input (1, 0): the graph the pictures show."""
     x = [Value(1.0, "x0"), Value(0.0, "x1")]
     out = model(x).sigmoid()
-    out.label = "p(class 1)"
+    out.label = pgettext("node label", "p(class 1)")
     model.zero_grad()  # show this graph's gradients, not the last training step's
     out.backward()
     return out
@@ -58,14 +59,20 @@ def run(lesson):
     model, history = train(lesson.seed)
     logits = predict(model, X, batched=True)
     probs = 1.0 / (1.0 + np.exp(-logits))
-    lesson.say(f"A 2-{HIDDEN}-1 tanh network, Adam (lr 0.1), {EPOCHS} epochs on the 4 rows:")
-    lesson.say(f"  loss (binary cross-entropy): {history.loss[0]:.4f} -> {history.loss[-1]:.4f}")
+    said = _("A 2-{hidden}-1 tanh network, Adam (lr 0.1), {epochs} epochs on the 4 rows:")
+    lesson.say(said.format(hidden=HIDDEN, epochs=EPOCHS))
+    said = _("loss (binary cross-entropy): {first} -> {last}")
+    lesson.say("  " + said.format(first=f"{history.loss[0]:.4f}", last=f"{history.loss[-1]:.4f}"))
     for x, target, p in zip(X.astype(int).tolist(), y.tolist(), probs):
-        lesson.say(f"  {tuple(x)} -> p(1) = {p:.3f}  (want {target})")
+        said = _("{x} -> p(1) = {p}  (want {target})")
+        lesson.say("  " + said.format(x=tuple(x), p=f"{p:.3f}", target=target))
     solved = bool(np.all((probs >= 0.5) == (y == 1)))
-    lesson.say(f"  solved: {'yes' if solved else 'no'}, every row on the right side of 0.5")
+    if solved:
+        lesson.say("  " + _("solved: yes, every row on the right side of 0.5"))
+    else:
+        lesson.say("  " + _("solved: no, every row on the right side of 0.5"))
     lesson.say("")
-    lesson.say("Where each hidden unit draws its line (w0 x0 + w1 x1 + b = 0):")
+    lesson.say(_("Where each hidden unit draws its line (w0 x0 + w1 x1 + b = 0):"))
     lines = []
     for j, neuron in enumerate(model.layers[0].neurons):
         w0, w1, b = neuron.w[0].data, neuron.w[1].data, neuron.b.data
@@ -79,26 +86,26 @@ def run(lesson):
         lambda pts: predict(model, pts, batched=True),
         X,
         y,
-        f"XOR learned by a 2-{HIDDEN}-1 network",
+        _("XOR learned by a 2-{hidden}-1 network").format(hidden=HIDDEN),
         lines=lines,
-        what="the boundary bends: two corners orange, two blue (dashed: hidden units' lines)",
+        what=_("the boundary bends: two corners orange, two blue (dashed: hidden units' lines)"),
     )
     plots.curves(
         lesson,
         "xor_loss.png",
-        {"training loss": history.loss},
-        "XOR: loss per epoch",
+        {_("training loss"): history.loss},
+        _("XOR: loss per epoch"),
         log=True,
-        what="the loss falls once the hidden units find their lines",
+        what=_("the loss falls once the hidden units find their lines"),
     )
     lesson.pictures(graph_of(model), params=model.parameters())
-    lesson.look_for("every row's p(1) on the right side of 0.5; no single line could do that")
+    lesson.look_for(_("every row's p(1) on the right side of 0.5; no single line could do that"))
 
 
 LESSON = Lesson(
     "xor",
-    "XOR solved by one hidden layer, with its decision regions",
+    N_("XOR solved by one hidden layer, with its decision regions"),
     run,
     build,
-    title="6. XOR network",
+    title=N_("6. XOR network"),
 )

@@ -12,6 +12,8 @@ import numpy as np
 
 from autograd import Value
 from nn import activations as act
+from viz.format import rpad
+from viz.i18n import N_, _
 
 from . import plots
 from .common import Lesson
@@ -44,6 +46,13 @@ FUNCTIONS = {
     "softmax([x, 0, 1])[0]": softmax_first,
     "maxout (3 pieces)": maxout,
 }
+# The names above that are words, not code: shown translated (the results keep the keys).
+SHOWN = {"maxout (3 pieces)": N_("maxout (3 pieces)")}
+
+
+def shown(name):
+    """A function's name as the table and the plot show it, in the current language."""
+    return _(SHOWN[name]) if name in SHOWN else name
 
 
 def engine_curve(f, xs):
@@ -77,7 +86,8 @@ def run(lesson):
     panels, worst = [], 0.0
     columns = ["f(-1)", "f(0)", "f(1)", "f'(-1)", "f'(0)", "f'(1)"]
     head = " ".join(f"{c:>8}" for c in columns)
-    lesson.say(f"{'function':>24}  {head}  max |engine - finite diff|")
+    function, gap = _("function"), _("max |engine - finite diff|")
+    lesson.say(f"{rpad(function, 24)}  {head}  {gap}")
     table = {}
     for name, f in FUNCTIONS.items():
         ys, dys = engine_curve(f, xs)
@@ -88,14 +98,17 @@ def run(lesson):
         table[name] = points
         values = " ".join(f"{v:8.4f}" for v, _ in points)
         slopes = " ".join(f"{d:8.4f}" for _, d in points)
-        lesson.say(f"{name:>24}  {values}  {slopes}  {error:.1e}")
-        panels.append((name, xs, {"f(x)": ys, "f'(x) (engine)": dys}))
+        lesson.say(f"{rpad(shown(name), 24)}  {values}  {slopes}  {error:.1e}")
+        panels.append((shown(name), xs, {"f(x)": ys, _("f'(x) (engine)"): dys}))
     lesson.say("")
-    lesson.say(
-        f"Largest gap between the engine's derivative and (f(x+h) - f(x-h)) / 2h: {worst:.1e}"
+    said = _("Largest gap between the engine's derivative and (f(x+h) - f(x-h)) / 2h: {gap}")
+    lesson.say(said.format(gap=f"{worst:.1e}"))
+    said = _(
+        "sigmoid'(0) = 0.25 is its largest slope: the local derivatives of ten sigmoid\n"
+        "  layers multiply to at most 0.25^10 = {product} (lesson `vanishing`)."
     )
-    lesson.say("sigmoid'(0) = 0.25 is its largest slope: the local derivatives of ten sigmoid")
-    lesson.say(f"  layers multiply to at most 0.25^10 = {0.25**10:.1e} (lesson `vanishing`).")
+    for line in said.format(product=f"{0.25**10:.1e}").splitlines():
+        lesson.say(line)
     lesson.record(
         worst_error=worst,
         sigmoid_d0=table["sigmoid"][1][1],
@@ -111,18 +124,18 @@ def run(lesson):
         lesson,
         "activations.png",
         panels,
-        "Activation functions (blue) and their derivatives from backward() (orange)",
-        what="each function and the derivative the engine computes for it",
+        _("Activation functions (blue) and their derivatives from backward() (orange)"),
+        what=_("each function and the derivative the engine computes for it"),
     )
     lesson.pictures(build())
-    lesson.look_for("sigmoid's and tanh's derivative fade to 0 at both ends; ReLU's is a step")
-    lesson.look_for("graph.svg: x feeds two edges in swish, its gradient is their sum")
+    lesson.look_for(_("sigmoid's and tanh's derivative fade to 0 at both ends; ReLU's is a step"))
+    lesson.look_for(_("graph.svg: x feeds two edges in swish, its gradient is their sum"))
 
 
 LESSON = Lesson(
     "activations",
-    "every activation in the table and its derivative from the engine",
+    N_("every activation in the table and its derivative from the engine"),
     run,
     build,
-    title="7. swish(x)",
+    title="7. swish(x)",  # a formula, the same in every language (so not marked)
 )

@@ -3,6 +3,7 @@
 Every function takes the lesson (for its output folder and its list of skipped plots) and
 returns the path it wrote, or None when matplotlib is missing or plots are turned off.
 Files are written with viz.render.write_atomic, so a half-written PNG is never left.
+Words in plots follow the current language; Chinese needs a CJK font (see `_fonts`).
 """
 
 import io
@@ -10,15 +11,25 @@ import os
 
 import numpy as np
 
+from viz.i18n import _, current
 from viz.render import write_atomic
 
+# Fonts with Chinese glyphs, one per platform first: Windows, macOS, then Linux's usual ones.
+CJK_FONTS = (
+    "Microsoft YaHei",
+    "PingFang SC",
+    "Noto Sans CJK SC",
+    "Source Han Sans SC",
+    "Noto Sans SC",
+    "WenQuanYi Zen Hei",
+)
 COLOURS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 
 
 def _pyplot(lesson, what):
     """matplotlib's pyplot on a file-only backend, or None (and a note of what was skipped)."""
     if not lesson.plots:
-        lesson.skipped.append(f"{what} (--no-plots)")
+        lesson.skipped.append(_("{what} (--no-plots)").format(what=what))
         return None
     try:
         import matplotlib
@@ -26,10 +37,39 @@ def _pyplot(lesson, what):
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        lesson.skipped.append(f"{what}: matplotlib is missing (pip install 'chainrule[plot]')")
+        said = _("{what}: matplotlib is missing (pip install 'chainrule[plot]')")
+        lesson.skipped.append(said.format(what=what))
         return None
     plt.rcParams.update({"figure.dpi": 110, "font.size": 11, "axes.grid": True, "grid.alpha": 0.3})
+    plt.rcParams.update(_fonts(lesson, matplotlib))
     return plt
+
+
+def _fonts(lesson, matplotlib):
+    """The rcParams for the current language's text: matplotlib's own for English; for Chinese
+    the CJK fonts installed here, then DejaVu Sans.
+
+    matplotlib 3.6 and later take each glyph from the first family in the list that has it,
+    so DejaVu Sans fills in what a CJK font lacks (∂, the minus sign) and the axes keep their
+    true minus sign; older ones use only the first family, so there the axes use '-', which
+    every font has. Only the installed fonts are listed: each missing one would be a warning.
+    """
+    if current() == "en":
+        return {"font.family": "sans-serif", "axes.unicode_minus": True}
+    from matplotlib import font_manager
+
+    installed = {font.name for font in font_manager.fontManager.ttflist}
+    found = [name for name in CJK_FONTS if name in installed]
+    if not found and not getattr(lesson, "told_no_font", False):
+        lesson.told_no_font = True  # once per run, at its first plot
+        lesson.say(
+            _(
+                "(no Chinese font found, so the plots' Chinese shows as empty boxes: "
+                "install one such as Noto Sans CJK SC, e.g. apt install fonts-noto-cjk)"
+            )
+        )
+    fallback = tuple(int(v) for v in matplotlib.__version__.split(".")[:2]) >= (3, 6)
+    return {"font.family": [*found, "DejaVu Sans"], "axes.unicode_minus": fallback or not found}
 
 
 def _log_axis(ax):
@@ -68,8 +108,8 @@ def curves(
     filename,
     series,
     title,
-    xlabel="epoch",
-    ylabel="loss",
+    xlabel=None,
+    ylabel=None,
     log=False,
     what=None,
     pairs=False,
@@ -77,6 +117,7 @@ def curves(
 ):
     """One line per named series: {name: [y0, y1, ...]}; pairs: (solid, dashed) share a colour.
 
+    xlabel, ylabel: default "epoch" and "loss", in the current language.
     top: the highest y shown; a curve above it runs off the top of the plot.
     """
     what = what or title
@@ -97,6 +138,10 @@ def curves(
         ax.set_ylim(low / 1.25 if log else min(low, 0.0), top)
     if log:
         _log_axis(ax)
+    xlabel, ylabel = (
+        _("epoch") if xlabel is None else xlabel,
+        _("loss") if ylabel is None else ylabel,
+    )
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     if many:
         ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=9)
@@ -161,10 +206,15 @@ def _regions(ax, predict, X, y, title, lines, wrong):
         c=COLOURS[0],
         edgecolors="white",
         s=size,
-        label="class 0 / -1",
+        label=_("class 0 / -1"),
     )
     ax.scatter(
-        X[positive, 0], X[positive, 1], c=COLOURS[5], edgecolors="white", s=size, label="class 1"
+        X[positive, 0],
+        X[positive, 1],
+        c=COLOURS[5],
+        edgecolors="white",
+        s=size,
+        label=_("class 1"),
     )
     if wrong is not None and np.any(wrong):
         wrong = np.asarray(wrong, bool)
@@ -175,7 +225,7 @@ def _regions(ax, predict, X, y, title, lines, wrong):
             facecolors="none",
             edgecolors="#d62728",
             linewidths=2,
-            label="wrong",
+            label=_("wrong"),
         )
     styles = [
         ("--", "#333333"),
@@ -252,8 +302,8 @@ def confusion(lesson, filename, matrix, title, what=None):
             ax.text(j, i, str(count), ha="center", va="center", color=colour, fontsize=9)
     ax.set(
         title=title,
-        xlabel="predicted",
-        ylabel="true",
+        xlabel=_("predicted"),
+        ylabel=_("true"),
         xticks=range(len(matrix)),
         yticks=range(len(matrix)),
     )
