@@ -27,6 +27,7 @@ import graphviz
 
 from . import palette, render
 from .format import batch_size, check_example, check_precision, fmt, pick, visible
+from .i18n import N_, _, current, language, resolve
 from .notation import partial, term
 from .tape import contribution, full_name, is_dead_relu, read_tape
 
@@ -37,6 +38,10 @@ COLORS = ("role", "grad", None)
 MAX_NODES = 2500  # boxes; dot lays out MLP(2, [16, 16, 1]) (1,624 boxes) in about 2 s
 LARGE = 800  # boxes; beyond, edge labels float beside edges (xlabel): dot lays out 5-10x faster
 FONT = "Helvetica"
+# A picture in Chinese: Helvetica still draws the Latin letters and digits (as in English),
+# the Chinese the first of these that the system has (Windows, macOS, Linux). dot (Pango via
+# fontconfig) measures and draws with the list, and a browser showing the SVG reads it too.
+CJK_FONT = "Helvetica,Microsoft YaHei,PingFang SC,Noto Sans CJK SC,sans-serif"
 # The "data"/"grad" column is at least this wide (points): "grad" at 9 pt is about 18, so a
 # number never touches its word, however a renderer measures text (graphviz-pure's is tight).
 WORD_WIDTH = 26
@@ -44,6 +49,45 @@ DIGITS = re.compile(r"(\d+)")
 PORTS = {"LR": ("e", "w"), "TB": ("s", "n")}  # where edges leave and enter a folded box
 HTML_BYTES = 16000  # dot refuses an HTML-like label of about 16,400 bytes ("longer than 16384?")
 TABLE = '<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="{spacing}" CELLPADDING="1">'
+# The legend's words for each role: palette.ROLES' meanings (a test holds them equal), marked
+# here because the pictures catalog reads this file, not palette.py.
+ROLE_TEXT = {
+    "parameter": N_("parameter (passed as params=)"),
+    "input": N_("input (a leaf with a label)"),
+    "constant": N_("constant (a leaf with no label)"),
+    "intermediate": N_("intermediate"),
+    "output": N_("output (the root)"),
+}
+# TRANSLATORS: the two small words in every box, beside its value and its gradient
+WORDS = {"data": N_("data"), "grad": N_("grad")}
+# A ReLU that passes nothing back, as its ellipse and a folded box say: "inactive" (for this
+# point or example), "dead" (for every example of a batch).
+OFF = {"inactive": N_("inactive"), "dead": N_("dead")}
+OFF_RELU = {"inactive": N_("inactive ReLU"), "dead": N_("dead ReLU")}
+# The legend line for such a ReLU: (inactive or dead, drawn as an op or as a folded box, when)
+OFF_LEGEND = {
+    ("inactive", "op", "point"): N_(
+        "inactive ReLU (dashed): its input is <= 0 for this point, so it passes 0 back"
+    ),
+    ("inactive", "op", "example"): N_(
+        "inactive ReLU (dashed): its input is <= 0 for this example, so it passes 0 back"
+    ),
+    ("dead", "op", "batch"): N_(
+        "dead ReLU (dashed): its input is <= 0 for every example of the batch, so it passes 0 back"
+    ),
+    ("inactive", "box", "point"): N_(
+        "a folded neuron ending in an inactive ReLU (dashed): its input is <= 0 for this point, "
+        "so it passes 0 back"
+    ),
+    ("inactive", "box", "example"): N_(
+        "a folded neuron ending in an inactive ReLU (dashed): its input is <= 0 for this "
+        "example, so it passes 0 back"
+    ),
+    ("dead", "box", "batch"): N_(
+        "a folded neuron ending in a dead ReLU (dashed): its input is <= 0 for every example "
+        "of the batch, so it passes 0 back"
+    ),
+}
 
 
 def table(rows, spacing=0):
@@ -119,7 +163,8 @@ class Options:
         self.title = check_title(where, title)
         self.drawn = set()  # what the legend must explain: "dead op", "sum", "folded"...
         self.off_fills = {}  # "inactive"/"dead" -> the fills of folded boxes so marked
-        self.root_name = rows[-1].node.label or "root"
+        # TRANSLATORS: what the legend and tooltips call an output that has no label (∂root/∂x)
+        self.root_name = rows[-1].node.label or _("root")
         grads = [abs(pick(row.node.grad, self.example)) for row in rows]
         self.biggest = max((g for g in grads if math.isfinite(g)), default=0.0)
 
@@ -197,6 +242,7 @@ def draw_dot(
     title=None,
     example=None,
     max_nodes=MAX_NODES,
+    lang=None,
 ):
     """The graph under `root` as a graphviz.Digraph: values, gradients, local derivatives.
 
@@ -208,12 +254,15 @@ def draw_dot(
     or None. cluster: draw each module scope as a frame. collapse: True folds each scope
     into one box, an int folds at that depth. example: in batched mode, the example to
     show (None: the batch mean). max_nodes: refuse larger pictures (None: no limit).
+    lang: the language of the words in the picture, "en" or "zh-CN" (None: the current one).
     """
-    return draw(
-        root, "draw_dot", rankdir=rankdir, show=show, precision=precision, params=params,
-        color=color, cluster=cluster, collapse=collapse, legend=legend, title=title,
-        example=example, max_nodes=max_nodes,
-    ).graph  # fmt: skip
+    lang = resolve(lang, where="draw_dot")
+    with language(lang):
+        return draw(
+            root, "draw_dot", rankdir=rankdir, show=show, precision=precision, params=params,
+            color=color, cluster=cluster, collapse=collapse, legend=legend, title=title,
+            example=example, max_nodes=max_nodes,
+        ).graph  # fmt: skip
 
 
 class Picture:
@@ -361,6 +410,11 @@ def natural(text):
     return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in DIGITS.split(text)]
 
 
+def font():
+    """The fontname of a picture in the current language (Chinese: a CJK family list)."""
+    return CJK_FONT if current() == "zh-CN" else FONT
+
+
 def new_graph(opts, large=False, folded=False):
     """An empty Digraph with the house look: sans-serif, compact, white.
 
@@ -369,7 +423,7 @@ def new_graph(opts, large=False, folded=False):
     """
     graph = {
         "rankdir": opts.rankdir,
-        "fontname": FONT,
+        "fontname": font(),
         "nodesep": "0.18",
         "ranksep": "0.8" if folded else "0.3",
         "bgcolor": "white",
@@ -380,18 +434,20 @@ def new_graph(opts, large=False, folded=False):
         graph.update(splines="line", mclimit="0.01", remincross="false")
     if large:
         graph["nslimit"] = "2"
-    return render.Picture(
+    picture = render.Picture(
         "chainrule",
         graph_attr=graph,
-        node_attr={"fontname": FONT, "fontsize": "11"},
+        node_attr={"fontname": font(), "fontsize": "11"},
         edge_attr={
-            "fontname": FONT,
+            "fontname": font(),
             "fontsize": "9",
             "color": "#555555",
             "fontcolor": "#333333",
             "arrowsize": "0.6",
         },
     )
+    picture.lang = current()  # so a warning as it is rendered speaks the picture's language
+    return picture
 
 
 class Clusters:
@@ -452,7 +508,7 @@ def cluster(scope, n):
 def value_fill(row, opts):
     """(fill, border, dashed) for a value's box under the chosen colouring."""
     if opts.color == "role":
-        fill, border, _ = palette.ROLES[row.role]
+        fill, border = palette.ROLES[row.role][:2]
         return fill, border, False
     if opts.color == "grad":
         return grad_colours(row, opts)
@@ -520,6 +576,7 @@ def number_rows(row, opts, muted):
     for word in ("data", "grad"):
         if word not in opts.show:
             continue
+        shown = escape(_(WORDS[word]))
         text = opts.num(getattr(row.node, word))
         name = full_name(row)
         tip = f"{name} = {text}" if word == "data" else f"{partial(opts.root_name, name)} = {text}"
@@ -527,7 +584,7 @@ def number_rows(row, opts, muted):
         cell = f"{row.id}-{word}"
         lines.append(
             f'<TR><TD ALIGN="LEFT" WIDTH="{WORD_WIDTH}">'
-            f'<FONT POINT-SIZE="9" COLOR="{muted}">{word}</FONT></TD>'
+            f'<FONT POINT-SIZE="9" COLOR="{muted}">{shown}</FONT></TD>'
             f'<TD ALIGN="RIGHT" ID="{cell}" HREF="#{cell}" TOOLTIP="{tip}">{text}</TD></TR>'
         )
     return lines
@@ -547,7 +604,7 @@ def op_node(row, opts):
     off = relu_off(row, opts)
     if off:
         opts.drawn.add(f"{off} op")
-        text += f'<BR/><FONT POINT-SIZE="9">{off}</FONT>'
+        text += f'<BR/><FONT POINT-SIZE="9">{escape(_(OFF[off]))}</FONT>'
     return {
         "id": f"o{row.index}",
         "label": f"<{text}>",
@@ -565,7 +622,7 @@ def edge_attrs(rows, row, k, opts):
     """The edge from input k of `row` into its op, labelled with the calculus it carries."""
     lines = []
     if "local" in opts.show:
-        lines.append(f"local {opts.num(row.locals[k])}")
+        lines.append(local_label(opts.num(row.locals[k])))
         opts.drawn.add("local")
     fanout = rows[row.inputs[k]].uses > 1
     if "contribution" in opts.show or ("fanout" in opts.show and fanout):
@@ -575,6 +632,12 @@ def edge_attrs(rows, row, k, opts):
     if lines:
         attrs[opts.edge_label] = "\\n".join(lines)  # \n: a line break in DOT's own escape syntax
     return attrs
+
+
+def local_label(value):
+    """An edge's label for its local derivative: `local -4`."""
+    # TRANSLATORS: on an edge of the graph: its local derivative, ∂(op output)/∂(input)
+    return _("local {value}").format(value=value)
 
 
 def box_node(key, group, outputs, opts):
@@ -592,17 +655,19 @@ def box_node(key, group, outputs, opts):
         opts.off_fills.setdefault(off, set()).add(fill)
     muted = palette.muted_colour(fill)
     name = key.rpartition(".")[2] if opts.cluster else key
+    size = escape(_("{count} nodes").format(count=len(group)))
     lines = [
         title_row(name, grad_sign(single, opts) if single else ""),
-        f'<TR><TD COLSPAN="2"><FONT POINT-SIZE="9" COLOR="{muted}">'
-        f"{len(group)} nodes</FONT></TD></TR>",
+        f'<TR><TD COLSPAN="2"><FONT POINT-SIZE="9" COLOR="{muted}">{size}</FONT></TD></TR>',
     ]
     if single:
         lines += number_rows(single, opts, muted)
     elif outputs:
-        lines.append(f'<TR><TD COLSPAN="2">{len(outputs)} outputs</TD></TR>')
+        shown = escape(_("{count} outputs").format(count=len(outputs)))
+        lines.append(f'<TR><TD COLSPAN="2">{shown}</TD></TR>')
     if off:
-        lines.append(f'<TR><TD COLSPAN="2"><FONT POINT-SIZE="9">{off} ReLU</FONT></TD></TR>')
+        shown = escape(_(OFF_RELU[off]))
+        lines.append(f'<TR><TD COLSPAN="2"><FONT POINT-SIZE="9">{shown}</FONT></TD></TR>')
     return {
         "id": f"s{group[0].index}",
         "label": fits(table(lines), opts.where, f"the box of scope {key!r}"),
@@ -630,38 +695,41 @@ def legend_entries(opts, visible):
 
     if opts.color == "role":
         present = {row.role for row in visible}
-        for role, (fill, border, meaning) in palette.ROLES.items():
+        for role, (fill, border, _meaning) in palette.ROLES.items():
             if role in present:
-                add([patch(fill, border)], meaning)
+                add([patch(fill, border)], _(ROLE_TEXT[role]))
     elif opts.color == "grad":
-        add([], "grad: blue below 0, red above 0, darker is larger; each box also says − or +")
+        add([], _("grad: blue below 0, red above 0, darker is larger; each box also says − or +"))
         for level in range(palette.LEVELS):
             high = opts.biggest / 10**level
             if level < palette.LEVELS - 1:
-                text = f"|grad| {opts.num(high / 10)} to {opts.num(high)}"
+                low, high = opts.num(high / 10), opts.num(high)
+                text = _("|grad| {low} to {high}").format(low=low, high=high)
             else:
-                text = f"|grad| below {opts.num(high)}"
+                text = _("|grad| below {high}").format(high=opts.num(high))
             scale = (palette.NEGATIVE[level], palette.POSITIVE[level])
             add([patch(fill, "#444444") for fill in scale], text)
-        add([patch(palette.ZERO_FILL, palette.ZERO_BORDER, True)], "grad exactly 0 (dashed)")
+        add([patch(palette.ZERO_FILL, palette.ZERO_BORDER, True)], _("grad exactly 0 (dashed)"))
         if "nonfinite" in opts.drawn:
-            add([patch(palette.NONFINITE_FILL, palette.NONFINITE_BORDER)], "grad nan or infinite")
+            nonfinite = patch(palette.NONFINITE_FILL, palette.NONFINITE_BORDER)
+            add([nonfinite], _("grad nan or infinite"))
     if "folded" in opts.drawn:
-        what = "a module scope, folded into one box"
         if opts.color == "grad":
-            what += " (several outputs)"
+            what = _("a module scope, folded into one box (several outputs)")
+        else:
+            what = _("a module scope, folded into one box")
         add([patch(palette.MODULE_FILL, palette.MODULE_BORDER)], what)
     for off in ("inactive", "dead"):
-        when = "for this point" if opts.batch is None else "for this example"
+        when = "point" if opts.batch is None else "example"
         if off == "dead":
-            when = "for every example of the batch"
-        passes = f"ReLU (dashed): its input is <= 0 {when}, so it passes 0 back"
+            when = "batch"
         if f"{off} op" in opts.drawn:
-            add([patch(palette.DEAD_FILL, palette.DEAD_BORDER, True)], f"{off} {passes}")
+            passes = _(OFF_LEGEND[off, "op", when])
+            add([patch(palette.DEAD_FILL, palette.DEAD_BORDER, True)], passes)
         if f"{off} box" in opts.drawn:  # a box keeps its colour: show one of each sign drawn
             shown = one_per_sign(opts.off_fills[off])
             swatches = [patch(fill, palette.DEAD_BORDER, True) for fill in shown]
-            add(swatches, f"a folded neuron ending in an {off} {passes}")
+            add(swatches, _(OFF_LEGEND[off, "box", when]))
     return entries
 
 
@@ -698,18 +766,24 @@ def reading_key(opts):
     """The legend's lines saying what the numbers in boxes and on edges mean."""
     lines = []
     if opts.show & {"data", "grad"}:
-        lines.append(f"box: data, and grad = ∂{term(opts.root_name)}/∂(box)")
+        # TRANSLATORS: {root} is the output's name; "data" and "grad" are the words in the boxes
+        lines.append(_("box: data, and grad = ∂{root}/∂(box)").format(root=term(opts.root_name)))
     if "grad" in opts.show and opts.biggest == 0.0:
-        lines.append(f"every grad is 0: call {opts.root_name}.backward() before drawing")
+        said = _("every grad is 0: call {root}.backward() before drawing")
+        lines.append(said.format(root=opts.root_name))
     if "local" in opts.drawn:
-        lines.append("edge: local = ∂(op output)/∂(input)")
+        lines.append(_("edge: local = ∂(op output)/∂(input)"))
     if opts.drawn & {"sum", "contribution"}:
-        lines.append("edge: += is local x grad of the op output,")
-        lines.append("         what this edge adds to the input's grad")
+        # TRANSLATORS: two lines of the legend; the second is indented under the first's "is"
+        said = _(
+            "edge: += is local x grad of the op output,\n"
+            "         what this edge adds to the input's grad"
+        )
+        lines.extend(said.split("\n"))
     if "sum" in opts.drawn:
-        lines.append("a value used several times: its grad is the sum of its +=")
+        lines.append(_("a value used several times: its grad is the sum of its +="))
     if "lines" in opts.drawn:
-        lines.append("thin line: a value into a folded box (its local derivatives are inside)")
+        lines.append(_("thin line: a value into a folded box (its local derivatives are inside)"))
     return lines
 
 
@@ -717,10 +791,13 @@ def batch_note(opts):
     """For a batched graph, which numbers the boxes show."""
     if opts.batch is None:
         return []
-    shown = "the batch mean" if opts.example is None else f"example {opts.example}"
+    if opts.example is None:
+        said = _("a batch of {size} examples: each number is the batch mean")
+    else:
+        said = _("a batch of {size} examples: each number is example {example}")
     return [
-        f"a batch of {opts.batch} examples: each number is {shown}",
-        "(a weight's grad is the sum over the batch)",
+        said.format(size=opts.batch, example=opts.example),
+        _("(a weight's grad is the sum over the batch)"),
     ]
 
 

@@ -11,7 +11,8 @@ import types
 import graphviz
 
 from . import render
-from .dot import FONT, MAX_NODES, check_limit, choice, escape, fits
+from .dot import FONT, MAX_NODES, check_limit, choice, escape, fits, font
+from .i18n import _, language, resolve
 from .walk import make_walk
 
 FORMATS = ("svg", "png", "pdf")
@@ -96,10 +97,14 @@ def html_caption(lines):
 def caption(walk, s):
     """The lines a frame prints under the graph: the walk's own text for step s."""
     step = walk.steps[s]
-    uses = [f"{via}: {'; '.join(rest)}" for via, *rest in step["uses"]]
+    # TRANSLATORS: one use of a node: "via q = x + y: local ...; ∂f/∂q · ... = -4"
+    uses = [_("{via}: {details}").format(via=via, details=_("; ").join(rest))
+            for via, *rest in step["uses"]]  # fmt: skip
     answer = [" ".join(step["answer"])] if step["answer"] else []
-    why = [f"({step['why']})"] if step["why"] else []
-    heading = f"Step {s + 1} / {len(walk.steps)}: {step['heading']}"
+    why = [_("({reason})").format(reason=step["why"])] if step["why"] else []
+    heading = _("Step {n} / {total}: {heading}").format(
+        n=s + 1, total=len(walk.steps), heading=step["heading"]
+    )
     return [walk.title, heading] + uses + [" ".join(step["lines"])] + answer + why
 
 
@@ -107,7 +112,7 @@ def sizes(labels):
     """(width, height) in points of each HTML-like label, as Graphviz measures it: in the
     frames' own font, or a caption measured in Times would not fit where it is drawn."""
     graph = graphviz.Digraph(
-        node_attr={"shape": "plaintext", "margin": "0", "fontname": FONT, "fontsize": "11"}
+        node_attr={"shape": "plaintext", "margin": "0", "fontname": font(), "fontsize": "11"}
     )
     for k, label in enumerate(labels):
         graph.node(f"c{k}", label=label)
@@ -168,6 +173,8 @@ def restyle(parts, walk, s, defaults):
                 looks[f"e{i}_{k}"] = {"label": '""', "xlabel": '""'}
     for i in step["context"]:
         looks[box[i]] = {"color": quoted(colour), "penwidth": "2", "dashed": True}
+    # Helvetica-Bold in Chinese too: dot takes the Chinese glyphs of a lit label from a bold
+    # CJK font, and in SVG only this PostScript name makes Graphviz write font-weight="bold".
     bold = quoted(f"{FONT}-Bold")
     for name in step["flow"]:
         looks[name] = {"color": quoted(colour), "penwidth": "3"}
@@ -285,6 +292,7 @@ def backprop_frames(
     max_frames=MAX_FRAMES,
     max_bytes=MAX_BYTES,
     max_nodes=MAX_NODES,
+    lang=None,
 ):
     """Write the walk's frames into `out_dir`: step01.svg... (or .png), or one step.pdf.
 
@@ -293,56 +301,63 @@ def backprop_frames(
     "16:9" (every frame padded to a slide). Every frame has one size and one layout.
     params, collapse, example, title, max_nodes: as draw_dot and backprop_html take them.
     Refuses, before writing anything, more than max_frames frames or max_bytes bytes (None:
-    no limit). Returns the paths written.
+    no limit). lang: the language of the captions, "en" or "zh-CN" (None: the current one).
+    Returns the paths written.
     """
     where = "backprop_frames"
+    lang = resolve(lang, where=where)
     choice(where, "fmt", fmt, FORMATS)
     choice(where, "phase", phase, PHASES)
     choice(where, "aspect", aspect, ASPECTS)
     check_limit(where, "max_frames", max_frames)
     check_limit(where, "max_bytes", max_bytes)
-    walk = make_walk(
-        root, where, precision, rankdir, title,
-        params=params, collapse=collapse, example=example, max_nodes=max_nodes,
-    )  # fmt: skip
-    steps = [s for s, step in enumerate(walk.steps) if phase == "both" or step["phase"] == phase]
-    if max_frames is not None and len(steps) > max_frames:
-        raise ValueError(
-            f"backprop_frames: {len(steps)} frames ({walk.n} nodes, phase={phase!r}), more than "
-            f"max_frames={max_frames}. " + advice(walk, phase)
-        )
-    parts = parse(render.lay_out(in_bold(walk.graph), "backprop_frames"))
-    defaults = {p[0]: p[1] for p in parts if not isinstance(p, str) and p[0] in ("node", "edge")}
-    labels = [
-        fits(html_caption(caption(walk, s)), "backprop_frames", f"the caption of step {s + 1}")
-        for s in steps
-    ]
-    corners, places = canvas(bounding_box(parts), sizes(labels), aspect)
+    with language(lang):  # the walk's words and every caption
+        walk = make_walk(
+            root, where, precision, rankdir, title,
+            params=params, collapse=collapse, example=example, max_nodes=max_nodes,
+        )  # fmt: skip
+        steps = [
+            s for s, step in enumerate(walk.steps) if phase == "both" or step["phase"] == phase
+        ]
+        if max_frames is not None and len(steps) > max_frames:
+            raise ValueError(
+                f"backprop_frames: {len(steps)} frames ({walk.n} nodes, phase={phase!r}), more "
+                f"than max_frames={max_frames}. " + advice(walk, phase)
+            )
+        parts = parse(render.lay_out(in_bold(walk.graph), "backprop_frames"))
+        defaults = {
+            p[0]: p[1] for p in parts if not isinstance(p, str) and p[0] in ("node", "edge")
+        }
+        labels = [
+            fits(html_caption(caption(walk, s)), "backprop_frames", f"the caption of step {s + 1}")
+            for s in steps
+        ]
+        corners, places = canvas(bounding_box(parts), sizes(labels), aspect)
 
-    fixed = fixtures(parts, walk, corners, fmt)
+        fixed = fixtures(parts, walk, corners, fmt)
 
-    def frame(k):
-        source = frame_source(parts, walk, steps[k], defaults, fixed, places[k], labels[k])
-        data = render.draw_fixed(source, fmt, "backprop_frames")
-        return data.encode("utf-8") if isinstance(data, str) else data
+        def frame(k):
+            source = frame_source(parts, walk, steps[k], defaults, fixed, places[k], labels[k])
+            data = render.draw_fixed(source, fmt, "backprop_frames")
+            return data.encode("utf-8") if isinstance(data, str) else data
 
-    last = frame(len(steps) - 1)  # every number shown: the biggest frame
-    if max_bytes is not None and len(last) * len(steps) > max_bytes:
-        raise ValueError(
-            f"backprop_frames: {len(steps)} {fmt.upper()} frames of about "
-            f"{len(last) / 1e6:.2f} MB would take about {len(last) * len(steps) / 1e6:.0f} MB, "
-            f"more than max_bytes={max_bytes}. " + advice(walk, phase)
-        )
-    out_dir = os.fspath(out_dir)
-    if fmt == "pdf":
-        pages = [frame(k) for k in range(len(steps) - 1)] + [last]
-        handout = render.join_pdfs(pages, "backprop_frames")
-        return [render.write_atomic(os.path.join(out_dir, f"{prefix}.pdf"), handout)]
-    width = max(2, len(str(len(walk.steps))))  # step07 of 10, step007 of 120: names sort
-    return [
-        render.write_atomic(
-            os.path.join(out_dir, f"{prefix}{s + 1:0{width}d}.{fmt}"),
-            last if k == len(steps) - 1 else frame(k),
-        )
-        for k, s in enumerate(steps)
-    ]
+        last = frame(len(steps) - 1)  # every number shown: the biggest frame
+        if max_bytes is not None and len(last) * len(steps) > max_bytes:
+            raise ValueError(
+                f"backprop_frames: {len(steps)} {fmt.upper()} frames of about "
+                f"{len(last) / 1e6:.2f} MB would take about {len(last) * len(steps) / 1e6:.0f} MB, "
+                f"more than max_bytes={max_bytes}. " + advice(walk, phase)
+            )
+        out_dir = os.fspath(out_dir)
+        if fmt == "pdf":
+            pages = [frame(k) for k in range(len(steps) - 1)] + [last]
+            handout = render.join_pdfs(pages, "backprop_frames")
+            return [render.write_atomic(os.path.join(out_dir, f"{prefix}.pdf"), handout)]
+        width = max(2, len(str(len(walk.steps))))  # step07 of 10, step007 of 120: names sort
+        return [
+            render.write_atomic(
+                os.path.join(out_dir, f"{prefix}{s + 1:0{width}d}.{fmt}"),
+                last if k == len(steps) - 1 else frame(k),
+            )
+            for k, s in enumerate(steps)
+        ]

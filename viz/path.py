@@ -15,11 +15,13 @@ from .dot import (
     check_size,
     escape,
     fits,
+    local_label,
     new_graph,
     table,
     text_cell,
     value_node,
 )
+from .i18n import _, language, ngettext, resolve
 from .notation import partial
 from .tape import full_name, locate, read_tape
 
@@ -133,6 +135,7 @@ def draw_path(
     title=None,
     max_paths=MAX_PATHS,
     max_nodes=MAX_NODES,
+    lang=None,
 ):
     """The paths from `node` up to `root` as a graphviz.Digraph, the chain rule beneath.
 
@@ -142,48 +145,55 @@ def draw_path(
     inputs of each op on a path (the local derivative of a*b by a is b).
     Ids are draw_dot's: v{i} for boxes, e{i}_{k} for the edge from input k of v{i}.
     max_nodes: refuse more boxes than this (None: no limit), before dot runs.
+    lang: the language of the captions, "en" or "zh-CN" (None: the current one).
     """
-    rows = read_tape(root, params, "draw_path")
-    opts = Options(
-        "draw_path", rows, rankdir=rankdir, precision=precision, example=example, title=title,
-        max_nodes=max_nodes,
-    )  # fmt: skip
-    opts.edge_label = "label"
-    found = _paths(rows, node, max_paths, "draw_path")
-    start = locate(rows, found.node, "draw_path")
-    users = {}  # edge (i, k) -> which paths use it
-    for n, path in enumerate(found.paths):
-        for edge in path.edges:
-            users.setdefault(edge, []).append(n)
-    on_path = {start} | {i for i, _ in users}
-    advice = "Pick a node nearer the root, or raise max_nodes= (None: no limit)."
-    check_size("draw_path", max_nodes, len(on_path), advice)
-    g = new_graph(opts)
-    for i in sorted(on_path):
-        row = rows[i]
-        op = row.node.op
-        attrs = value_node(row, opts, note=None if op is None else f"made by {op.label}")
-        if i == start:
-            attrs.update(penwidth="3", color="#000000")
-        if len(found) == 1:
-            attrs["group"] = "path"  # one path: dot keeps its boxes in a straight line
-        g.node(row.id, **attrs)
-    shown = set(on_path)
-    for i in sorted(on_path - {start}):
-        row = rows[i]
-        for k, j in enumerate(row.inputs):
-            if (i, k) in users:
-                g.edge(f"v{j}", row.id, **path_edge(row, k, users[i, k], len(found), opts))
-            elif context:
-                if j not in shown:
-                    shown.add(j)
-                    g.node(rows[j].id, **context_node(rows[j], opts))
-                g.edge(f"v{j}", row.id, id=f"e{i}_{k}", color=palette.CONTEXT_EDGE, style="dashed")
-    label = fits(
-        arithmetic(found, rows, start, opts), "draw_path", "the arithmetic under the paths"
-    )
-    g.attr(label=label, labelloc="b", labeljust="l", fontsize="10")
-    return g
+    lang = resolve(lang, where="draw_path")
+    with language(lang):
+        rows = read_tape(root, params, "draw_path")
+        opts = Options(
+            "draw_path", rows, rankdir=rankdir, precision=precision, example=example, title=title,
+            max_nodes=max_nodes,
+        )  # fmt: skip
+        opts.edge_label = "label"
+        found = _paths(rows, node, max_paths, "draw_path")
+        start = locate(rows, found.node, "draw_path")
+        users = {}  # edge (i, k) -> which paths use it
+        for n, path in enumerate(found.paths):
+            for edge in path.edges:
+                users.setdefault(edge, []).append(n)
+        on_path = {start} | {i for i, _ in users}
+        advice = "Pick a node nearer the root, or raise max_nodes= (None: no limit)."
+        check_size("draw_path", max_nodes, len(on_path), advice)
+        g = new_graph(opts)
+        for i in sorted(on_path):
+            row = rows[i]
+            op = row.node.op
+            # TRANSLATORS: under a box's name: the op whose output it is (+, *, tanh...)
+            note = None if op is None else _("made by {op}").format(op=op.label)
+            attrs = value_node(row, opts, note=note)
+            if i == start:
+                attrs.update(penwidth="3", color="#000000")
+            if len(found) == 1:
+                attrs["group"] = "path"  # one path: dot keeps its boxes in a straight line
+            g.node(row.id, **attrs)
+        shown = set(on_path)
+        for i in sorted(on_path - {start}):
+            row = rows[i]
+            for k, j in enumerate(row.inputs):
+                if (i, k) in users:
+                    g.edge(f"v{j}", row.id, **path_edge(row, k, users[i, k], len(found), opts))
+                elif context:
+                    if j not in shown:
+                        shown.add(j)
+                        g.node(rows[j].id, **context_node(rows[j], opts))
+                    g.edge(
+                        f"v{j}", row.id, id=f"e{i}_{k}", color=palette.CONTEXT_EDGE, style="dashed"
+                    )
+        label = fits(
+            arithmetic(found, rows, start, opts), "draw_path", "the arithmetic under the paths"
+        )
+        g.attr(label=label, labelloc="b", labeljust="l", fontsize="10")
+        return g
 
 
 def path_edge(row, k, used_by, count, opts):
@@ -193,7 +203,7 @@ def path_edge(row, k, used_by, count, opts):
         colour = PATH_COLOURS[used_by[0]]
     return {
         "id": f"e{row.index}_{k}",
-        "label": f"local {opts.num(row.locals[k])}",
+        "label": local_label(opts.num(row.locals[k])),
         "color": colour,
         "fontcolor": "#000000",
         "penwidth": "2",
@@ -219,40 +229,57 @@ def arithmetic(found, rows, start, opts):
     lines = []
     if opts.title is not None:
         lines.append(f'<TR><TD ALIGN="LEFT"><B>{escape(opts.title)}</B></TD></TR>')
-    what = f"{partial(top, name)}: the sum over paths of the product of the local derivatives"
+    what = _("{derivative}: the sum over paths of the product of the local derivatives")
+    what = what.format(derivative=partial(top, name))
     lines.append(f'<TR><TD ALIGN="LEFT"><B>{escape(what)}</B></TD></TR>')
     mean = opts.batch is not None and opts.example is None
     if opts.batch is not None:
-        shown = "each path's product averaged over them" if mean else f"example {opts.example}"
-        lines.append(f"<TR>{text_cell(f'a batch of {opts.batch} examples: {shown}')}</TR>")
+        if mean:
+            said = _("a batch of {size} examples: each path's product averaged over them")
+        else:
+            said = _("a batch of {size} examples: example {example}")
+        said = said.format(size=opts.batch, example=opts.example)
+        lines.append(f"<TR>{text_cell(said)}</TR>")
     coloured = 1 < len(found) <= len(PATH_COLOURS)
     for n, path in enumerate(found.paths):
         count = len(path.locals)
         if mean and count:
-            factors = f"the batch mean of the product of its {count} local derivatives"
+            factors = _("the batch mean of the product of its {count} local derivatives")
+            factors = factors.format(count=count)
         elif count > MAX_FACTORS:  # a long chain: in words (find_paths lists every factor)
-            factors = f"the product of its {count} local derivatives"
+            factors = _("the product of its {count} local derivatives").format(count=count)
         else:
-            factors = " × ".join(wrap(opts.num(d)) for d in path.locals) or "1 (no edges)"
-        text = f"path {n + 1}, from {top} back to {name}: {factors} = {opts.num(path.product)}"
+            factors = " × ".join(wrap(opts.num(d)) for d in path.locals) or _("1 (no edges)")
+        text = _("path {n}, from {root} back to {name}: {factors} = {product}").format(
+            n=n + 1, root=top, name=name, factors=factors,
+            product=opts.num(path.product),
+        )  # fmt: skip
         mark = PATH_COLOURS[n] if coloured else palette.PATH_EDGE
         lines.append(f'<TR><TD ALIGN="LEFT"><FONT COLOR="{mark}">■</FONT> {escape(text)}</TD></TR>')
-    paths = f"{len(found)} path{'s' if len(found) != 1 else ''}"
     each = 0.0  # the sum over paths, per example in a batch
     for path in found.paths:
         each = each + path.product
-    sums = " + ".join(wrap(opts.num(p.product)) for p in found.paths) or "0 (no path)"
-    total = f"sum over {paths}: {sums} = {opts.num(each)}"
+    sums = " + ".join(wrap(opts.num(p.product)) for p in found.paths) or _("0 (no path)")
+    total = ngettext(
+        "sum over {count} path: {sums} = {total}", "sum over {count} paths: {sums} = {total}",
+        len(found),
+    ).format(count=len(found), sums=sums, total=opts.num(each))  # fmt: skip
     lines.append(f'<TR><TD ALIGN="LEFT"><B>{escape(total)}</B></TD></TR>')
     if opts.batch is not None and not isinstance(found.node.data, np.ndarray):
         # One number used by every example: its gradient adds up all their sums.
-        which = f"{opts.batch} × this mean" if mean else "this is one of them"
-        shared = (
-            f"{name} is one number used by all {opts.batch} examples: its grad adds up their "
-            f"{opts.batch} sums ({which}) = {opts.num(found.total)}"
-        )
+        if mean:
+            shared = _(
+                "{name} is one number used by all {size} examples: its grad adds up their "
+                "{size} sums ({size} × this mean) = {total}"
+            )
+        else:
+            shared = _(
+                "{name} is one number used by all {size} examples: its grad adds up their "
+                "{size} sums (this is one of them) = {total}"
+            )
+        shared = shared.format(name=name, size=opts.batch, total=opts.num(found.total))
         lines.append(f'<TR><TD ALIGN="LEFT"><B>{escape(shared)}</B></TD></TR>')
-    check = f"backward() gave {name}.grad = {opts.num(found.grad)}"
+    check = _("backward() gave {name}.grad = {grad}").format(name=name, grad=opts.num(found.grad))
     lines.append(f"<TR>{text_cell(check)}</TR>")
     return table(lines, spacing=2)
 

@@ -26,6 +26,8 @@ import graphviz
 
 from autograd import files
 
+from .i18n import _, language
+
 FORMATS = ("svg", "png", "pdf")
 RENDERERS = ("dot", "graphviz-pure")
 ENVIRONMENT = "CHAINRULE_RENDERER"
@@ -171,10 +173,15 @@ def run_dot(source, fmt, where, fixed=False):
     """
     program = renderer(where, fmt)
     if program.name == "graphviz-pure" and fmt == "png" and _CJK.search(source):
+        # A student meets this one (a Chinese label, or any picture drawn in Chinese): it
+        # speaks the current language and says what to install.
         warnings.warn(
-            f"{where}: graphviz-pure has no Chinese, Japanese or Korean glyphs, so those "
-            "labels show as boxes in PNG; SVG (drawn by the browser) or Graphviz's own dot "
-            "with a CJK font (see `chainrule doctor`) shows them.",
+            _(
+                "{where}: graphviz-pure has no Chinese, Japanese or Korean glyphs, so that "
+                "text shows as boxes in PNG. Install Graphviz and a CJK font (`chainrule "
+                "doctor` gives the commands for this system, e.g. `sudo apt-get install "
+                "graphviz fonts-noto-cjk`), or save SVG, which the browser draws."
+            ).format(where=where),
             stacklevel=3,
         )
     layout = ["-Kneato", "-n2"] if fixed else []
@@ -249,11 +256,13 @@ def picture_format(path, where):
 
 
 def picture(graph, fmt, where):
-    """The picture's bytes in `fmt`; SVG with draw_dot's cell ids."""
-    if fmt == "svg":
-        svg = run_dot(dot_source(graph, where), "svg", where).decode("utf-8")
-        return svg_ids(svg).encode("utf-8")
-    return run_dot(dot_source(graph, where), fmt, where)
+    """The picture's bytes in `fmt`; SVG with draw_dot's cell ids. A warning speaks the
+    picture's language (draw_dot's lang=), else the current one."""
+    with language(getattr(graph, "lang", None)):
+        if fmt == "svg":
+            svg = run_dot(dot_source(graph, where), "svg", where).decode("utf-8")
+            return svg_ids(svg).encode("utf-8")
+        return run_dot(dot_source(graph, where), fmt, where)
 
 
 def save(graph, path):
@@ -279,6 +288,8 @@ class Picture(graphviz.Digraph):
     So a graph shows inline in Jupyter, and `g.pipe()` and `g.render()` work, on a machine
     with graphviz-pure alone: the graphviz package by itself runs only a system `dot`.
     """
+
+    lang = None  # the language of its words, as drawn (None: the current one)
 
     def pipe(self, format=None, *args, encoding=None, **kwargs):
         fmt = format or self.format or "svg"

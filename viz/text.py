@@ -7,16 +7,37 @@ import math
 
 import numpy as np
 
-from .format import batch_size, check_example, check_precision, fmt, pad, visible, width
-from .notation import partial
+from .format import batch_size, check_example, check_precision, fmt, pad, rpad, visible, width
+from .i18n import N_, _, language, resolve
+from .notation import term
 from .tape import read_tape
 
 FORMAT = "chainrule-graph"  # to_json's "format" field; "version" says which layout
 VERSION = 1
+# to_text's column headings (the last, the local derivatives, is said where it is shown)
+HEADINGS = {
+    "id": N_("id"),
+    "label": N_("label"),
+    "scope": N_("scope"),
+    "op": N_("op"),
+    "inputs": N_("inputs"),
+    "data": N_("data"),
+    "grad": N_("grad"),
+}
 
 
-def to_text(root, *, precision=4, example=None, params=None):
-    """The tape under `root`: id, label, op, inputs, data, grad, local derivatives per line."""
+def to_text(root, *, precision=4, example=None, params=None, lang=None):
+    """The tape under `root`: id, label, op, inputs, data, grad, local derivatives per line.
+
+    lang: the language of the headings, "en" or "zh-CN" (None: the current one).
+    """
+    lang = resolve(lang, where="to_text")
+    with language(lang):
+        return tape_text(root, precision, example, params)
+
+
+def tape_text(root, precision, example, params):
+    """to_text in the language in force."""
     rows = read_tape(root, params, "to_text")
     check_precision(precision, "to_text")
     batch = batch_size(row.node for row in rows)
@@ -26,9 +47,11 @@ def to_text(root, *, precision=4, example=None, params=None):
         return fmt(x, precision, example)
 
     scoped = any(row.node.scope for row in rows)
-    head = ["id", "label", "op", "inputs", "data", "grad", f"local {partial('node', 'input')}"]
+    columns = ["id", "label", "op", "inputs", "data", "grad"]
     if scoped:
-        head.insert(2, "scope")
+        columns.insert(2, "scope")
+    # TRANSLATORS: the last column's heading: the local derivative of each node by each input
+    head = [_(HEADINGS[c]) for c in columns] + [_("local ∂node/∂input")]
     table = [head]
     for row in rows:
         node = row.node
@@ -46,14 +69,18 @@ def to_text(root, *, precision=4, example=None, params=None):
         table.append(line)
     widths = [max(width(line[c]) for line in table) for c in range(len(head))]  # CJK: 2 each
     name = visible(rows[-1].node.label) or rows[-1].id
-    lines = [f"# {len(rows)} nodes, inputs first; grad = {partial(name, 'each node')}"]
+    said = _("{count} nodes, inputs first; grad = ∂{root}/∂(each node)")
+    lines = ["# " + said.format(count=len(rows), root=term(name))]
     if batch is not None:
-        shown = "the batch mean" if example is None else f"example {example}"
-        lines.append(f"# a batch of {batch} examples: each number is {shown}")
-    numbers = {head.index("data"), head.index("grad")}  # right-aligned, as numbers are
+        if example is None:
+            said = _("a batch of {size} examples: each number is the batch mean")
+        else:
+            said = _("a batch of {size} examples: each number is example {example}")
+        lines.append("# " + said.format(size=batch, example=example))
+    numbers = {columns.index("data"), columns.index("grad")}  # right-aligned, as numbers are
     for line in table:
         cells = [
-            cell.rjust(w) if c in numbers else pad(cell, w)  # numbers are ASCII: rjust is right
+            rpad(cell, w) if c in numbers else pad(cell, w)  # by display width: a heading 梯度
             for c, (cell, w) in enumerate(zip(line, widths))
         ]
         lines.append("  ".join(cells).rstrip())
