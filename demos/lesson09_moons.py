@@ -72,11 +72,9 @@ def run(lesson):
             n=N, params=params
         )
     )
-    # TRANSLATORS: {score} is the network's output as its graph names it: score
+    # TRANSLATORS: score is the network's output (the graph's node "score"), y the label
     lesson.say(
-        _("Hinge loss max(0, 1 - y {score}) + {l2:g} x sum w^2; SGD, lr 1.0 -> 0.1.").format(
-            score="score", l2=L2
-        )
+        _("Hinge loss max(0, 1 - y score) + {l2:g} x sum w^2; SGD, lr 1.0 -> 0.1.").format(l2=L2)
     )
     for epoch in sorted({1, 2, 5, 10, 20, 50, epochs} & set(range(1, epochs + 1))):
         i = epoch - 1

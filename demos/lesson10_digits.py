@@ -19,6 +19,9 @@ from . import plots
 from .common import Lesson, MissingExtra
 
 EPOCHS = 15
+# nn.data's message when scikit-learn is missing: library errors are in English, but the
+# command line shows this one to a student
+NO_SKLEARN = N_("load_digits needs scikit-learn: pip install 'chainrule[digits]'")
 BATCH = 64
 
 
@@ -26,9 +29,10 @@ def run(lesson):
     try:
         X, y = load_digits()
     except ModuleNotFoundError as err:
+        said = _(NO_SKLEARN) if str(err) == NO_SKLEARN else err
         raise MissingExtra(
             _("the digits lesson needs {package} for its data ({error})").format(
-                package="scikit-learn", error=err
+                package="scikit-learn", error=said
             )
         ) from None
     X_train, X_test, y_train, y_test = train_test_split(X, y, 0.2, seed=lesson.seed)
