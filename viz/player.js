@@ -144,8 +144,9 @@
   // A derivative such as ∂总价/∂小计 or ∂y/∂(w.x + b) never breaks inside a name (CJK text
   // may otherwise break between any two characters): each piece between the spaces and after
   // the `/` is kept whole, and a line may break only there. A name is letters, digits, `_`
-  // and `.`, or anything in (one level of) brackets, as viz/notation.py writes it.
-  const NAME = String.raw`(?:\((?:[^()]|\([^()]*\))*\)|[\p{L}\p{M}\p{N}_.]+)`;
+  // and `.`, or anything in (one level of) brackets, or a call such as σ(u2), as
+  // viz/notation.py writes them.
+  const NAME = String.raw`(?:[\p{L}\p{M}\p{N}_.]*\((?:[^()]|\([^()]*\))*\)|[\p{L}\p{M}\p{N}_.]+)`;
   const DERIVATIVE = new RegExp(`∂${NAME}/∂${NAME}`, "gu");
 
   const SHORT = 24; // characters: a derivative this short is never broken at all
@@ -509,6 +510,9 @@
     rec.right = matches(read.value, nodes[step.node].exact);
     rec.revealed = !rec.right && rec.tries.length >= triesFor(step);
     draw();
+    // Answered: the box is gone, so the focus leaves it at once, for Next (left on a hidden
+    // box until the browser moves it, a quick → would be typed into the box).
+    if (!waiting()) { answerBox.blur(); $("next").focus(); }
   }
 
   function reveal() {
