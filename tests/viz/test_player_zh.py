@@ -12,30 +12,14 @@ from pathlib import Path
 import pytest
 
 from demos.lesson02_chain_rule import build  # f = (x + y) z at (-2, 5, -4)
-from viz.i18n import language
+from viz.i18n import _, language
 from viz.player import WORDS, backprop_html
 from viz.walk import make_walk
 
 pytestmark = pytest.mark.render  # every page lays its graph out with Graphviz
 
 ROOT = Path(__file__).resolve().parents[2]
-# Words of three or more Latin letters are English, unless they are kept as they are in
-# Chinese text too (keys, function and file names: tests/test_i18n.py's KEPT) or are a label
-# the page was given (node names; the caller passes those).
-ENGLISH_WORD = re.compile(r"[A-Za-z][A-Za-z_'-]{2,}")
-KEPT = {
-    "tab", "enter", "space", "esc", "shift", "home", "end", "ctrl", "sigmoid", "tanh", "relu",
-    "softmax", "nan", "inf", "infinity", "svg", "html", "chainrule",
-}  # fmt: skip
 CJK = re.compile(r"[\u3400-\u9fff\uff00-\uffef\u3000-\u303f]")  # with full-width punctuation
-
-
-def english_left(text, names=()):
-    """The English words in `text` outside numbers, symbols, kept names and `names`' words."""
-    allowed = KEPT | {w.lower() for name in names for w in ENGLISH_WORD.findall(name)}
-    # A word glued to a digit or `_` (w1_00, hidden0, 1e-3) is a name or a number.
-    plain = re.sub(r"\S*[\d_]\S*", " ", text)
-    return [w for w in ENGLISH_WORD.findall(plain) if w.lower() not in allowed]
 
 
 def page_data(page):
@@ -95,8 +79,13 @@ def test_the_chinese_page_has_no_english_word_of_its_own(zh_page):
     assert "重来" in texts and "← 上一步" in texts and "下一步 →" in texts and "测验" in texts
     assert "计算图" in texts and "例如 -4 或 1/3" in texts and "图例" in texts
     assert any(t.startswith("→ 下一步 · ← 上一步") for t in texts)  # the help line
-    left = [(t, english_left(t)) for t in texts if english_left(t)]
-    assert not left
+    with language("zh-CN"):
+        chinese = {english: _(english) for english in WORDS.values()}
+    for english, shown in chinese.items():  # every word and every tooltip, in Chinese
+        assert CJK.search(shown) and not any(english in t for t in texts), english
+        assert any(shown in t for t in texts), shown
+    left = [t for t in texts if re.search("[A-Za-z]{3}", t) and not CJK.search(t)]
+    assert left == []
 
 
 def test_every_word_the_script_writes_travels_with_the_page(zh_page):
@@ -176,9 +165,3 @@ def test_the_font_stack_finds_a_cjk_font_after_the_latin_ones(zh_page, en_page):
     for cjk in ("PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", "WenQuanYi Micro Hei"):
         assert fonts.index(cjk) > fonts.index("Arial")  # Latin letters keep their face
     assert fonts[-1] == "sans-serif" and stack in en_page  # one stylesheet for both
-
-
-def test_the_english_word_check_would_catch_english():
-    assert english_left("Gradient of x0: 梯度 -0.5") == ["Gradient"]
-    assert english_left("第 3 步 · Tab、Enter · w1_00 · ∂L/∂x0 = 1e-3") == []
-    assert english_left("hidden layer h0", names=["hidden layer"]) == []
