@@ -8,6 +8,7 @@ Words in plots follow the current language; Chinese needs a CJK font (see `_font
 
 import io
 import os
+import warnings
 
 import numpy as np
 
@@ -93,10 +94,13 @@ def _log_axis(ax):
 
 def _save(lesson, plt, fig, filename, what, layout=True):
     path = lesson.path(filename)
-    if layout:
-        fig.tight_layout()
-    image = io.BytesIO()
-    fig.savefig(image, format=os.path.splitext(path)[1].lstrip("."))
+    with warnings.catch_warnings():
+        if getattr(lesson, "told_no_font", False):  # said once already, not once per glyph
+            warnings.filterwarnings("ignore", "Glyph .* missing from font")
+        if layout:
+            fig.tight_layout()
+        image = io.BytesIO()
+        fig.savefig(image, format=os.path.splitext(path)[1].lstrip("."))
     plt.close(fig)
     write_atomic(path, image.getvalue())  # a unique temp name: two runs may share one --out
     lesson.wrote(path, what)
