@@ -1,5 +1,6 @@
 """The backprop player: one self-contained HTML page that steps through the forward pass and
 backprop on a fixed Graphviz layout, with narration and a quiz. No network, no external files.
+Every word on it is in the language it was built in (lang=), carried in the page itself.
 """
 
 import html

@@ -43,14 +43,15 @@ def test_the_english_word_check_would_catch_english():
 
 @pytest.fixture
 def open_page(browser):
-    """open_page(url, width, height): a new page, the reader asking for reduced motion (the
+    """open_page(url, width, height, **context options): a new page, the reader asking for
+    reduced motion (the
     camera jumps). As in test_player_browser: when the test ends, no page may have asked for
     anything outside its file, logged an error or opened a dialog."""
     opened = []
 
-    def open_(url, width=1280, height=720):
+    def open_(url, width=1280, height=720, **options):
         context = browser.new_context(
-            viewport={"width": width, "height": height}, reduced_motion="reduce"
+            viewport={"width": width, "height": height}, reduced_motion="reduce", **options
         )
         page = context.new_page()
         seen = {"outside": [], "errors": [], "dialogs": []}
@@ -219,6 +220,26 @@ def test_a_number_the_quiz_cannot_read_is_explained_in_chinese(zh_pages, open_pa
     expect(page.locator("#verdict")).to_have_text(
         "✓ 答对了：你输入的是 １"
     )  # the tries not counted
+
+
+def test_the_copied_score_is_in_chinese(zh_pages, open_page):
+    page = open_page(zh_pages["chain-rule"], permissions=["clipboard-read", "clipboard-write"])
+    data = page_data(page)
+    page.keyboard.press("q")
+    page.keyboard.press("End")  # the first question: ∂f/∂f
+    page.keyboard.type("2")
+    page.keyboard.press("Enter")
+    page.keyboard.type("1")
+    page.keyboard.press("Enter")
+    page.get_by_role("button", name="复制成绩").click()
+    expect(page.locator("#copy")).to_have_text("已复制 ✓")
+    copied = page.evaluate("navigator.clipboard.readText()").splitlines()
+    s = next(k for k, step in enumerate(data["steps"]) if step["phase"] == "backward")
+    assert copied == [
+        data["title"],
+        "测验：1 题中答对 1 题（0 题第一次就答对）",
+        f"第 {s + 1} 步：{data['steps'][s]['ask']} = 1；你输入 2，然后 1：答对",
+    ]
 
 
 def test_the_chinese_help_line_is_one_line_and_a_node_reads_in_chinese(zh_pages, open_page):
