@@ -163,14 +163,27 @@ class Tape:
         self._S[len(self.params) : len(scalars)] = [v.data for v in scalars[len(self.params) :]]
         self._batch_consts = [v.data for v in batch_consts]
         self._V = self._GV = None
+        self.grads = np.zeros(len(self.params))  # the last run's gradients (see run)
 
     def step(self, *arrays):
         """Forward on new input arrays and the parameters' `.data`, then backward; return the loss.
 
         Adds each parameter's gradient to its `.grad`, as backward() does.
         """
-        V, S, n = self._load(arrays), self._S, len(self.params)
-        S[:n] = [p.data for p in self.params]
+        loss = self.run(self._columns(arrays), [p.data for p in self.params])
+        for p, g in zip(self.params, self.grads.tolist()):
+            p.grad = p.grad + g
+        return loss
+
+    def run(self, inputs, data):
+        """step() on arrays, touching no Value: `inputs` a 2-D array (a row per input, a column
+        per example), `data` the parameters' numbers in `params` order; return the loss.
+
+        The parameters' gradients are left in `self.grads`, an array in `params` order that
+        the next run overwrites. nn.fit keeps the numbers in arrays between its steps.
+        """
+        V, S, n = self._load(inputs), self._S, len(self.params)
+        S[:n] = data
         saved, step = [], None
         try:
             for step in self._steps:
@@ -185,8 +198,7 @@ class Tape:
                 step.backward(keep, V, S, GV, GS)
         except (ValueError, ZeroDivisionError, OverflowError) as err:
             raise type(err)(f"Tape.step: backward through {step.names}: {err}") from None
-        for p, g in zip(self.params, GS[:n].tolist()):
-            p.grad = p.grad + g
+        self.grads = GS[:n]
         return float(S[self._root])
 
     def data(self, node):
@@ -203,8 +215,8 @@ class Tape:
             return float(self._S[self._sslot[node]])
         raise ValueError(f"Tape.data: {node!r} is not a node of this tape")
 
-    def _load(self, arrays):
-        """The value rows for this step's batch, inputs written in."""
+    def _columns(self, arrays):
+        """step()'s input arrays, checked, as run() takes them: one 2-D array, a row each."""
         if len(arrays) != len(self.inputs):
             raise TypeError(f"Tape.step: expected {len(self.inputs)} arrays, got {len(arrays)}")
         arrays = [_as_column(a, i) for i, a in enumerate(arrays)]
@@ -216,6 +228,17 @@ class Tape:
                     f"Tape.step: array {i} must be 1-D with one number per example "
                     f"(the first has {n}), got shape {a.shape}"
                 )
+        return np.array(arrays) if arrays else np.empty((0, n))
+
+    def _load(self, inputs):
+        """The value rows for this step's batch, inputs written in."""
+        m, n = np.shape(inputs) if np.ndim(inputs) == 2 else (None, 0)
+        if m != len(self.inputs) or n == 0:
+            raise ValueError(
+                f"Tape.run: inputs must be a 2-D array of {len(self.inputs)} rows (one per "
+                f"input) and a column per example, got shape {np.shape(inputs)}"
+            )
+        fixed = len(self._batch_consts[0]) if self._batch_consts else None
         if fixed is not None and n != fixed:
             raise ValueError(
                 f"Tape.step: the graph holds a constant batch of {fixed} examples "
@@ -225,8 +248,7 @@ class Tape:
             self._V, self._GV = np.empty((len(self._vslot), n)), np.empty((len(self._vslot), n))
             for k, data in enumerate(self._batch_consts, len(self.inputs)):
                 self._V[k] = data
-        if arrays:
-            self._V[: len(arrays)] = arrays
+        self._V[:m] = inputs
         return self._V
 
 

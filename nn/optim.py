@@ -37,7 +37,22 @@ class Optimizer:
             p.grad = 0.0
 
     def step(self):
-        """Update every parameter from its .grad (each optimiser writes its own rule)."""
+        """Update every parameter from its .grad, by the optimiser's rule (_advance)."""
+        self._subtract(self._advance(self._read("grad"), lambda: self._read("data")))
+
+    def step_arrays(self, grads, data):
+        """step() on arrays, touching no Value: `data` minus the steps for `grads`, both arrays
+        in `params` order (nn.fit keeps a tape's numbers in arrays between its steps).
+
+        numpy's subtraction rounds as Python's does: the same numbers as step() gives.
+        """
+        steps = self._advance(grads, lambda: data)
+        with _quiet():
+            return data - steps
+
+    def _advance(self, g, data):
+        """The steps for gradients g (an array) and the state moved on; data() reads the
+        parameters' numbers. Each optimiser writes its own rule here."""
         raise NotImplementedError(f"{type(self).__name__}.step is not written")
 
     def _read(self, field):
@@ -124,19 +139,16 @@ class SGD(Optimizer):
         self.momentum, self.nesterov, self.weight_decay = momentum, bool(nesterov), weight_decay
         self.velocity = None  # an array, one entry per parameter, from the first step on
 
-    def step(self):
-        """One update of every parameter from its .grad."""
+    def _advance(self, g, data):
         lr, mu, wd = self.lr, self.momentum, self.weight_decay
-        g = self._read("grad")
         with _quiet():
             if wd:
-                g = g + wd * self._read("data")
+                g = g + wd * data()
             if mu:
                 v = g if self.velocity is None else mu * self.velocity + g
                 self.velocity = v
                 g = g + mu * v if self.nesterov else v
-            steps = lr * g
-        self._subtract(steps)
+            return lr * g
 
 
 class Adam(Optimizer):
@@ -158,21 +170,19 @@ class Adam(Optimizer):
         self.m = np.zeros(self._n)
         self.v = np.zeros(self._n)
 
-    def step(self):
-        """One update of every parameter from its .grad."""
+    def _advance(self, g, data):
         t = self.t + 1
         b1, b2, eps, wd, lr = self.beta1, self.beta2, self.eps, self.weight_decay, self.lr
         c1, c2 = 1.0 - b1**t, 1.0 - b2**t  # m and v start at 0: undo that bias (Python floats)
         step_size, root_c2 = lr / c1, math.sqrt(c2)  # grouped as PyTorch does, for equal floats
-        g = self._read("grad")
         with _quiet():
             if wd:
-                g = g + wd * self._read("data")
+                g = g + wd * data()
             m = b1 * self.m + (1.0 - b1) * g
             v = b2 * self.v + (1.0 - b2) * g * g
             steps = _divide("Adam", step_size * m, np.sqrt(v) / root_c2 + eps)
         self.t, self.m, self.v = t, m, v
-        self._subtract(steps)
+        return steps
 
 
 class RMSprop(Optimizer):
@@ -186,17 +196,15 @@ class RMSprop(Optimizer):
         self.alpha, self.eps, self.weight_decay = alpha, eps, weight_decay
         self.v = np.zeros(self._n)
 
-    def step(self):
-        """One update of every parameter from its .grad."""
+    def _advance(self, g, data):
         a, eps, wd, lr = self.alpha, self.eps, self.weight_decay, self.lr
-        g = self._read("grad")
         with _quiet():
             if wd:
-                g = g + wd * self._read("data")
+                g = g + wd * data()
             v = a * self.v + (1.0 - a) * g * g
             steps = _divide("RMSprop", lr * g, np.sqrt(v) + eps)
         self.v = v
-        self._subtract(steps)
+        return steps
 
 
 def clip_grad_norm_(parameters, max_norm):
