@@ -8,6 +8,7 @@ import os
 import sys
 
 from .format import width
+from .i18n import _, language, resolve
 from .narrate import Story, paren
 from .notation import partial
 
@@ -60,7 +61,16 @@ def read_key(stream):
 
 
 def step_terminal(
-    root, pause=True, *, out=None, keys=None, color=None, precision=4, params=None, example=None
+    root,
+    pause=True,
+    *,
+    out=None,
+    keys=None,
+    color=None,
+    precision=4,
+    params=None,
+    example=None,
+    lang=None,
 ):
     """Print the forward pass, then each backward step; returns how many steps were shown.
 
@@ -68,8 +78,16 @@ def step_terminal(
     stdout) are terminals; Enter (or any key) steps, b or the left arrow shows the step before
     again, q quits. Ctrl-C ends the line cleanly and raises KeyboardInterrupt (the command
     exits 130). color: None decides from the terminal and NO_COLOR; True or False forces it.
-    example: which example of a batch to tell (see `Story`).
+    example: which example of a batch to tell (see `Story`). lang: the language it speaks,
+    "en" or "zh-CN" (None: the current one).
     """
+    lang = resolve(lang, where="step_terminal")
+    with language(lang):
+        return walk_through(root, pause, out, keys, color, precision, params, example)
+
+
+def walk_through(root, pause, out, keys, color, precision, params, example):
+    """step_terminal in the language in force."""
     out = sys.stdout if out is None else out
     keys = sys.stdin if keys is None else keys
     story = Story(root, precision, "step_terminal", params=params, example=example)
@@ -80,27 +98,30 @@ def step_terminal(
         out.write(text + "\n")
 
     f = story.root_name
-    say(paint("head", "Forward pass") + paint("dim", ": each value from its inputs, inputs first"))
+    # TRANSLATORS: printed after the heading "Forward pass" (the colon is the heading's)
+    rest = _(": each value from its inputs, inputs first")
+    say(paint("head", _("Forward pass")) + paint("dim", rest))
     if story.batch_note():
         say(paint("dim", f"  {story.batch_note()}"))
     for line in story.forward:
         say(f"  {line}")
     say("")
-    say(
-        paint("head", "Backward pass")
-        + paint("dim", f": {story.per_node()}, from {f} back to the inputs")
-    )
+    # TRANSLATORS: printed after the heading "Backward pass"; {each} is ∂f/∂(each node)
+    rest = _(": {each}, from {root} back to the inputs").format(each=story.per_node(), root=f)
+    say(paint("head", _("Backward pass")) + paint("dim", rest))
     total = len(story.backward)
     n = seen = 0  # the step on screen last, and the furthest shown (0: none yet)
     try:
         while n < total:
             if waiting:
-                out.write(paint("dim", "  [Enter] next step   [b] back   [q] quit "))
+                # TRANSLATORS: the keys the stepper waits for; keep [Enter], [b], [q] as they are
+                out.write(paint("dim", _("  [Enter] next step   [b] back   [q] quit ")))
                 out.flush()
                 key = read_key(keys)
                 out.write("\r\033[K")  # wipe the prompt line: the transcript stays clean
                 if key in QUIT_KEYS:
-                    say(paint("dim", f"(stopped before step {n + 1}/{total})"))
+                    said = _("(stopped before step {n}/{total})").format(n=n + 1, total=total)
+                    say(paint("dim", said))
                     out.flush()
                     return n
                 if key in BACK_KEYS:
@@ -114,13 +135,14 @@ def step_terminal(
             out.flush()
     except KeyboardInterrupt:  # Ctrl-C: end on a fresh line; the caller decides the exit
         out.write("\r\033[K" if waiting else "\n")
-        say(paint("dim", f"(interrupted at step {n}/{total})"))
+        say(paint("dim", _("(interrupted at step {n}/{total})").format(n=n, total=total)))
         out.flush()
         raise
     say("")
     leaves = [e for e in reversed(story.backward) if story.rows[e.index].node.op is None]
     named = [e for e in leaves if story.rows[e.index].node.label]  # constants say little
-    say(paint("head", "Done") + ":")
+    # TRANSLATORS: the colon after the heading "Done", before the list of gradients
+    say(paint("head", _("Done")) + _(":"))
     for e in named or leaves:
         say(f"  {partial(f, e.name)} = {story.num(e.grad)}")
     out.flush()
@@ -130,9 +152,12 @@ def step_terminal(
 def show(story, n, paint, say, again=False):
     """Print backward step n (from 1) of the story, marked when it is shown a second time."""
     explanation = story.backward[n - 1]
-    heading = f"Step {n}/{len(story.backward)}: {story.describe(story.rows[explanation.index])}"
+    heading = _("Step {n}/{total}: {name}").format(
+        n=n, total=len(story.backward), name=story.describe(story.rows[explanation.index])
+    )
     say("")
-    say(paint("bold", heading) + (paint("dim", "  (again)") if again else ""))
+    # TRANSLATORS: after a step's heading when that step is shown a second time
+    say(paint("bold", heading) + (paint("dim", _("  (again)")) if again else ""))
     for line in step_lines(story, explanation, paint):
         say(f"  {line}")
 
@@ -144,18 +169,27 @@ def step_lines(story, explanation, paint):
     several = len(explanation.terms) > 1
     for t in explanation.terms:
         q = t.consumer
-        slot = f" (input {t.slot + 1})" if q.node.inputs.count(q.node.inputs[t.slot]) > 1 else ""
-        line = (
-            f"from {story.name(q)} = {story.formula(q)}{slot}: upstream "
-            f"{partial(f, story.name(q))} = {paint('grad', num(t.upstream))}, "
-            f"local {story.local_line(t)}, "
-        )
+        slot = ""
+        if q.node.inputs.count(q.node.inputs[t.slot]) > 1:  # a * a: say which input
+            # TRANSLATORS: after "from q = a * a" when a node is both inputs of one op
+            slot = _(" (input {k})").format(k=t.slot + 1)
         if t.total is None:
-            line += f"contributes {num(t.upstream)} · {paren(num(t.local))} = {num(t.contribution)}"
-        else:
-            line += story.share_line(t)
+            # TRANSLATORS: one use of the node: where it goes, the upstream gradient, the
+            # local derivative, and their product
+            line = _("from {name} = {formula}{slot}: upstream {upstream} = {grad}, "
+                     "local {local}, contributes {product}")  # fmt: skip
+            added = f"{num(t.upstream)} · {paren(num(t.local))} = {num(t.contribution)}"
+        else:  # a weight met by a batch: the narrated example's share, then every example's
+            line = _("from {name} = {formula}{slot}: upstream {upstream} = {grad}, "
+                     "local {local}, {share}")  # fmt: skip
+            added = story.share_line(t)
+        line = line.format(
+            name=story.name(q), formula=story.formula(q), slot=slot,
+            upstream=partial(f, story.name(q)), grad=paint("grad", num(t.upstream)),
+            local=story.local_line(t), product=added, share=added,
+        )  # fmt: skip
         if several:
-            line += f"; running sum {num(t.running)}"
+            line = _("{use}; running sum {total}").format(use=line, total=num(t.running))
         lines.append(line)
     indent = " " * width(partial(f, explanation.name))  # under the "=": CJK names count two
     if explanation.terms:
@@ -166,5 +200,5 @@ def step_lines(story, explanation, paint):
     else:  # the root (= 1) or no path (= 0): one line says it all
         lines.append(paint("grad", explanation.symbolic))
     if explanation.why:
-        lines.append(paint("dim", f"({explanation.why})"))
+        lines.append(paint("dim", _("({reason})").format(reason=explanation.why)))
     return lines
