@@ -9,8 +9,11 @@ Batched steps replay a recorded graph (autograd.tape) where that gives eager mod
 import contextlib
 import gc
 import math
+import numbers
 import sys
 import time
+import types
+import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -31,7 +34,8 @@ from .losses import (
     l2_penalty,
     mse_loss,
 )
-from .optim import _check, clip_grad_norm_
+from .module import Module
+from .optim import Optimizer, _check, clip_grad_norm_
 
 
 def _argmax(out, y):
@@ -212,6 +216,60 @@ def _numbers(out, batched):
     return np.array([[v.data for v in o] if isinstance(o, (list, tuple)) else o.data for o in out])
 
 
+# The tapes fit recorded, one per model, kept for its next fit call (benchmarks and lessons call
+# fit(epochs=1) in a loop): the entry is (the graph's key, (tape, ...), its batch size). Weak
+# keys: a model dropped by its owner drops its tape. An entry holds the model's Values (the
+# tape's parameters), never the model itself.
+_TAPES = weakref.WeakKeyDictionary()
+_UNKNOWN = object()  # an attribute whose effect on the graph fit cannot vouch for
+_PLAIN = (numbers.Number, str, bytes, type(None))
+_CALLABLES = (types.FunctionType, types.BuiltinFunctionType, types.MethodType, type)
+
+
+def _item(x, inside=False):
+    """A module attribute as it enters the graph's key: Values and functions as themselves
+    (compared by identity), plain numbers and strings by value, a list of them as a tuple,
+    a module as a mark (its own attributes are keyed in turn); anything else is _UNKNOWN."""
+    if isinstance(x, (Value, *_PLAIN, *_CALLABLES)):
+        return x
+    if isinstance(x, Module):
+        return Module  # named_modules() walks it (a direct attribute, or in a direct list)
+    if isinstance(x, (list, tuple)) and not inside:
+        items = tuple(_item(v, inside=True) for v in x)
+        return _UNKNOWN if _UNKNOWN in items else (type(x), items)
+    return _UNKNOWN
+
+
+def _graph_key(model, loss, loss_fn, l2, l1, learnt, Xb, yb):
+    """Everything that decides the recorded graph, or None if something cannot be vouched for.
+
+    Each module's place, type, forward and attributes (its class's too), the parameters the
+    tape feeds (by identity), loss, penalties, and the batch's shape but for its length.
+    Two equal keys mean the same graph with other numbers: the recorded tape serves both.
+    """
+    modules = []
+    for name, m in model.named_modules():
+        attributes = [(k, _item(v)) for k, v in vars(m).items()]
+        for cls in type(m).__mro__[:-2]:  # its classes, but for Module and object
+            attributes += [
+                (f"{cls.__name__}.{k}", v if isinstance(v, (*_PLAIN, *_CALLABLES)) else _item(v))
+                for k, v in vars(cls).items()
+                if not k.startswith("__")
+            ]
+        if any(v is _UNKNOWN for _, v in attributes):
+            return None
+        modules.append((name, type(m), tuple(attributes)))
+    return (
+        tuple(modules), loss, loss_fn, float(l2), float(l1), tuple(learnt),
+        Xb.shape[1:], yb.shape[1:], yb.ndim,
+    )  # fmt: skip
+
+
+def _same(a, b):
+    """Whether two graph keys are equal: == on tuples, Values and functions by identity."""
+    return a is not None and b is not None and a == b
+
+
 class _Replay:
     """fit's tape: the graph of one batch recorded once, then replayed on every batch.
 
@@ -220,28 +278,76 @@ class _Replay:
     frozen at the recorded batch's maxima and fed back each step (its first n numbers for a
     shorter batch), exact in the maths. One tape then serves the full batches and the short
     last one: recording costs as much as several replays, so fit records only when a batch
-    is larger than the recorded one, or afresh if the replayed loss is not finite.
+    is larger than the recorded one, or afresh if the replayed loss is not finite. The next
+    fit call of the same model replays the same tape if the graph's key (_graph_key) is equal.
+
+    With nn's own optimisers (and no clipping), the parameters' numbers stay in one array
+    between steps: the tape takes them and hands back the gradients as arrays, the optimiser
+    updates the array (Optimizer.step_arrays), and `.data` and `.grad` are written once, at
+    the end of each epoch (write_back), with the numbers the per-parameter path leaves.
     """
 
-    def __init__(self, model, loss, loss_fn, l2, l1, params, optimizer):
+    def __init__(self, model, loss, loss_fn, l2, l1, params, optimizer, clipping):
         self.model, self.loss, self.loss_fn = model, loss, loss_fn
-        self.l2, self.l1, self.params = l2, l1, params
+        self.l2, self.l1, self.params, self.optimizer = l2, l1, params, optimizer
         ids = {id(p) for p in params}  # what the optimizer updates must not be frozen either
         self.learnt = params + [p for p in getattr(optimizer, "params", ()) if id(p) not in ids]
         self.last, self.size = None, 0  # (tape, outputs, how many, frozen arrays); its batch
+        self.key, self.looked = None, False  # the graph's key, known from the first step on
+        self.data = self.grads = None  # the optimiser's numbers in arrays (see the docstring)
+        if not clipping and _steps_arrays(optimizer, self.learnt):
+            self.data = optimizer._read("data")
+            self.grads = np.zeros(len(self.data))
+            self.where = {id(p): i for i, p in enumerate(optimizer.params)}
+            self.index, self.indexed = None, None
 
     def step(self, Xb, yb, record=False):
-        """Forward and backward on one batch, gradients added to `.grad`; return the loss."""
+        """Forward and backward on one batch, gradients into `.grad` (or the arrays); the loss."""
         n = len(Xb)
+        if not self.looked:  # the first step: the model is in training mode now
+            self.looked = True
+            self.key = _graph_key(self.model, self.loss, self.loss_fn, self.l2, self.l1,
+                                  self.learnt, Xb, yb)  # fmt: skip
+            self.last, self.size = _cached(self.model, self.key)
         if record or self.last is None or n > self.size:
+            self.write_back()  # recording reads the parameters' .data
             self.last, self.size = self._record(Xb, yb), n
         tape, out, k, frozen = self.last
-        arrays = [*Xb.T, *self._targets(yb, k), *(c[:n] for c in frozen)]
+        if self.data is not None and self.indexed is not tape:  # where its parameters are
+            self.index = np.array([self.where[id(p)] for p in tape.params], dtype=np.intp)
+            self.indexed = tape
+        inputs = np.concatenate([Xb.T, self._targets(yb, k), frozen[:, :n]])
         try:  # a frozen shift can overflow exp or drive a log to 0: fit then records afresh,
             with np.errstate(over="ignore", invalid="ignore"):  # so numpy need not warn
-                return tape.step(*arrays)
+                if self.data is None:
+                    self.optimizer.zero_grad()
+                    value = tape.run(inputs, [p.data for p in tape.params])
+                    for p, g in zip(tape.params, tape.grads.tolist()):
+                        p.grad = p.grad + g
+                    return value
+                self.grads = np.zeros(len(self.data))  # zero_grad(), then the tape's
+                value = tape.run(inputs, self.data[self.index])
+                self.grads[self.index] = tape.grads
+                return value
         except ValueError:
             return math.nan
+
+    def update(self):
+        """The optimiser's step, on the arrays (fit calls optimizer.step() itself if None)."""
+        self.data = self.optimizer.step_arrays(self.grads, self.data)
+
+    def write_back(self):
+        """Give the optimiser's parameters the arrays' numbers, as .data and .grad."""
+        if self.data is not None:
+            for p, d, g in zip(self.optimizer.params, self.data.tolist(), self.grads.tolist()):
+                p.data, p.grad = d, g
+
+    def close(self):
+        """Write back, and keep the tape for this model's next fit call."""
+        self.write_back()
+        if self.key is not None and self.last is not None:
+            with contextlib.suppress(TypeError):  # a model that cannot be a weak dict key
+                _TAPES[self.model] = (self.key, self.last, self.size)
 
     def outputs(self):
         """The last step's outputs as numbers, one row per example (as _numbers gives)."""
@@ -267,21 +373,42 @@ class _Replay:
             if not v.inputs and isinstance(v.data, np.ndarray) and id(v) not in fed
         ]
         tape = Tape(total, xs + ts + frozen, self.learnt)
-        return tape, out, k, [v.data for v in frozen]
+        return tape, out, k, np.array([v.data for v in frozen]).reshape(len(frozen), len(Xb))
 
     def _classes(self, yb):
         return self.loss in ("cross_entropy", "categorical_cross_entropy") and yb.ndim == 1
 
     def _targets(self, yb, k):
-        """The target arrays fed to the tape, in the shape the loss reads them."""
+        """The target arrays fed to the tape (a row each), in the shape the loss reads them."""
         if self._classes(yb):
             if yb.min() < 0 or yb.max() >= k:
                 raise ValueError(f"{self.loss}: classes must be in 0..{k - 1}, got {yb!r}")
-            return [(yb == j) * 1.0 for j in range(k)]
-        return list(yb.T) if yb.ndim == 2 else [yb]
+            return (yb == np.arange(k)[:, None]) * 1.0
+        return yb.T if yb.ndim == 2 else yb[None, :]
 
 
-def _replay(tape, model, loss, loss_fn, batched, l2, l1, params, optimizer):
+def _cached(model, key):
+    """The tape recorded for `model` under an equal key, taken out of the cache (so that one
+    fit at a time uses it), as (tape and its parts, batch size); else (None, 0)."""
+    try:
+        entry = _TAPES.pop(model, None)
+    except TypeError:  # unhashable
+        return None, 0
+    if entry is None or not _same(entry[0], key):
+        return None, 0
+    return entry[1], entry[2]
+
+
+def _steps_arrays(optimizer, learnt):
+    """Whether fit may keep the numbers in arrays: nn's step rule (not a step of its own), each
+    parameter once in the optimiser, and every parameter the tape feeds updated by it."""
+    if not isinstance(optimizer, Optimizer) or type(optimizer).step is not Optimizer.step:
+        return False
+    ids = {id(p) for p in optimizer.params}
+    return len(ids) == len(optimizer.params) and all(id(p) in ids for p in learnt)
+
+
+def _replay(tape, model, loss, loss_fn, batched, l2, l1, params, optimizer, clipping):
     """A _Replay when fit should use tapes (tape=None: wherever it is safe), else None."""
     if tape not in (None, True, False):
         raise TypeError(f"fit: tape must be None, True or False, got {tape!r}")
@@ -295,7 +422,7 @@ def _replay(tape, model, loss, loss_fn, batched, l2, l1, params, optimizer):
     elif any(isinstance(m, Dropout) and m.p > 0 for _, m in model.named_modules()):
         why = "Dropout draws a new mask every step, which a tape would freeze"
     if why is None:
-        return _Replay(model, loss, loss_fn, l2, l1, params, optimizer)
+        return _Replay(model, loss, loss_fn, l2, l1, params, optimizer, clipping)
     if tape:
         raise ValueError(f"fit: tape=True is not possible here: {why}")
     return None
@@ -388,7 +515,8 @@ def fit(
     _check_setup(model, optimizer, scheduler, clip_grad_norm)
     loader = DataLoader(X, y, batch_size, shuffle=shuffle, seed=seed)
     params = model.parameters()
-    replay = _replay(tape, model, loss, loss_fn, batched, l2, l1, params, optimizer)
+    clipping = clip_grad_norm is not None
+    replay = _replay(tape, model, loss, loss_fn, batched, l2, l1, params, optimizer, clipping)
     history = History()
     steps = epochs * len(loader)
     bar = _progress_bar(verbose, steps, stream)
@@ -412,10 +540,8 @@ def fit(
                             total = total + l1 * l1_penalty(params)
                         value = total.data
                     else:  # forward and backward at once
-                        optimizer.zero_grad()
                         value = replay.step(Xb, yb)
                         if not math.isfinite(value):  # the frozen softmax shift may not fit
-                            optimizer.zero_grad()
                             value = replay.step(Xb, yb, record=True)
                     if not math.isfinite(value):
                         before = "" if last is None else f"; the step before, it was {last:.6g}"
@@ -432,7 +558,10 @@ def fit(
                         total.backward()
                     if clip_grad_norm is not None:
                         clip_grad_norm_(params, clip_grad_norm)
-                    optimizer.step()
+                    if replay is None or replay.data is None:
+                        optimizer.step()
+                    else:
+                        replay.update()
                 last = value
                 seen += len(yb)
                 loss_sum += last * len(yb)
@@ -448,6 +577,8 @@ def fit(
                         _postfix(epoch, epochs, loss_sum / seen, accuracy), refresh=False
                     )
                 history.steps = step
+            if replay is not None:
+                replay.write_back()  # before anyone reads the parameters: validation, the caller
             history.loss.append(loss_sum / seen)
             history.accuracy.append(right / seen if metric else None)
             history.lr.append(lr)
@@ -460,4 +591,6 @@ def fit(
                 scheduler.step()
     finally:
         bar.close()
+        if replay is not None:
+            replay.close()
     return history
