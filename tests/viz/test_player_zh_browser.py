@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from demos.lesson02_chain_rule import build
 from viz.i18n import language
+from viz.player import backprop_html
 
 pytestmark = [pytest.mark.browser, pytest.mark.render]
 
@@ -258,6 +260,36 @@ def test_the_chinese_help_line_is_one_line_and_a_node_reads_in_chinese(zh_pages,
         "aria-label", f"{node['name']}：值 {node['data']}，梯度还不知道"
     )
     expect(page.locator("#say")).to_contain_text(f"第 1 步，共 {len(data['steps'])} 步。")
+
+
+# player.css's Chinese faces: macOS, Windows, then Linux's.
+CJK_FONTS = {"PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "Noto Sans CJK SC",
+             "Source Han Sans SC", "WenQuanYi Micro Hei"}  # fmt: skip
+
+
+def fonts_of(page, selector):
+    """The fonts the browser really drew `selector`'s text with (DevTools asks the renderer)."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument")["root"]["nodeId"]
+    node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
+    fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+    return {font["familyName"] for font in fonts}
+
+
+def test_chinese_is_drawn_in_a_cjk_font_of_the_stack_and_english_keeps_its_face(
+    zh_pages, open_page, tmp_path
+):
+    page = open_page(zh_pages["chain-rule"])
+    page.keyboard.press("End")
+    expect(page.locator("#phase")).to_have_text("反向传播")
+    for selector in ("#next", "#help", "#phase", "#heading", "#uses .title", "#legend summary"):
+        used = fonts_of(page, selector)
+        assert used & CJK_FONTS, f"{selector}: {used} (no CJK font: apt-get install fonts-noto-cjk)"
+    english = backprop_html(build(), tmp_path / "en.html", lang="en").path
+    page = open_page(Path(english).as_uri())
+    assert not fonts_of(page, "#next") & CJK_FONTS  # "Next" in the system's Latin face
 
 
 # Each derivative's pieces, and whether all the panel's ∂ are inside one: (lines per piece,
