@@ -262,7 +262,8 @@ def test_the_chinese_help_line_is_one_line_and_a_node_reads_in_chinese(zh_pages,
     expect(page.locator("#say")).to_contain_text(f"第 1 步，共 {len(data['steps'])} 步。")
 
 
-# player.css's Chinese faces: macOS, Windows, then Linux's.
+# player.css's Chinese faces (macOS, Windows, then Linux's): one of them draws the Chinese, not
+# a box for each glyph the Latin font lacks.
 CJK_FONTS = {"PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "Noto Sans CJK SC",
              "Source Han Sans SC", "WenQuanYi Micro Hei"}  # fmt: skip
 
@@ -278,7 +279,7 @@ def fonts_of(page, selector):
     return {font["familyName"] for font in fonts}
 
 
-def test_chinese_is_drawn_in_a_cjk_font_of_the_stack_and_english_keeps_its_face(
+def test_chinese_is_drawn_in_a_cjk_font_and_english_keeps_its_latin_face(
     zh_pages, open_page, tmp_path
 ):
     page = open_page(zh_pages["chain-rule"])
