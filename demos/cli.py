@@ -168,7 +168,7 @@ def language_asked(argv):
     return None if asked is None else i18n.normalise(asked)
 
 
-def language(text):
+def language_tag(text):
     """A --lang value: any spelling viz.i18n reads (zh, zh_CN, zh-CN, en), as its tag."""
     found = i18n.normalise(text)
     if found is None:
@@ -202,7 +202,7 @@ def with_lang(p, default):
     otherwise overwrite `chainrule --lang zh run ...` with the subcommand's own default."""
     p.add_argument(
         "--lang",
-        type=language,
+        type=language_tag,
         default=default,
         metavar="LANG",
         help=_("output language: {en} or {zh} (default: from LANG)").format(en="en", zh="zh-CN"),
@@ -278,7 +278,10 @@ def complain(status, text):
 def main(argv=None):
     """Run the command line `argv` (default: sys.argv[1:]); returns the exit status."""
     with i18n.language(language_asked(argv)):  # None: the environment's language
-        return speak(argv)
+        try:
+            return speak(argv)
+        except i18n.CatalogError as err:  # an install without its compiled Chinese: English
+            return complain(1, err)
 
 
 def speak(argv):
