@@ -8,9 +8,9 @@
 "use strict";
 (function () {
   const data = JSON.parse(document.getElementById("cr-data").textContent);
-  const translated = data.messages || {};
+  const translated = new Map(Object.entries(data.messages || {}));
   // _("Play"): the word in the page's language, else the English it is written in.
-  const _ = (text) => translated[text] || text;
+  const _ = (text) => translated.get(text) || text;
   // format(_("step {n} / {total}"), {n: 3, total: 12}): placeholders are filled after the
   // sentence is translated, as Python's str.format does, since Chinese puts them elsewhere.
   const format = (text, values) =>
