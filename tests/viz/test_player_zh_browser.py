@@ -13,7 +13,8 @@ from demos.lesson02_chain_rule import build
 from viz.i18n import language
 from viz.player import backprop_html
 
-pytestmark = [pytest.mark.browser, pytest.mark.render]
+# cjk_font: the screenshots and the font test need Chinese glyphs (CI installs fonts-noto-cjk).
+pytestmark = [pytest.mark.browser, pytest.mark.render, pytest.mark.cjk_font]
 
 SHOTS = Path(__file__).resolve().parents[2] / "out" / "screenshots" / "zh-CN"
 SIZES = [(1280, 720), (1920, 1080)]
