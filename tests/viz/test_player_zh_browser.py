@@ -121,7 +121,7 @@ def fits(page):
 
 
 def full_width(number):
-    """-0.5 as an IME types it in Chinese: －０．５ with U+2212's minus: −０．５."""
+    """-0.5 in a Chinese IME's full-width digits and point, with U+2212's minus: −０．５."""
     return number.replace("-", "\u2212").translate({ord(c): ord(c) + 0xFEE0 for c in "0123456789."})
 
 
