@@ -125,7 +125,7 @@ def run(lesson):
 
     steps = 10 if lesson.small else 30
     plain, overflowed = train(X, Y, lesson.seed, None, steps)
-    clipped, _never = train(X, Y, lesson.seed, 1.0, steps)
+    clipped, _step = train(X, Y, lesson.seed, 1.0, steps)  # clipped, it does not overflow
     lesson.say("")
     lesson.say(
         _("Training the exploding network {steps} steps, SGD lr {lr:g}:").format(steps=steps, lr=LR)
