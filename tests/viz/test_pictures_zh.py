@@ -309,3 +309,25 @@ def test_the_legends_role_words_are_the_palettes():
     from viz.dot import ROLE_TEXT
 
     assert ROLE_TEXT == {role: meaning for role, (_, _, meaning) in palette.ROLES.items()}
+
+
+@pytest.mark.system_dot
+@pytest.mark.cjk_font
+def test_dot_gives_chinese_frame_captions_room_on_the_slide(tmp_path):
+    previous = render.set_renderer("dot")
+    try:
+        paths = viz.backprop_frames(chain_rule(), tmp_path, lang="zh-CN", aspect="16:9")
+    finally:
+        render.set_renderer(previous)
+    for path in paths:
+        tree = ET.fromstring(open(path, encoding="utf-8").read())
+        right = float(tree.get("viewBox").split()[2])  # the canvas, in points
+        left = float(tree.find(f"{SVG}g").get("transform").split("translate(")[1].split()[0])
+        checked = 0
+        for text in tree.iter(f"{SVG}text"):
+            cjk = sum(width(c) == 2 for c in text.text or "")
+            if cjk and text.get("text-anchor") == "start":
+                need = cjk * float(text.get("font-size"))  # a CJK character is one em wide
+                assert left + float(text.get("x")) + need <= right, (path, text.text)
+                checked += 1
+        assert checked >= 12  # the caption's heading, the boxes' 值 and 梯度...
