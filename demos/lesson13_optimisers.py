@@ -17,7 +17,7 @@ from nn.layers import MLP
 from nn.optim import SGD, Adam, RMSprop
 from nn.train import fit
 from viz.format import rpad, width
-from viz.i18n import N_, _, current, translations
+from viz.i18n import N_, _, pgettext
 
 from . import plots
 from .common import Lesson
@@ -33,12 +33,6 @@ OPTIMISERS = {
     "Adam, lr 0.01": lambda p: Adam(p, lr=0.01),
 }
 BATCH_SIZES = {"batch (all 200)": None, f"mini-batch ({BATCH})": BATCH, "stochastic (1)": 1}
-
-
-def pgettext(context, message):
-    """`message` as translated for `context`: the player's row of buttons is "steps" too.
-    (viz.i18n has no pgettext yet; when it has, this goes.)"""
-    return translations(current()).pgettext(context, message)
 
 
 def shown(name):

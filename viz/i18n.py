@@ -133,6 +133,13 @@ def ngettext(singular, plural, n):
     return translations(current()).ngettext(singular, plural, n)
 
 
+def pgettext(context, message):
+    """`message` as meant in `context` ("column", "button"...): for a short English word that
+    two places translate differently (every domain shares one lookup, so a bare "steps" could
+    only have one translation)."""
+    return translations(current()).pgettext(context, message)
+
+
 def N_(message):
     """Mark `message` for translation where it is defined; `_()` translates it where shown."""
     return message
