@@ -25,7 +25,7 @@ LANGUAGES = {"zh-CN": "zh_CN"}  # chainrule's language tag -> gettext's folder n
 SOURCES = {
     "narration": ["viz/narrate.py", "viz/notation.py", "viz/walk.py"],
     "pictures": ["viz/dot.py", "viz/path.py", "viz/frames.py", "viz/stepper.py", "viz/text.py",
-                 "viz/tape.py", "viz/render.py", "viz/format.py"],
+                 "viz/tape.py", "viz/render.py", "viz/format.py", "viz/palette.py"],
     "player": ["viz/player.js", "viz/player.py"],
     "basics": ["demos/common.py", "demos/plots.py", "demos/lesson0[1-7]_*.py"],
     "training": ["demos/lesson0[89]_*.py", "demos/lesson1[0-4]_*.py"],

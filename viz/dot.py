@@ -49,15 +49,6 @@ DIGITS = re.compile(r"(\d+)")
 PORTS = {"LR": ("e", "w"), "TB": ("s", "n")}  # where edges leave and enter a folded box
 HTML_BYTES = 16000  # dot refuses an HTML-like label of about 16,400 bytes ("longer than 16384?")
 TABLE = '<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="{spacing}" CELLPADDING="1">'
-# The legend's words for each role: palette.ROLES' meanings (a test holds them equal), marked
-# here because the pictures catalog reads this file, not palette.py.
-ROLE_TEXT = {
-    "parameter": N_("parameter (passed as params=)"),
-    "input": N_("input (a leaf with a label)"),
-    "constant": N_("constant (a leaf with no label)"),
-    "intermediate": N_("intermediate"),
-    "output": N_("output (the root)"),
-}
 # TRANSLATORS: the two small words in every box, beside its value and its gradient
 WORDS = {"data": N_("data"), "grad": N_("grad")}
 # A ReLU that passes nothing back, as its ellipse and a folded box say: "inactive" (for this
@@ -695,9 +686,9 @@ def legend_entries(opts, visible):
 
     if opts.color == "role":
         present = {row.role for row in visible}
-        for role, (fill, border, _meaning) in palette.ROLES.items():
+        for role, (fill, border, meaning) in palette.ROLES.items():
             if role in present:
-                add([patch(fill, border)], _(ROLE_TEXT[role]))
+                add([patch(fill, border)], _(meaning))
     elif opts.color == "grad":
         add([], _("grad: blue below 0, red above 0, darker is larger; each box also says − or +"))
         for level in range(palette.LEVELS):

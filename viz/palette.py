@@ -7,13 +7,15 @@ for positive, blue for negative, darker for larger magnitude on a log scale.
 
 import math
 
+from .i18n import N_
+
 # role: (fill, border, what it means); the order is the legend's.
 ROLES = {
-    "parameter": ("#F2CF7F", "#B07800", "parameter (passed as params=)"),
-    "input": ("#AAD9F4", "#0072B2", "input (a leaf with a label)"),
-    "constant": ("#E6E6E6", "#8C8C8C", "constant (a leaf with no label)"),
-    "intermediate": ("#FFFFFF", "#666666", "intermediate"),
-    "output": ("#7FCEB9", "#007A59", "output (the root)"),
+    "parameter": ("#F2CF7F", "#B07800", N_("parameter (passed as params=)")),
+    "input": ("#AAD9F4", "#0072B2", N_("input (a leaf with a label)")),
+    "constant": ("#E6E6E6", "#8C8C8C", N_("constant (a leaf with no label)")),
+    "intermediate": ("#FFFFFF", "#666666", N_("intermediate")),
+    "output": ("#7FCEB9", "#007A59", N_("output (the root)")),
 }
 
 OP_FILL, OP_BORDER = "#F4F4F4", "#888888"

@@ -304,13 +304,6 @@ def test_graphviz_pure_warns_in_chinese_what_to_install_for_a_chinese_png():
         render.set_renderer(previous)
 
 
-def test_the_legends_role_words_are_the_palettes():
-    from viz import palette
-    from viz.dot import ROLE_TEXT
-
-    assert ROLE_TEXT == {role: meaning for role, (_, _, meaning) in palette.ROLES.items()}
-
-
 @pytest.mark.system_dot
 @pytest.mark.cjk_font
 def test_dot_gives_chinese_frame_captions_room_on_the_slide(tmp_path):
