@@ -9,7 +9,7 @@ import viz
 from autograd import backward_steps, topological_order
 from autograd.value import _fmt
 from viz.format import rpad
-from viz.i18n import _, current, translations
+from viz.i18n import _
 from viz.narrate import expression, paren
 from viz.notation import partial, rule
 
@@ -133,13 +133,6 @@ class Lesson:
 def no_layout(filename):
     """Why a picture was skipped when no Graphviz layout program is found, and the cure."""
     return _("{filename} (no layout program: pip install graphviz-pure)").format(filename=filename)
-
-
-def pgettext(context, message):
-    """`message` in the current language as meant in `context`. The lessons' node labels that
-    are words (price, target) use the context "node label": a bare word such as "total" may
-    be translated differently in another catalog."""
-    return translations(current()).pgettext(context, message)
 
 
 def name_of(node):

@@ -6,10 +6,10 @@ derivative on the edge: ∂total/∂price = 1 · 1.1 · 2 = 2.2.
 """
 
 from autograd import Value
-from viz.i18n import N_, _
+from viz.i18n import N_, _, pgettext
 from viz.notation import partial
 
-from .common import Lesson, pgettext, print_backward, print_forward
+from .common import Lesson, print_backward, print_forward
 
 
 def build():
@@ -18,6 +18,7 @@ def build():
     The labels are the story's words, so in Chinese they are Chinese (单价, 总价): every
     printed equation and picture names the nodes by these labels.
     """
+    # The context keeps a bare word such as "total" from taking another catalog's meaning.
     price = Value(15.0, pgettext("node label", "price"))
     count = Value(2.0, pgettext("node label", "count"))
     tax = Value(1.1, pgettext("node label", "tax"))

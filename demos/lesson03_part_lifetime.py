@@ -7,11 +7,11 @@ learning rate 0.5; and the second forward pass, whose loss is lower.
 """
 
 from autograd import Value, scope
-from viz.i18n import N_, _
+from viz.i18n import N_, _, pgettext
 from viz.narrate import paren
 from viz.notation import partial
 
-from .common import Lesson, pgettext
+from .common import Lesson
 
 X = [0.1, 0.2]  # length, width
 W1 = [[0.1, 0.2], [0.3, 0.4]]  # row i = input feature i, column j = hidden unit j

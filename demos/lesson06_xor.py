@@ -13,10 +13,10 @@ from nn.data import logic_gate
 from nn.layers import MLP
 from nn.optim import Adam
 from nn.train import fit, predict
-from viz.i18n import N_, _
+from viz.i18n import N_, _, pgettext
 
 from . import plots
-from .common import Lesson, pgettext
+from .common import Lesson
 
 HIDDEN = 4
 EPOCHS = 150
