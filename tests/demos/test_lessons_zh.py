@@ -19,17 +19,17 @@ from viz.format import width
 
 HAVE_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
 CJK = re.compile(r"[\u3400-\u9fff]")
-# Words that stay as they are in Chinese output: function, optimiser and program names, the
-# lessons' names and code-level labels (single letters and w1_00-style names never count).
+# Words that stay as they are in Chinese output (as tests/test_i18n.py's KEPT): names of
+# functions, optimisers, gates, programs and fonts. Single letters, labels such as w1_00 and
+# anything in backticks never count.
 KEPT = {
     "sigmoid", "tanh", "relu", "leaky_relu", "prelu", "elu", "gelu", "swish", "softmax", "maxout",
     "step", "alpha", "sgd", "adam", "rmsprop", "nesterov", "mlp", "mse", "bce", "and", "or", "not",
-    "xor", "nand", "nor", "lr", "dropout", "xavier", "glorot", "kaiming", "he", "init", "relu's",
+    "xor", "nand", "nor", "lr", "dropout", "xavier", "glorot", "kaiming", "he", "init",
     "svg", "png", "html", "graphviz", "pure", "matplotlib", "numpy", "sklearn", "scikit",
     "pytorch", "torch", "python", "pip", "chainrule", "micrograd", "mnist", "epoch", "epochs",
     "batch", "inf", "nan", "log", "exp", "max", "min", "sum", "mean", "std", "abs", "moons",
-    "digits", "utf", "noto", "sans", "cjk", "sc", "swish's", "seed", "sin", "cos",
-    *(name for lesson in cli.LESSONS for name in lesson.split("-")),
+    "digits", "utf", "noto", "sans", "cjk", "sc", "seed", "sin", "cos",
 }  # fmt: skip
 ENGLISH_WORD = re.compile(r"[A-Za-z][A-Za-z_'-]{2,}")
 CODE = re.compile(
