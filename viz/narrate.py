@@ -8,6 +8,7 @@ in force when it is made (`lang=`, a `language(...)` block, the environment); a 
 that language for every sentence it says later.
 """
 
+import contextvars
 import functools
 import math
 
@@ -30,13 +31,24 @@ KINDS = {  # a leaf's forward line, by its role
 }
 
 
+# The language of the story speaking now: a story says thousands of sentences, each made of
+# smaller ones, and opening a language block for every one of them doubled the time it takes.
+_speaking = contextvars.ContextVar("chainrule_story_speaking", default=None)
+
+
 def spoken(method):
     """A method that makes text, run in the language of the story it belongs to."""
 
     @functools.wraps(method)
     def run(self, *args, **kwargs):
-        with language(self.lang):
+        if _speaking.get() == self.lang:  # a sentence inside a sentence: the block is open
             return method(self, *args, **kwargs)
+        token = _speaking.set(self.lang)
+        try:
+            with language(self.lang):
+                return method(self, *args, **kwargs)
+        finally:
+            _speaking.reset(token)
 
     return run
 
@@ -214,12 +226,18 @@ class Story:
         self.root_name = self.names[-1]
         steps = fresh_steps(root, self.rows)
         self.grads = [step.grad for step in steps]  # as the engine holds them (batch: arrays)
-        self.forward = [self.forward_line(row) for row in self.rows]
+        self.forward, self.backward = self.tell(steps)
+
+    @spoken
+    def tell(self, steps):
+        """The forward lines, and the backward Explanations from the root down."""
+        forward = [self.forward_line(row) for row in self.rows]
         uses = [[] for _ in self.rows]  # node -> (consumer index, slot), in backward order
         for row in reversed(self.rows):
             for k, j in enumerate(row.inputs):
                 uses[j].append((row.index, k))
-        self.backward = [self.explain(i, uses[i], steps) for i in reversed(range(len(self.rows)))]
+        backward = [self.explain(i, uses[i], steps) for i in reversed(range(len(self.rows)))]
+        return forward, backward
 
     def num(self, x):
         """A number as the story prints it (of a batch: the narrated example's)."""
