@@ -495,6 +495,26 @@ class scope(_Block):
         return self
 
 
+def call_in_scope(name, fn, *args):
+    """fn(*args) inside `scope(name)`: the same tags, cheaper inside another block.
+
+    nn's modules call this once per neuron per example (3,700 times in the moons step). When
+    this thread is already inside a block (the model's own call, or a no_grad), only the
+    scope string changes, and back after (also on an error): the blocks fn may enter save
+    and restore the mode as always. ~4x cheaper than a `with scope(name):` block.
+    """
+    mode = _mode()
+    if mode.thread != _ident() or not mode.saved:  # in no block yet: a block of its own
+        with scope(name):
+            return fn(*args)
+    outer = mode.scope
+    mode.scope = f"{outer}.{name}" if outer else str(name)
+    try:
+        return fn(*args)
+    finally:
+        mode.scope = outer
+
+
 class detect_anomaly(_Block):
     """Inside, the first NaN or infinity in forward or backward raises, naming op and line."""
 

@@ -10,8 +10,9 @@ import math
 import numbers
 import os
 
-from autograd import Value, scope
+from autograd import Value
 from autograd.files import read_limited, write_atomic
+from autograd.value import call_in_scope
 
 FORMAT = "chainrule-state-dict"  # the file's "format" field; "version" says which layout
 VERSION = 1
@@ -31,8 +32,7 @@ class Module:
     def __call__(self, *args):
         if not self.name:
             return self.forward(*args)
-        with scope(self.name):
-            return self.forward(*args)
+        return call_in_scope(self.name, self.forward, *args)  # new nodes carry the name
 
     def named_children(self):
         """(attribute path, item) for each Value or Module held directly, lists flattened."""
