@@ -32,7 +32,7 @@ KEPT = {
     "digits", "make", "demo", "test", "run", "list", "doctor", "apt", "brew", "winget", "conda",
     "fonts", "noto", "cjk", "sc", "init", "he", "xavier", "glorot", "kaiming", "batch", "mnist",
     "id", "ok", "max_nodes", "params", "https", "http", "www", "org", "com", "fc", "env",
-    "path", "pypdf", "fontconfig", "auto", "ipywidgets", "fit", "tqdm", "babel", "dnf",
+    "swish", "prelu", "not", "path", "pypdf", "fontconfig", "auto", "ipywidgets", "fit", "tqdm", "babel", "dnf",
 }  # fmt: skip
 ENGLISH_WORD = re.compile(r"[A-Za-z][A-Za-z_']{2,}")  # graphviz-pure: two kept words
 CJK = re.compile(r"[\u3400-\u9fff\uff00-\uffef\u3000-\u303f]")
