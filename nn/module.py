@@ -59,22 +59,30 @@ class Module:
             if isinstance(item, Module):
                 yield from item.named_modules(f"{prefix}{key}.")
 
+    def modules(self):
+        """This module and every module inside it, in the order of named_modules()."""
+        found = [self]
+        self._gather(found, Module)
+        return found
+
     def parameters(self):
         """Every parameter, in the order of named_parameters()."""
         found = []
         self._gather(found)
         return found
 
-    def _gather(self, found):
-        # named_parameters() without the names or the generators: a training step asks for
-        # the parameters several times, and this is ~3x faster (0.14 ms -> 0.05 ms for
-        # MLP(2, [16, 16, 1])). Same walk, same order.
+    def _gather(self, found, kind=Value):
+        # named_parameters() (or named_modules(), kind=Module) without the names or the
+        # generators: a training step asks for the parameters several times, and this is
+        # ~3x faster (0.14 ms -> 0.05 ms for MLP(2, [16, 16, 1])). Same walk, same order.
         for item in vars(self).values():
             for sub in item if isinstance(item, (list, tuple)) else (item,):
-                if isinstance(sub, Value):
+                if isinstance(sub, Module):
+                    if kind is Module:
+                        found.append(sub)
+                    sub._gather(found, kind)
+                elif kind is Value and isinstance(sub, Value):
                     found.append(sub)
-                elif isinstance(sub, Module):
-                    sub._gather(found)
 
     def zero_grad(self):
         """Set every parameter's gradient to 0 (backward() adds to it)."""
@@ -83,7 +91,7 @@ class Module:
 
     def train(self, mode=True):
         """Switch this module and all inside it to training mode (dropout active)."""
-        for _, m in self.named_modules():
+        for m in self.modules():
             m.training = mode
         return self
 

@@ -197,3 +197,12 @@ def _graph(root):
                 seen[id(v)] = v
                 stack.append(v)
     return list(seen.values())
+
+
+def test_modules_lists_what_named_modules_names_in_the_same_order():
+    model = nn.MLP(3, [4, 2], dropout=0.1, activation="prelu", rng=0)
+    assert model.modules() == [m for _, m in model.named_modules()]
+    neuron = nn.Neuron(2)
+    assert neuron.modules() == [neuron]
+    model.eval()
+    assert not any(m.training for m in model.modules())
