@@ -226,6 +226,7 @@ _TAPES = weakref.WeakKeyDictionary()
 _UNKNOWN = object()  # an attribute whose effect on the graph fit cannot vouch for
 _PLAIN = (numbers.Number, str, bytes, type(None))
 _CALLABLES = (types.FunctionType, types.BuiltinFunctionType, types.MethodType, type)
+_DESCRIPTORS = (staticmethod, classmethod, property)  # in a class: by identity, as functions
 
 
 def _item(x, inside=False):
@@ -252,12 +253,12 @@ def _graph_key(model, loss, loss_fn, l2, l1, learnt, Xb, yb):
     identity), loss, penalties, and the batch's shape but for its length. Two equal keys
     mean the same graph with other numbers: the recorded tape serves both.
     """
-    modules = []
+    modules, kinds = [], (*_PLAIN, *_CALLABLES, *_DESCRIPTORS)  # what a class may hold
     for m in model.modules():
         attributes = [(k, _item(v)) for k, v in vars(m).items()]
         for cls in type(m).__mro__[:-2]:  # its classes, but for Module and object
             attributes += [
-                (f"{cls.__name__}.{k}", v if isinstance(v, (*_PLAIN, *_CALLABLES)) else _item(v))
+                (f"{cls.__name__}.{k}", v if isinstance(v, kinds) else _UNKNOWN)
                 for k, v in vars(cls).items()
                 if not k.startswith("__")
             ]

@@ -265,3 +265,29 @@ def test_a_copied_model_gets_its_own_tape(recorded):
     twin = copy.deepcopy(model)
     fit_twice(twin, X, y, tape=True)
     assert recorded == [16, 16]  # new Values: the first model's tape feeds not one of them
+
+
+class Listed(nn.Module):
+    """A module whose class holds a list: it may change in place, so no tape is kept."""
+
+    scales = [1.0, 1.0, 1.0]
+
+    def __init__(self):
+        self.inner = nn.Linear(2, 3, rng=0)
+
+    def forward(self, x):
+        return [v * s for v, s in zip(self.inner(x), self.scales)]
+
+
+def test_a_module_whose_class_holds_a_list_records_a_tape_every_call(recorded):
+    X, y = blobs()
+    model, eager = Listed(), Listed()
+    try:
+        fit_twice(model, X, y, tape=True)
+        fit_twice(eager, X, y, tape=False)
+        Listed.scales[2] = 0.5  # changed in place: a kept tape would still multiply by 1
+        taped = fit_twice(model, X, y, tape=True)
+        assert recorded == [16, 16, 16, 16]
+        assert np.abs(taped - fit_twice(eager, X, y, tape=False)).max() < 1e-10
+    finally:
+        Listed.scales[2] = 1.0
