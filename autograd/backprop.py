@@ -119,13 +119,14 @@ def _fresh_pass(root):
     # an unreduced batch the same as from its sum (what a weight gets: summed over examples).
     root.grad = np.ones_like(root.data) if type(root.data) is _batch else 1.0
     node = root
+    swapped, constant, batch = _SWAPPED, _CONSTANT, _batch  # locals: read at every node
     try:
         for node in reversed(order):
             a = node._a
             if a is None:  # a leaf: nothing to pass on
                 continue
             g = node.grad  # final: every node made from this one is already done
-            if type(node.data) is _batch:  # a batch of examples: see _batch_step
+            if type(node.data) is batch:  # a batch of examples: see _batch_step
                 _batch_step(node, g)
                 continue
             op = node.op
@@ -136,11 +137,11 @@ def _fresh_pass(root):
             if b is None:
                 (da,) = op.local(a.data, op.param, node.data)
                 a.grad = a.grad + da * g
+            elif op in swapped:  # mul: each input's local derivative is the other input
+                a.grad = a.grad + b.data * g
+                b.grad = b.grad + a.data * g
             else:
-                if op in _SWAPPED:  # mul: each input's local derivative is the other input
-                    da, db = b.data, a.data
-                else:
-                    da, db = _CONSTANT.get(op) or op.local(a.data, b.data, node.data)
+                da, db = constant[op] if op in constant else op.local(a.data, b.data, node.data)
                 a.grad = a.grad + da * g
                 b.grad = b.grad + db * g
     except (ValueError, ZeroDivisionError, OverflowError) as err:
