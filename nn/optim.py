@@ -7,6 +7,8 @@ step in a few whole-array operations, and subtracts each from its .data. Per par
 the same float arithmetic, in the same order, as a Python loop over the parameters (numpy's
 + - * / and sqrt round exactly as Python's floats and math.sqrt do), so the weights come out
 bit for bit the loop's; the digits MLP's Adam step (2,410 parameters) takes 125 us, not 320.
+Each optimiser writes only `_advance` (gradients in, steps out); step_arrays runs it on arrays
+that never leave numpy, as nn.fit does between a tape's steps.
 """
 
 import math

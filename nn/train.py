@@ -3,7 +3,8 @@
 `fit` records loss and accuracy per epoch (and on held-out data when given), shows tqdm's
 progress bar, and stops with the step number the moment the loss turns NaN or infinite. Only
 `_forward` and `_targets` know whether examples go one at a time or as one batched Value.
-Batched steps replay a recorded graph (autograd.tape) where that gives eager mode's numbers.
+Batched steps replay a recorded graph (autograd.tape) where that gives eager mode's numbers,
+kept for the model's next fit call while nothing that decides the graph changes (_graph_key).
 """
 
 import contextlib
