@@ -90,6 +90,24 @@ def test_the_wheel_ships_every_file_of_the_packages(installed):
     assert sorted(in_tree - names) == []
 
 
+def test_the_wheel_carries_each_catalog_compiled_at_build_time(installed):
+    names = set(zipfile.ZipFile(installed.wheel).namelist())
+    sources = {n for n in names if n.startswith("viz/locale/") and n.endswith(".po")}
+    assert len(sources) >= 6  # one per domain (viz/i18n.py DOMAINS)
+    assert {n[:-3] + ".mo" for n in sources} <= names  # tools/build_backend.py compiled them
+
+
+def test_the_installed_command_speaks_chinese_when_the_environment_asks(installed):
+    folder = installed.top / "student-zh"
+    folder.mkdir()
+    env = dict(installed.env, LANG="zh_CN.UTF-8")
+    done = run([installed.bin / "chainrule", "run", "chain-rule", "--out", "lesson"],
+               cwd=folder, env=env)  # fmt: skip
+    assert "前向传播" in done.stdout and "反向传播" in done.stdout
+    assert "-12" in done.stdout  # f = (x + y) z at (-2, 5, -4): numbers stay numbers
+    assert (folder / "lesson" / "backprop.html").read_text(encoding="utf-8").count('lang="zh-CN"')
+
+
 def test_a_lesson_runs_from_the_installed_command_drawn_by_graphviz_pure(lesson):
     assert lesson.done.returncode == 0, lesson.done.stderr
     assert lesson.done.stderr == ""
