@@ -31,7 +31,8 @@ KEPT = {
     "pdf", "pypdf", "pip", "install", "sudo", "apt-get", "fonts-noto-cjk", "fedora", "dnf",
     "google-noto-sans-cjk-fonts", "plot", "digits", "browser", "notebook", "torch", "slides",
     "scikit-learn", "playwright", "chromium", "jupyterlab", "ipykernel", "ipywidgets", "cpu",
-    "conda", "forge", "conda-forge", *cli.LESSONS,
+    "conda", "forge", "conda-forge", "auto", "path", "fc-list", "fontconfig", "fit",
+    *cli.LESSONS,
 }  # fmt: skip
 ENGLISH_WORD = re.compile(r"[A-Za-z][A-Za-z_-]{2,}")
 
