@@ -32,9 +32,16 @@ KEPT = {
     "digits", "make", "demo", "test", "run", "list", "doctor", "apt", "brew", "winget", "conda",
     "fonts", "noto", "cjk", "sc", "init", "he", "xavier", "glorot", "kaiming", "batch", "mnist",
     "id", "ok", "max_nodes", "params", "https", "http", "www", "org", "com", "fc", "env",
-    "swish", "prelu", "not", "path", "pypdf", "fontconfig", "auto", "ipywidgets", "fit", "tqdm", "babel", "dnf",
+    "swish", "prelu", "not", "path", "pypdf", "fontconfig", "auto", "ipywidgets", "fit", "tqdm",
+    "babel", "dnf",
 }  # fmt: skip
 ENGLISH_WORD = re.compile(r"[A-Za-z][A-Za-z_']{2,}")  # graphviz-pure: two kept words
+# What is code, not prose, in a message: placeholders ({name}.grad too), %(x)s, `spans`, file
+# names, --options, calls such as backward(), and install commands as they are typed.
+CODE = re.compile(
+    r"\{\w+\}\.\w+|\{[^{}]*\}|%\(\w+\)[sdr]|`[^`]*`|\S+\.\w{2,4}\b|--[\w-]+|[\w.]+\(\)"
+    r"|pip install \S+|sudo apt(?:-get)? install \S+"
+)
 CJK = re.compile(r"[\u3400-\u9fff\uff00-\uffef\u3000-\u303f]")
 
 
@@ -85,7 +92,7 @@ def test_translations_are_chinese_with_no_english_sentence_left(lang):
     for domain, msgid, text in po_messages(lang):
         if not text:
             continue
-        plain = re.sub(r"\{[^{}]*\}|%\(\w+\)[sdr]|`[^`]*`|\S+\.\w{2,4}\b|--[\w-]+", " ", text)
+        plain = re.sub(CODE, " ", text)
         english = [w for w in ENGLISH_WORD.findall(plain) if w.lower() not in KEPT]
         if english or (ENGLISH_WORD.search(msgid) and not CJK.search(text) and text == msgid):
             if english or msgid.lower() not in KEPT:
