@@ -39,9 +39,11 @@ bench:
 
 # JupyterLab on the classroom notebook, the repository as its file browser's root (so
 # out/classroom shows). On a server: make notebook ARGS=--no-browser (as root: --allow-root).
+# In Chinese: make notebook NOTEBOOK=demos/classroom.zh-CN.ipynb
+NOTEBOOK ?= demos/classroom.ipynb
 notebook:
 	@$(MAKE) --no-print-directory setup EXTRAS=$(EXTRAS),notebook
-	$(VENV)/bin/jupyter lab --ServerApp.root_dir=. demos/classroom.ipynb $(ARGS)
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir=. $(NOTEBOOK) $(ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check .
