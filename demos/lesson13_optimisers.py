@@ -45,7 +45,10 @@ def shown(name):
         f"mini-batch ({BATCH})": _("mini-batch ({size})").format(size=BATCH),
         "stochastic (1)": _("stochastic (1)"),
     }
-    return words.get(name, name)  # SGD, RMSprop and Adam with their lr read the same anywhere
+    if name not in words:  # "SGD, lr 0.1": the optimiser's name, then its learning rate
+        optimiser, lr = name.split(", lr ")
+        return _("{optimiser}, lr {lr}").format(optimiser=optimiser, lr=lr)
+    return words[name]
 
 
 def train(X, y, make_optimiser, batch_size, epochs, seed):
