@@ -189,7 +189,7 @@ def _unique(idx):
 class Layer:
     """The chains of one layer, all of k terms: per position j, acc = acc + W[:, j]·x_j."""
 
-    def __init__(self, chains, vslot, sslot, needs, lo, hi):
+    def __init__(self, chains, vslot, sslot, needs, lo, hi, scratch):
         n, k = len(chains), len(chains[0].terms)
         self.lo, self.hi, self.k = lo, hi, k
         self.names = f"a layer's sums ({n} neurons of {k} inputs)"
@@ -207,13 +207,17 @@ class Layer:
         self.needs_head = any(needs[c.head] for c in chains)
         self.needs_w = any(needs[w] for c in chains for w, _ in c.pairs)
         self.needs_x = any(needs[x] for c in chains for _, x in c.pairs)
-        self._tmp = None
+        self.scratch, self._tmp = scratch, None
+
+    def operands(self, V, S):
+        """What backward reads: this step's weights, and the x's when the neurons share them."""
+        W = S[self.w] if self.w_grid is None else self.w_grid(S)
+        return W, (V[self.x] if self.shared else None)
 
     def forward(self, V, S):
-        W = S[self.w] if self.w_grid is None else self.w_grid(S)  # this step's weights
+        W, X = self.operands(V, S)
         acc = V[self.lo : self.hi]  # the chains' ends
         head = V[self.head] if self.head_batch else S[self.head][:, None]
-        X = V[self.x] if self.shared else None
         n, m = acc.shape
         if self.shared and n * m <= SMALL:
             # Few numbers: every product in one call, then one running sum along the inputs
@@ -244,9 +248,9 @@ class Layer:
         return W, X
 
     def _buffers(self, shape, count):
-        """`count` arrays of `shape`, made once per batch size and reused every step."""
+        """`count` arrays of `shape` from the tape's scratch, looked up once per shape."""
         if self._tmp is None or self._tmp[0].shape != shape:
-            self._tmp = [np.empty(shape) for _ in range(count)]
+            self._tmp = self.scratch.get(shape, count)
         return self._tmp
 
     def backward(self, saved, V, S, GV, GS):
@@ -274,6 +278,23 @@ class Layer:
                 _add_into(GS, self.w[:, j], (g * d_w).sum(axis=1), _unique(self.w[:, j]))
             if self.needs_x:
                 np.add.at(GV, self.x[:, j], d_x * g)
+
+
+class Scratch:
+    """Work arrays shared by a tape's layers (one runs at a time): grown, never shrunk."""
+
+    def __init__(self):
+        self.flat = []
+
+    def get(self, shape, count):
+        """`count` arrays of `shape`, views of the first numbers of the shared buffers."""
+        size = int(np.prod(shape))
+        for i in range(count):
+            if i == len(self.flat):
+                self.flat.append(np.empty(0))
+            if self.flat[i].size < size:
+                self.flat[i] = np.empty(size)
+        return [a[:size].reshape(shape) for a in self.flat[:count]]
 
 
 class Cumsum:

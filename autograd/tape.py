@@ -21,12 +21,17 @@ forward and backward on new inputs and the parameters' current `.data`:
   the chain rule is backprop.py's: multiply by the upstream gradient and add into each input.
   An input feeding several nodes of one step gets their sum (np.add.reduceat); a scalar input
   of a batch node gets the sum over the examples, as a weight does in eager mode.
+- A big batch (values and gradients over WHOLE_BYTES) runs a block of examples at a time: the
+  reductions and the layers' sums are kept whole, everything else for one block, replayed
+  from the sums for backward (Tape._run_blocks). Same loss and values, to the bit.
 
 The graph's structure must not depend on the data: true for MLPs (ReLU, tanh and max are
 ops, not Python `if`s). Leaves that are neither inputs nor parameters are constants, frozen at
 their recorded numbers; a batch of them (targets not passed as inputs; nn's softmax shift, made
 under no_grad) ties the tape to the recorded batch size. `inputs` get no gradients.
 """
+
+import copy
 
 import numpy as np
 
@@ -36,6 +41,13 @@ from .value import Value, _batch, _domain_error
 
 REDUCTIONS = ("sum", "mean")  # their array rows sum a whole array: replayed one node at a time
 MIN_SCALAR_GROUP = 16  # below this many scalar nodes of one level and op, a Python loop is faster
+# A batch whose values and gradients would pass WHOLE_BYTES runs a block of examples at a time
+# (Tape._run_blocks), blocks of about BLOCK_BYTES and at least MIN_BLOCK examples. Below it a
+# whole batch is faster (no replay) and small. Width 64 at 10,000 points (42 MB whole) peaks
+# at 1.5x issue 14's "data" with 4 MB blocks (2.0x with 8 MB, as fast on this machine).
+WHOLE_BYTES = 16_000_000
+BLOCK_BYTES = 4_000_000
+MIN_BLOCK = 256
 
 
 class Tape:
@@ -123,6 +135,7 @@ class Tape:
         vslot = {v: i for i, v in enumerate(self.inputs + batch_consts)}
         sslot = {v: i for i, v in enumerate(scalars)}
         steps, run = [], []
+        self._scratch = _fuse.Scratch()  # the layers' work arrays, shared
         for key in keys:
             nodes, row, kinds = groups[key], key[2], key[3]
             out_batch = type(nodes[0].data) is _batch
@@ -137,7 +150,9 @@ class Tape:
                     steps.append(_fuse.Cumsum(chains[nodes[-1]], sslot, needs))
                 else:
                     layer = [chains[v] for v in nodes]
-                    steps.append(_fuse.Layer(layer, vslot, sslot, needs, lo, lo + len(nodes)))
+                    steps.append(
+                        _fuse.Layer(layer, vslot, sslot, needs, lo, lo + len(nodes), self._scratch)
+                    )
                 continue
             if not (out_batch or any(kinds)):
                 if key[4] is not None or len(nodes) < MIN_SCALAR_GROUP:
@@ -164,6 +179,12 @@ class Tape:
         self._batch_consts = [v.data for v in batch_consts]
         self._V = self._GV = None
         self.grads = np.zeros(len(self.params))  # the last run's gradients (see run)
+        self._parts = _blocks(order, steps, sslot)
+        self._width = max(MIN_BLOCK, BLOCK_BYTES // (16 * max(1, len(vslot))))
+        whole = WHOLE_BYTES // (16 * max(1, len(vslot))) + 1  # examples: past WHOLE_BYTES
+        self._blocks_from = np.inf if self._parts is None else max(whole, self._width + 1)
+        self._last = None  # (inputs, blocks) of the last step if it ran in blocks
+        self._sums = None  # the layers' sums in such a step, whole
 
     def step(self, *arrays):
         """Forward on new input arrays and the parameters' `.data`, then backward; return the loss.
@@ -182,7 +203,11 @@ class Tape:
         The parameters' gradients are left in `self.grads`, an array in `params` order that
         the next run overwrites. nn.fit keeps the numbers in arrays between its steps.
         """
-        V, S, n = self._load(inputs), self._S, len(self.params)
+        m, n = self._check(inputs)
+        if n >= self._blocks_from:
+            return self._run_blocks(np.array(inputs, dtype=float), data)
+        self._last = None
+        V, S, n = self._load(inputs, m), self._S, len(self.params)
         S[:n] = data
         saved, step = [], None
         try:
@@ -201,14 +226,107 @@ class Tape:
         self.grads = GS[:n]
         return float(S[self._root])
 
+    def _run_blocks(self, inputs, data):
+        """run() a block of examples at a time, for a batch too big to hold whole.
+
+        The batch's steps (everything before the reductions) run block by block: a pass to
+        reach the reductions, keeping whole only the rows they read and the layers' sums
+        (the costly steps: a call or two per input), then a pass per block that puts those
+        sums back, replays the block's other steps (one call each, the same rows on the same
+        numbers: the same values) and runs its backward. Everything else is held for one block
+        at a time, in arrays reused every step. Loss and values are the whole batch's to the
+        bit; a weight's gradient is summed block by block (to about 1e-16 of the whole sum).
+        """
+        pre, mid, post, rows, sums = self._parts
+        n, k = inputs.shape[1], -(-inputs.shape[1] // self._width)
+        w = -(-n // k)
+        cuts = [(c, min(n, c + w)) for c in range(0, n, w)]
+        S = self._S
+        S[: len(self.params)] = data
+        try:
+            kept = [step.forward(None, S) for step in pre]
+            R = np.empty((len(rows), n))  # the rows the reductions read, whole
+            if self._sums is None or self._sums.shape[1] != n:
+                self._sums = np.empty((len(sums), n))  # the layers' sums, whole
+            for c0, c1 in cuts:
+                V = self._block(inputs, c0, c1)
+                saved = [step.forward(V, S) for step in mid]
+                R[:, c0:c1] = V[rows]
+                self._sums[:, c0:c1] = V[sums]
+            kept += [step.forward(R, S) for step in post]
+            GS, GR = np.zeros(len(S)), np.zeros_like(R)
+            GS[self._root] = 1.0
+            for step, keep in zip(reversed(post), reversed(kept)):
+                step.backward(keep, R, S, GR, GS)
+            for c0, c1 in reversed(cuts):  # the last block's values are still in V
+                if c1 < n:
+                    V = self._block(inputs, c0, c1)
+                    V[sums] = self._sums[:, c0:c1]
+                    saved = [
+                        step.operands(V, S) if type(step) is _fuse.Layer else step.forward(V, S)
+                        for step in mid
+                    ]
+                GV = self._GV[: V.size].reshape(V.shape)
+                GV.fill(0.0)
+                GV[rows] = GR[:, c0:c1]
+                for step, keep in zip(reversed(mid), reversed(saved)):
+                    step.backward(keep, V, S, GV, GS)
+            for step, keep in zip(reversed(pre), reversed(kept[: len(pre)])):
+                step.backward(keep, None, S, None, GS)
+        except (ValueError, ZeroDivisionError, OverflowError):
+            # Name the op and the example as a whole-batch step does: run it whole (it fails).
+            self._V = self._GV = None
+            return self._whole(inputs, data)
+        self._last = inputs, cuts
+        self.grads = GS[: len(self.params)]
+        return float(S[self._root])
+
+    def _whole(self, inputs, data):
+        """run() on the whole batch however big (to report a failure as it would)."""
+        start, self._blocks_from = self._blocks_from, np.inf
+        try:
+            return self.run(inputs, data)
+        finally:
+            self._blocks_from = start
+
+    def _block(self, inputs, c0, c1):
+        """The value rows for examples c0 to c1 (a view of an array reused every step)."""
+        size = len(self._vslot) * (c1 - c0)
+        if self._V is None or self._V.ndim != 1 or self._V.size < size:
+            self._V, self._GV = np.empty(size), np.empty(size)
+        V = self._V[:size].reshape(len(self._vslot), c1 - c0)
+        m = len(self.inputs)
+        V[:m] = inputs[:, c0:c1]
+        for k, data in enumerate(self._batch_consts, m):
+            V[k] = data[c0:c1]
+        return V
+
+    def _replay(self, row):
+        """Row `row` of the values of the last step, which ran in blocks: a forward pass."""
+        inputs, cuts = self._last
+        if row < len(self.inputs):
+            return inputs[row].copy()
+        out = np.empty(inputs.shape[1])
+        for c0, c1 in cuts:
+            V = self._block(inputs, c0, c1)
+            for step in self._parts[1]:
+                step.forward(V, self._S)
+            out[c0:c1] = V[row]
+        return out
+
     def data(self, node):
         """The number(s) `node` held in the last step (a copy).
 
         A partial sum or product inside a neuron's fused chain is stored nowhere: it is
         recomputed from the chain's inputs, with the same rows, so it is the same number.
+        After a step that ran in blocks (a big batch, see run), only the last block's values
+        are held: a batch node's numbers are recomputed by a forward pass over the blocks,
+        from that step's inputs and parameters, so they are that step's, to the bit.
         """
         if node in self._folded:
             return _fuse.recompute(self._folded[node], node, self.data)
+        if node in self._vslot and self._last is not None:
+            return self._replay(self._vslot[node])
         if node in self._vslot:
             return self._V[self._vslot[node]].copy()
         if node in self._sslot:
@@ -230,8 +348,8 @@ class Tape:
                 )
         return np.array(arrays) if arrays else np.empty((0, n))
 
-    def _load(self, inputs):
-        """The value rows for this step's batch, inputs written in."""
+    def _check(self, inputs):
+        """run()'s inputs, refused unless a 2-D array of a row per input; returns the rows."""
         m, n = np.shape(inputs) if np.ndim(inputs) == 2 else (None, 0)
         if m != len(self.inputs) or n == 0:
             raise ValueError(
@@ -244,12 +362,55 @@ class Tape:
                 f"Tape.step: the graph holds a constant batch of {fixed} examples "
                 f"(targets not passed as inputs, or a value made under no_grad), got {n}"
             )
-        if self._V is None or self._V.shape[1] != n:
+        return m, n
+
+    def _load(self, inputs, m):
+        """The value rows for this step's batch, inputs written in."""
+        n = np.shape(inputs)[1]
+        if self._V is None or self._V.ndim != 2 or self._V.shape[1] != n:
             self._V, self._GV = np.empty((len(self._vslot), n)), np.empty((len(self._vslot), n))
             for k, data in enumerate(self._batch_consts, len(self.inputs)):
                 self._V[k] = data
         self._V[:m] = inputs
         return self._V
+
+
+def _blocks(order, steps, sslot):
+    """The steps split for running a batch in blocks (Tape.run), or None if it cannot be.
+
+    Returns (before, batch, after, rows, sums): steps that make numbers from numbers only, the
+    steps that make batches, the reductions and what comes after them (with the V rows they
+    read renumbered as rows of the array `rows` picks), and the V rows of the layers' sums.
+    Blocks need every batch to be made without a reduction's result (x - x.mean() needs the
+    whole batch first).
+    """
+    late = {}  # made from a reduction
+    for v in order:
+        late[v] = type(v.data) is not _batch and any(
+            type(i.data) is _batch or late[i] for i in v.inputs
+        )
+        if type(v.data) is _batch and any(late[i] for i in v.inputs):
+            return None
+    late_slots = {sslot[v] for v in sslot if late.get(v)}
+    before, batch, after, rows = [], [], [], []
+    for step in steps:
+        if isinstance(step, _Reduce):
+            step = copy.copy(step)
+            if step.i not in rows:
+                rows.append(step.i)
+            step.i = rows.index(step.i)
+            after.append(step)
+            continue
+        if isinstance(step, _fuse.Layer) or getattr(step, "out_batch", False):
+            batch.append(step)
+            continue
+        made = step.need[-step.n :] if isinstance(step, _Run) else range(step.lo, step.hi)
+        kinds = {int(s) in late_slots for s in made}
+        if len(kinds) > 1:
+            return None
+        (after if kinds.pop() else before).append(step)
+    sums = [r for s in batch if type(s) is _fuse.Layer for r in range(s.lo, s.hi)]
+    return before, batch, after, rows, np.array(sums, dtype=int)
 
 
 def _as_column(a, i):
