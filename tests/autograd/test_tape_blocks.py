@@ -5,12 +5,15 @@ import tracemalloc
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import nn
 from autograd import Value, topological_order
 from autograd import tape as tape_module
 from autograd.tape import Tape
 
+from .test_properties import program, run
 from .test_tape import RNG, SHAPES, eager_grads, mlp_loss, moons_data, moons_loss, sgd, tape_grads
 
 
@@ -131,3 +134,28 @@ def test_width_64_at_10000_points_peaks_below_twice_the_data():
     eager, _ = moons_loss(model, X, y)
     assert got_loss == eager.data
     assert np.abs(got - eager_grads(eager, params)).max() < 1e-12
+
+
+@settings(max_examples=60, deadline=None)
+@given(program, st.integers(0, 2**32 - 1))
+def test_random_graphs_in_blocks_of_two_give_the_whole_batchs_numbers(prog, seed):
+    rng = np.random.default_rng(seed)
+    leaves = [Value(rng.uniform(-2, 2, 5)), Value(float(rng.uniform(-2, 2)))]
+    leaves += [Value(rng.uniform(-2, 2, 5)), Value(float(rng.uniform(-2, 2)))]
+    loss = run(prog, leaves).mean()
+    in_graph = set(topological_order(loss))
+    inputs = [v for v in leaves[::2] if v in in_graph]
+    params = leaves[1::2]
+    whole = Tape(loss, inputs, params)
+    with pytest.MonkeyPatch.context() as mp:  # 5 examples: blocks of 2, 2 and 1
+        mp.setattr(tape_module, "WHOLE_BYTES", 0)
+        mp.setattr(tape_module, "BLOCK_BYTES", 0)
+        mp.setattr(tape_module, "MIN_BLOCK", 2)
+        blocks = Tape(loss, inputs, params)
+    arrays = [rng.uniform(-2, 2, 5) for _ in inputs]
+    want_loss, want = tape_grads(whole, params, *arrays)
+    got_loss, got = tape_grads(blocks, params, *arrays)
+    assert got_loss == want_loss or (np.isnan(got_loss) and np.isnan(want_loss))
+    assert np.allclose(got, want, rtol=1e-12, atol=1e-12, equal_nan=True)
+    for node in topological_order(loss):
+        assert np.array_equal(blocks.data(node), whole.data(node), equal_nan=True)
