@@ -432,7 +432,7 @@ def goal_text(entry):
     """'<= 1.0x: goal met', with the memory goal where there is one."""
     want = f"<= {entry['goal']:.1f}x"
     if "memory_goal" in entry:
-        want += f", peak <= {entry['memory_goal']:g}x data ({entry['times_data']:.0f}x)"
+        want += f", peak <= {entry['memory_goal']:g}x data ({entry['times_data']:.1f}x)"
     return f"{want}: {entry['status']}"
 
 
