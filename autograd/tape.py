@@ -201,7 +201,8 @@ class Tape:
         per example), `data` the parameters' numbers in `params` order; return the loss.
 
         The parameters' gradients are left in `self.grads`, an array in `params` order that
-        the next run overwrites. nn.fit keeps the numbers in arrays between its steps.
+        the next run overwrites. nn.fit keeps the numbers in arrays between its steps. A batch
+        too big to hold whole (WHOLE_BYTES) runs a block of examples at a time (_run_blocks).
         """
         m, n = self._check(inputs)
         if n >= self._blocks_from:
