@@ -44,39 +44,6 @@ def test_the_english_word_check_would_catch_english():
     assert english_left("hidden layer h0", names=["hidden layer"]) == []
 
 
-@pytest.fixture
-def open_page(browser):
-    """open_page(url, width, height, **context options): a new page, the reader asking for
-    reduced motion (the
-    camera jumps). As in test_player_browser: when the test ends, no page may have asked for
-    anything outside its file, logged an error or opened a dialog."""
-    opened = []
-
-    def open_(url, width=1280, height=720, **options):
-        context = browser.new_context(
-            viewport={"width": width, "height": height}, reduced_motion="reduce", **options
-        )
-        page = context.new_page()
-        seen = {"outside": [], "errors": [], "dialogs": []}
-
-        def refuse(route):
-            seen["outside"].append(route.request.url)
-            route.abort()
-
-        page.route(lambda address: not address.startswith("file://"), refuse)
-        page.on("console", lambda m: m.type == "error" and seen["errors"].append(m.text))
-        page.on("pageerror", lambda e: seen["errors"].append(str(e)))
-        page.on("dialog", lambda d: (seen["dialogs"].append(d.message), d.dismiss()))
-        page.goto(url)
-        opened.append((context, seen))
-        return page
-
-    yield open_
-    for context, seen in opened:
-        context.close()
-        assert seen == {"outside": [], "errors": [], "dialogs": []}
-
-
 @pytest.fixture(scope="module")
 def zh_pages(tmp_path_factory):
     """Each lesson run in Chinese, as a teacher runs it: its backprop.html by lesson name."""
