@@ -136,28 +136,13 @@ def test_installed_from_a_wheel_files_go_to_out_in_the_current_folder(tmp_path, 
 
 @pytest.mark.notebook
 @pytest.mark.render
-def test_the_notebook_runs_in_a_jupyter_kernel_without_the_system_dot(tmp_path):
+def test_the_notebook_runs_in_a_jupyter_kernel_without_the_system_dot(tmp_path, execute_in_kernel):
     """As `jupyter nbconvert --execute` runs it: a python3 kernel started in demos/."""
     import nbformat
-    from nbclient import NotebookClient
 
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     notebook.cells.append(nbformat.v4.new_code_cell("import sys\nprint(sys.executable)"))
-    venv_bin = str(pathlib.Path(sys.executable).parent)  # graphviz-pure, never /usr/bin/dot
-    env = dict(
-        os.environ,
-        PATH=venv_bin,
-        CHAINRULE_RENDERER="graphviz-pure",
-        CHAINRULE_OUT=str(tmp_path / "out"),
-    )
-    env.pop("MPLBACKEND", None)  # the kernel's own inline backend, as a student gets
-    client = NotebookClient(
-        notebook,
-        kernel_name="python3",
-        timeout=120,  # seconds per cell
-        resources={"metadata": {"path": str(NOTEBOOK.parent)}},  # the kernel's cwd: demos/
-    )
-    client.execute(env=env)  # raises CellExecutionError, with the traceback, if a cell fails
+    execute_in_kernel(notebook, NOTEBOOK.parent, tmp_path)  # the kernel's cwd: demos/
 
     def outputs(fragment):
         (cell,) = [c for c in notebook.cells if c.cell_type == "code" and fragment in c.source]

@@ -15,7 +15,6 @@ import json
 import os
 import pathlib
 import re
-import sys
 import tokenize
 import warnings
 import xml.etree.ElementTree as ET
@@ -318,29 +317,13 @@ def test_no_cell_keeps_stale_outputs():
 
 @pytest.mark.notebook
 @pytest.mark.render
-def test_in_a_jupyter_kernel_without_the_system_dot_it_shows_chinese(tmp_path):
+def test_in_a_jupyter_kernel_without_the_system_dot_it_shows_chinese(tmp_path, execute_in_kernel):
     """As `jupyter nbconvert --execute` runs it: a python3 kernel started in demos/, on a
     machine whose environment asks for English (LANGUAGE=en)."""
     import nbformat
-    from nbclient import NotebookClient
 
     notebook = nbformat.read(NOTEBOOK, as_version=4)
-    venv_bin = str(pathlib.Path(sys.executable).parent)  # graphviz-pure, never /usr/bin/dot
-    env = dict(
-        os.environ,
-        PATH=venv_bin,
-        LANGUAGE="en",
-        CHAINRULE_RENDERER="graphviz-pure",
-        CHAINRULE_OUT=str(tmp_path / "out"),
-    )
-    env.pop("MPLBACKEND", None)  # the kernel's own inline backend, as a student gets
-    client = NotebookClient(
-        notebook,
-        kernel_name="python3",
-        timeout=120,  # seconds per cell
-        resources={"metadata": {"path": str(NOTEBOOK.parent)}},  # the kernel's cwd: demos/
-    )
-    client.execute(env=env)  # raises CellExecutionError, with the traceback, if a cell fails
+    execute_in_kernel(notebook, NOTEBOOK.parent, tmp_path, LANGUAGE="en")  # cwd: demos/
 
     def outputs(fragment, kind):
         (cell,) = [c for c in notebook.cells if c.cell_type == "code" and fragment in c.source]
