@@ -110,16 +110,20 @@ def _compiled(po):
 
 
 @functools.cache
+def _domain(lang, domain):
+    """One domain's compiled catalog for `lang` (None where it has no .po), read once."""
+    po = LOCALE_DIR / GETTEXT_NAMES[lang] / "LC_MESSAGES" / f"{domain}.po"
+    return gettext.GNUTranslations(io.BytesIO(_compiled(po))) if po.is_file() else None
+
+
+@functools.cache
 def translations(lang):
     """The gettext translations for `lang`, every domain chained (English: none needed)."""
-    if lang == "en":
-        return gettext.NullTranslations()
-    folder = LOCALE_DIR / GETTEXT_NAMES[lang] / "LC_MESSAGES"
-    chained = gettext.NullTranslations()
-    for domain in DOMAINS:
-        po = folder / f"{domain}.po"
-        if po.is_file():
-            chained.add_fallback(gettext.GNUTranslations(io.BytesIO(_compiled(po))))
+    chained = gettext.NullTranslations()  # each domain falls back to the next (built once)
+    if lang != "en":
+        for domain in DOMAINS:
+            if _domain(lang, domain) is not None:
+                chained.add_fallback(_domain(lang, domain))
     return chained
 
 
@@ -151,7 +155,6 @@ def messages(domain):
     lang = current()
     if lang == "en":
         return {}
-    po = LOCALE_DIR / GETTEXT_NAMES[lang] / "LC_MESSAGES" / f"{domain}.po"
-    catalog = gettext.GNUTranslations(io.BytesIO(_compiled(po)))
+    catalog = _domain(lang, domain)
     # GNUTranslations keeps its table in _catalog; its one public lookup is per message.
     return {k: v for k, v in catalog._catalog.items() if isinstance(k, str) and k}
