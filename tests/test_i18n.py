@@ -34,6 +34,9 @@ KEPT = {
     "id", "ok", "max_nodes", "params", "https", "http", "www", "org", "com", "fc", "env",
     "swish", "prelu", "not", "path", "pypdf", "fontconfig", "auto", "ipywidgets", "fit", "tqdm",
     "babel", "dnf",
+    "batchnorm", "batchnorm1d", "layernorm", "conv", "conv1d", "maxpool", "maxpool1d",
+    "avgpool", "avgpool1d", "rnn", "rnncell", "gru", "grucell", "lstm", "lstmcell", "bptt",
+    "transformer", "residual", "selfattention", "multiheadattention", "eps",
 }  # fmt: skip
 ENGLISH_WORD = re.compile(r"[A-Za-z][A-Za-z_']{2,}")  # graphviz-pure: two kept words
 # What is code, not prose, in a message: placeholders ({name}.grad too), %(x)s, `spans`, file

@@ -30,6 +30,9 @@ KEPT = {
     "pytorch", "torch", "python", "pip", "chainrule", "micrograd", "mnist", "epoch", "epochs",
     "batch", "inf", "nan", "log", "exp", "max", "min", "sum", "mean", "std", "abs", "moons",
     "digits", "utf", "noto", "sans", "cjk", "sc", "seed", "sin", "cos",
+    "batchnorm", "batchnorm1d", "layernorm", "conv", "conv1d", "maxpool", "maxpool1d",
+    "avgpool", "avgpool1d", "rnn", "rnncell", "gru", "grucell", "lstm", "lstmcell", "bptt",
+    "transformer", "residual", "selfattention", "multiheadattention", "eps",
 }  # fmt: skip
 ENGLISH_WORD = re.compile(r"[A-Za-z][A-Za-z_'-]{2,}")
 CODE = re.compile(
