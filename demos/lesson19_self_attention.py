@@ -5,7 +5,7 @@ Look at: Q, K and V (one-decimal numbers), the scores S = Q Kᵀ / √2, the wei
 sums to 1) and the output A V; the softmax's Jacobian for one row; the seed tutorial's
 hand-written attention_backward checked against the engine (unscaled and scaled: the 1/√d
 enters dQ and dK); why attention needs positional encoding. graph.svg folds the graph into
-query, key, value, scores, softmax and mix; backprop.html steps through all of it;
+query, key, value, scores, softmax, mix and loss; backprop.html steps through all of it;
 attention.png shows A as a heatmap, beside the causal A.
 """
 
@@ -56,9 +56,9 @@ def forward(head, rows=X):
     """The head on the tokens, L = sum of G ⊙ out backpropagated; (L, Q, K, V, out)."""
     x = tokens(rows)
     proj = {name: [getattr(head, name)(xi) for xi in x] for name in W}  # head.forward's first step
-    for name, rows in proj.items():
-        for i, row in enumerate(rows):
-            for f, v in enumerate(row):
+    for name, seq in proj.items():
+        for i, position in enumerate(seq):
+            for f, v in enumerate(position):
                 v.label = f"{name[0]}{i + 1}{f + 1}"  # q12: token 1's query, feature 2
     out, A = attention(
         proj["query"], proj["key"], proj["value"], head.scale, head.causal, return_weights=True
