@@ -129,10 +129,11 @@ def test_block_equals_torch_encoder_layer_outputs_and_every_gradient(
 
 
 @pytest.mark.torch
-def test_block_equals_torch_over_a_batch_in_batched_mode():
+@pytest.mark.parametrize("causal", [False, True])
+def test_block_equals_torch_over_a_batch_in_batched_mode(causal):
     import torch
 
-    block = random_block(5, 4, 2, 6)
+    block = random_block(5, 4, 2, 6, causal)
     rng = np.random.default_rng(5)
     X, R = rng.standard_normal((7, 3, 4)), rng.standard_normal((3, 4))  # 7 examples
     xs = [[Value(X[:, t, i]) for i in range(4)] for t in range(3)]  # a Value per feature
@@ -140,7 +141,8 @@ def test_block_equals_torch_over_a_batch_in_batched_mode():
     loss_of(out, R).sum().backward()
     theirs = torch_layer(block)
     tx = torch.tensor(X, requires_grad=True)
-    tout = theirs(tx)
+    mask = torch.triu(torch.ones(3, 3, dtype=torch.bool), 1) if causal else None
+    tout = theirs(tx, src_mask=mask)
     (tout * torch.tensor(R[None])).sum().backward()
     got = np.stack([[o.data for o in row] for row in out])  # (position, feature, example)
     np.testing.assert_allclose(got.transpose(2, 0, 1), tout.detach().numpy(), atol=1e-10)
@@ -188,8 +190,9 @@ def test_gradcheck_on_the_inputs():
     assert result.ok, result
 
 
-def test_eager_batched_and_the_tape_give_the_same_outputs_and_gradients():
-    block = random_block(8, 4, 2, 6)
+@pytest.mark.parametrize("causal", [False, True])
+def test_eager_batched_and_the_tape_give_the_same_outputs_and_gradients(causal):
+    block = random_block(8, 4, 2, 6, causal)
     rng = np.random.default_rng(8)
     X, R = rng.standard_normal((5, 3, 4)), rng.standard_normal((3, 4))
     params = block.parameters()
