@@ -8,7 +8,9 @@ the input it multiplied there: ∂L/∂w0 = y0·x0 + y1·x1 + ... + y5·x5. That
 rule again. Then pooling: max pooling hands each window's gradient to the window's largest
 value only (the others get 0); average pooling splits it equally. graph.svg folds each
 output position into one box, so the four shared weights stand outside with a line to every
-box; pooling_max.svg shows the max op's local derivatives, 1 for the winner, 0 for the rest.
+box; pooling_max.svg shows the max op's local derivatives, 1 for the winner, 0 for the rest
+(the losers' boxes dashed: gradient exactly 0), pooling_avg.svg the 1/2 of the average, and
+pooling_gradients.png what each output gets back from either pool.
 """
 
 import numpy as np
@@ -130,6 +132,55 @@ def routed_plot(lesson, labels, series, title, what):
 
 def run(lesson):
     conv, xs, ys, loss = convolve()
+    show_convolution(lesson, conv, xs, ys, loss)
+    show_lengths(lesson)
+    max_leaves, max_loss = show_max_pooling(lesson, ys)
+    avg_leaves, avg_loss = show_average_pooling(lesson, ys)
+    routed_plot(
+        lesson,
+        [v.label for v in max_leaves],
+        {
+            _("max pooling"): [v.grad for v in max_leaves],
+            _("average pooling"): [v.grad for v in avg_leaves],
+        },
+        _("The gradient each output receives back from pooling, window by window"),
+        what=_("max pooling: one bar per window, zeros beside it; average: pairs of equal bars"),
+    )
+    lesson.pictures(
+        loss,
+        params=conv.parameters(),
+        collapse=True,
+        rankdir="TB",
+        precision=5,
+        what=_("the convolution, one box per output position; the shared weights fan out"),
+    )
+    # Max pooling coloured by gradient: a loser's box is dashed (grad exactly 0). Average
+    # pooling by role: coloured by gradient, the divisor 2 (a constant) would stand out most.
+    said = {
+        "max": _("max pooling: local 1 to each window's max, 0 to the other"),
+        "avg": _("average pooling: local 1 into the sum, then 1/2 to each"),
+    }
+    for root, kind, color in ((max_loss, "max", "grad"), (avg_loss, "avg", "role")):
+        lesson.pictures(
+            root, f"pooling_{kind}.svg", said[kind], player=False, color=color, precision=6
+        )
+    lesson.look_for(_("graph.svg: w0, w1, w2 and b each send a line to all six boxes pos0..pos5"))
+    lesson.look_for(
+        _("{d_w} is the sum of six terms {term}, one per use: the fan-out rule").format(
+            d_w=partial("L", "w0"), term="y_t·x_t"
+        )
+    )
+    lesson.look_for(_("x0 is read by one window, x2..x5 by three: an input's gradient adds up too"))
+    lesson.look_for(
+        _("pooling_max.svg: the losing inputs have local 0, so their boxes are dashed: grad 0")
+    )
+    lesson.look_for(
+        _("backprop.html: step backwards and watch each weight's gradient grow one use at a time")
+    )
+
+
+def show_convolution(lesson, conv, xs, ys, loss):
+    """The outputs, then each shared parameter's gradient as its sum over positions."""
     lesson.say(
         _(
             "A kernel of width {k} slides over a signal of {n} numbers (stride 1, no padding):"
@@ -183,13 +234,14 @@ def run(lesson):
             names=", ".join(f"{p.label}.grad" for p in conv.parameters())
         )
     )
-    x = xs[3]  # read by three windows: an input fans out too
+    i = 3  # x3 is read by three windows: an input fans out too
+    x = xs[i]
     found = terms[x.label] = uses(loss, x)
     lesson.say(
         _("An input read by several windows adds up the same way, e.g. {x}:").format(x=x.label)
     )
     head = f"  {partial('L', x.label)} = "
-    lesson.say(head + " + ".join(f"y{t}·w{3 - t}" for t, *_rest in found))
+    lesson.say(head + " + ".join(f"y{t}·w{i - t}" for t, *_rest in found))
     lesson.say(" " * (len(head) - 2) + "= " + " + ".join(times(u, f) for _t, u, f, _c in found))
     lesson.say(" " * (len(head) - 2) + f"= {plus(c for *_rest, c in found)} = {num(x.grad)}")
     lesson.record(
@@ -200,6 +252,9 @@ def run(lesson):
         input_grads=[x.grad for x in xs],
     )
 
+
+def show_lengths(lesson):
+    """How many outputs padding and stride give, from the module itself."""
     lesson.say("")
     lesson.say(_("Padding and stride change how many positions the kernel visits:"))
     lengths = {}
@@ -213,6 +268,9 @@ def run(lesson):
         )
     lesson.record(lengths=lengths)
 
+
+def show_max_pooling(lesson, ys):
+    """Max pooling over the outputs: each window's gradient goes to its max alone."""
     max_leaves, ms, max_loss = pooled(MaxPool1d(POOL), ys, "M")
     lesson.say("")
     lesson.say(
@@ -246,7 +304,16 @@ def run(lesson):
             receive=", ".join(receive), grads=f"[{', '.join(num(v.grad) for v in max_leaves)}]"
         )
     )
+    lesson.record(
+        max_out=[m.data for m in ms],
+        max_grads=[v.grad for v in max_leaves],
+        max_loss=max_loss.data,
+    )
+    return max_leaves, max_loss
 
+
+def show_average_pooling(lesson, ys):
+    """Average pooling over the outputs: each window's gradient split equally."""
     avg_leaves, avgs, avg_loss = pooled(AvgPool1d(POOL), ys, "A")
     lesson.say("")
     lesson.say(
@@ -278,55 +345,11 @@ def run(lesson):
         )
     )
     lesson.record(
-        max_out=[m.data for m in ms],
-        max_grads=[v.grad for v in max_leaves],
         avg_out=[a.data for a in avgs],
         avg_grads=[v.grad for v in avg_leaves],
-        max_loss=max_loss.data,
         avg_loss=avg_loss.data,
     )
-
-    routed_plot(
-        lesson,
-        [v.label for v in max_leaves],
-        {
-            _("max pooling"): [v.grad for v in max_leaves],
-            _("average pooling"): [v.grad for v in avg_leaves],
-        },  # fmt: skip
-        _("The gradient each output receives back from pooling, window by window"),
-        what=_("max pooling: one bar per window, zeros beside it; average: pairs of equal bars"),
-    )
-    lesson.pictures(
-        loss,
-        params=conv.parameters(),
-        collapse=True,
-        rankdir="TB",
-        precision=5,
-        what=_("the convolution, one box per output position; the shared weights fan out"),
-    )
-    # Max pooling coloured by gradient: a loser's box is dashed (grad exactly 0). Average
-    # pooling by role: coloured by gradient, the divisor 2 (a constant) would stand out most.
-    said = {
-        "max": _("max pooling: local 1 to each window's max, 0 to the other"),
-        "avg": _("average pooling: local 1 into the sum, then 1/2 to each"),
-    }
-    for root, kind, color in ((max_loss, "max", "grad"), (avg_loss, "avg", "role")):
-        lesson.pictures(
-            root, f"pooling_{kind}.svg", said[kind], player=False, color=color, precision=6
-        )
-    lesson.look_for(_("graph.svg: w0, w1, w2 and b each send a line to all six boxes pos0..pos5"))
-    lesson.look_for(
-        _("{d_w} is the sum of six terms {term}, one per use: the fan-out rule").format(
-            d_w=partial("L", "w0"), term="y_t·x_t"
-        )
-    )
-    lesson.look_for(_("x0 is read by one window, x2..x5 by three: an input's gradient adds up too"))
-    lesson.look_for(
-        _("pooling_max.svg: the losing inputs have local 0, so their boxes are dashed: grad 0")
-    )
-    lesson.look_for(
-        _("backprop.html: step backwards and watch each weight's gradient grow one use at a time")
-    )
+    return avg_leaves, avg_loss
 
 
 LESSON = Lesson(
