@@ -16,7 +16,7 @@ import numpy as np
 
 from autograd import Tape, Value, no_grad, scope
 from nn.attention import Projection, positional_encoding
-from nn.losses import cross_entropy, mse_loss
+from nn.losses import cross_entropy
 from nn.module import Module
 from nn.optim import Adam
 from nn.transformer import TransformerBlock
@@ -147,8 +147,11 @@ def pictured():
         for i, o in enumerate(out):
             o.label = f"y{t + 1}{i + 1}"
             o.inputs[0].label = f"h{t + 1}{i + 1}"  # y = h + ff(norm2(h)): h in the middle
-    with scope("loss"):
-        loss = mse_loss(y, numbers[::-1])  # the target: the tokens swapped
+    with scope("loss"):  # the target: the tokens swapped, t1 = x2 and t2 = x1
+        targets = [[Value(v, f"t{t + 1}{i + 1}") for i, v in enumerate(row)]
+                   for t, row in enumerate(numbers[::-1])]  # fmt: skip
+        squares = [(o - t) ** 2 for out, row in zip(y, targets) for o, t in zip(out, row)]
+        loss = sum(squares[1:], squares[0]) / Value(len(squares), "n")  # the mean
     loss.label = "L"
     loss.backward()
     return block, loss
