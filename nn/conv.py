@@ -85,7 +85,10 @@ def _positions(where, x, channels=None):
                     f"{where}: position {t}, channel {c}: expected a number or Value, "
                     f"got {type(v).__name__} {v!r}"
                 )
-    return [[v if type(v) is Value else Value(v) for v in row] for row in rows], flat
+    try:
+        return [[v if type(v) is Value else Value(v) for v in row] for row in rows], flat
+    except TypeError as err:  # a numpy array that is not a batch (2-D, empty, of strings)
+        raise TypeError(f"{where}: {err}") from None
 
 
 def _out_length(where, length, kernel_size, stride, padding):

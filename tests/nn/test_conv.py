@@ -365,6 +365,8 @@ def test_a_sequence_that_is_not_one_is_a_type_error_naming_the_module():
     with pytest.raises(TypeError, match=r"MaxPool1d: position 1, channel 0: expected a number "
                                         r"or Value, got str 'a'"):  # fmt: skip
         MaxPool1d(2)([1.0, "a"])
+    with pytest.raises(TypeError, match=r"Conv1d: Value: a batch must be a non-empty 1-D"):
+        conv([np.ones((2, 2)), 1.0])
     with pytest.raises(ValueError, match=r"AvgPool1d: position 0 has no channels"):
         AvgPool1d(1)([[]])
     with pytest.raises(TypeError, match=r"Conv1d: bias must be True or False, got 1"):
@@ -377,3 +379,28 @@ def test_reprs_say_the_settings():
     )
     assert repr(MaxPool1d(3)) == "MaxPool1d(kernel_size=3, stride=3, padding=0)"
     assert repr(AvgPool1d(2, 1, 1)) == "AvgPool1d(kernel_size=2, stride=1, padding=1)"
+
+
+@pytest.mark.parametrize("tape", [False, True])
+def test_nn_fit_in_batched_mode_learns_the_kernel_that_made_the_data(tape):
+    from nn.module import Module
+    from nn.optim import SGD
+    from nn.train import fit
+
+    class Net(Module):  # five numbers -> conv (three positions) -> their average
+        def __init__(self):
+            self.conv, self.pool = Conv1d(1, 1, 3, rng=0), AvgPool1d(3)
+            self.conv.name, self.pool.name = "conv", "pool"
+            self.tag_parameters()
+
+        def forward(self, x):
+            return self.pool(self.conv(x))[0]
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((64, 5))
+    y = np.array([np.correlate(row, [0.5, -1.0, 2.0], "valid").mean() + 0.3 for row in X])
+    model = Net()
+    history = fit(model, X, y, loss="mse", optimizer=SGD(model.parameters(), lr=0.3), epochs=200,
+                  metric=None, batched=True, verbose=False, tape=tape)  # fmt: skip
+    assert history.loss[-1] < 1e-6 < history.loss[0]
+    assert [p.data for p in model.parameters()] == pytest.approx([0.5, -1.0, 2.0, 0.3], abs=1e-3)
