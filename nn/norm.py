@@ -73,7 +73,7 @@ def _normalise(xs, mean, eps, gamma, beta):
     centred = [x - mu for x in xs]
     with scope("variance"):
         var = mean([d**2 for d in centred])
-        inv = (var + eps) ** -0.5  # 1 / sqrt(variance + eps): there is no sqrt op
+    inv = (var + Value(eps, "eps")) ** -0.5  # 1 / sqrt(variance + eps): there is no sqrt op
     out = [d * inv for d in centred]
     if gamma:
         out = [g * y + b for g, y, b in zip(gamma, out, beta)]
@@ -82,7 +82,7 @@ def _normalise(xs, mean, eps, gamma, beta):
 
 def _average(xs):
     """The mean of a list of values, as ops: (x1 + x2 + ... + xn) / n."""
-    return reduce(add, xs) / len(xs)
+    return reduce(add, xs) / Value(float(len(xs)), "n")  # a named leaf, so pictures say "n"
 
 
 def _batch_mean(xs):
@@ -148,8 +148,10 @@ class BatchNorm1d(Module):
                 if self.training and self.track_running_stats:
                     self._track(j, mu.data, var.data, n)
             else:  # the running statistics are constants: the examples no longer interact
-                inv = (self.running_var[j] + self.eps) ** -0.5
-                ys = [(c - self.running_mean[j]) * inv for c in column]
+                mu = Value(self.running_mean[j], f"running_mean{j + 1}")
+                var = Value(self.running_var[j], f"running_var{j + 1}")
+                inv = (var + Value(self.eps, "eps")) ** -0.5
+                ys = [(c - mu) * inv for c in column]
                 if gamma:
                     ys = [g * y + b for g, y, b in zip(gamma, ys, beta)]
             out.append(ys)
