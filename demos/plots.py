@@ -280,7 +280,9 @@ def bars(lesson, filename, groups, title, ylabel, log=True, what=None):
     width = 0.8 / len(names)
     fig, ax = plt.subplots(figsize=(10, 4.2))
     for i, (name, colour) in enumerate(zip(names, COLOURS)):
-        values = [max(groups[name][lab], 1e-300) for lab in labels]
+        values = [groups[name][lab] for lab in labels]
+        if log:  # a zero has no place on a log axis: a sliver of a bar instead
+            values = [max(v, 1e-300) for v in values]
         ax.bar(np.arange(len(labels)) + i * width, values, width, label=name, color=colour)
     ax.set_xticks(np.arange(len(labels)) + width * (len(names) - 1) / 2, labels)
     if log:

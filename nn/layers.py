@@ -97,6 +97,8 @@ class Layer(Module):
 
     def forward(self, x):
         """Each neuron on the same x (then softmax over them, for a softmax layer)."""
+        if not isinstance(x, (list, tuple)):  # one value: what a layer of one neuron returns
+            x = [x]
         out = [n(x) for n in self.neurons]
         if self.softmax:
             out = softmax(out)

@@ -27,7 +27,7 @@ import graphviz
 
 from . import palette, render
 from .format import batch_size, check_example, check_precision, fmt, pick, visible
-from .i18n import N_, _, current, language, resolve
+from .i18n import N_, _, current, language, ngettext, resolve
 from .notation import partial, term
 from .tape import contribution, full_name, is_dead_relu, read_tape
 
@@ -646,7 +646,7 @@ def box_node(key, group, outputs, opts):
         opts.off_fills.setdefault(off, set()).add(fill)
     muted = palette.muted_colour(fill)
     name = key.rpartition(".")[2] if opts.cluster else key
-    size = escape(_("{count} nodes").format(count=len(group)))
+    size = escape(ngettext("{count} node", "{count} nodes", len(group)).format(count=len(group)))
     lines = [
         title_row(name, grad_sign(single, opts) if single else ""),
         f'<TR><TD COLSPAN="2"><FONT POINT-SIZE="9" COLOR="{muted}">{size}</FONT></TD></TR>',
