@@ -32,7 +32,10 @@ HELD_OUT = 56  # of the 4^4 = 256 sequences; the other 200 train
 LR = 0.01
 STEPS, SMALL_STEPS = 150, 60  # every seed tried (0-5) reaches 100% held out in 100 steps
 REPORT_EVERY = 25
-SAME_SET = ("ABAB", "ABBA")  # the same tokens, and A at position 1 in both
+SAME_SET = ("ABAB", "ABBA")
+PICTURED = (
+    3  # features per token in graph.svg's block  # the same tokens, and A at position 1 in both
+)
 
 
 class Reverser(Module):
@@ -134,13 +137,14 @@ def percent(x):
 
 
 def pictured():
-    """The block alone on 2 tokens of 2 features, and L = mean (y - swapped x)^2 (backward run).
+    """The block alone on 2 tokens of 3 features, and L = mean (y - swapped x)^2 (backward run).
 
-    Swapping is reversal at length 2. 2 heads of 1 feature, feed-forward width 4: about 360
-    nodes, few enough to step through one by one.
+    Swapping is reversal at length 2. One head, feed-forward width 3: about 520 nodes, few
+    enough to step through one by one. (Not 2 features: a layer norm of 2 numbers is always
+    -1 and 1, whatever they are, so no gradient would pass through it.)
     """
-    block = TransformerBlock(2, 2, 4, rng=0)
-    numbers = [[1.0, -0.5], [0.25, 0.75]]
+    block = TransformerBlock(PICTURED, 1, PICTURED, rng=0)
+    numbers = [[1.0, -0.5, 0.25], [0.5, 0.75, -1.0]]
     x = [[Value(v, f"x{t + 1}{i + 1}") for i, v in enumerate(row)] for t, row in enumerate(numbers)]
     y = block(x)
     for t, out in enumerate(y):
@@ -373,7 +377,9 @@ def run(lesson):
         root,
         params=block.parameters(),
         collapse=1,
-        what=_("the block on 2 tokens of 2 features, its parts folded: `norm1`, `attention`, ..."),
+        what=_(
+            "the block on 2 tokens of {d} features, its parts folded: `norm1`, `attention`, ..."
+        ).format(d=PICTURED),
     )
     lesson.look_for(
         _("attention.png: in each row one cell holds most of the weight, on the anti-diagonal")
