@@ -22,11 +22,6 @@ from .module import Module
 NONLINEARITIES = ("tanh", "relu")
 
 
-def _suffix(*index):
-    """'' for the only entry of a 1x1 matrix (w_hh), else the entry's 0-based index (w_hh1_0)."""
-    return "" if all(i is None for i in index) else "_".join(str(i) for i in index if i is not None)
-
-
 class _Cell(Module):
     """What the three cells share: checked sizes, torch's parameters, W v + b per gate."""
 
@@ -62,12 +57,15 @@ class _Cell(Module):
         self.tag_parameters()
 
     def _index(self, unit, col=None, columns=1):
-        """The label's index: the unit (and the column), left out where there is only one."""
-        one = self.hidden_size == 1
-        return _suffix(None if one else unit, None if col is None or columns == 1 else col)
+        """A label's index: the unit, then the column, each left out where there is only one
+        (w_hh for a 1x1 matrix, w_ih1_0 for row 1, column 0)."""
+        parts = [unit] if self.hidden_size > 1 else []
+        parts += [col] if col is not None and columns > 1 else []
+        return "_".join(map(str, parts))
 
     def _label(self, node, name, unit):
-        node.label = f"{name}{self._index(unit)}"
+        """Label a gate or state node: r, h (r_0, r_1, ... with more than one unit)."""
+        node.label = name if self.hidden_size == 1 else f"{name}_{unit}"
         return node
 
     def _gates(self, weights, biases, v):
@@ -180,6 +178,7 @@ class LSTMCell(_Cell):
     GATES = ("i", "f", "g", "o")
 
     def zero_state(self):
+        """(h0, c0), all 0 as in torch."""
         return _zeros("h0", self.hidden_size), _zeros("c0", self.hidden_size)
 
     def forward(self, x, state=None):

@@ -267,6 +267,18 @@ def test_a_1x1_rnn_over_three_steps_by_hand():
     assert last is outputs[-1] and [o[0].label for o in outputs] == ["h1", "h2", "h3"]
 
 
+def test_labels_name_the_gate_the_unit_and_the_column_as_torchs_docs_do():
+    cell = LSTMCell(3, 2, rng=0)
+    assert [p.label for p in cell.weight_ih[:7]] == [
+        "w_ii0_0", "w_ii0_1", "w_ii0_2", "w_ii1_0", "w_ii1_1", "w_ii1_2", "w_if0_0",
+    ]  # fmt: skip
+    assert [p.label for p in cell.bias_hh[-2:]] == ["b_ho0", "b_ho1"]
+    h, c = cell([0.1, 0.2, 0.3])
+    assert [v.label for v in h + c] == ["h_0", "h_1", "c_0", "c_1"]
+    assert [p.label for p in RNNCell(3, 1, rng=0).weight_ih] == ["w_ih0", "w_ih1", "w_ih2"]
+    assert [v.label for v in GRUCell(1, 1, rng=0)(0.5)] == ["h"]
+
+
 def test_every_time_step_has_its_own_scope_and_uses_the_same_weight_values():
     cell = GRUCell(1, 2, rng=5)
     outputs, _ = unroll(cell, [[0.3], [0.1], [-0.4], [0.2]])
