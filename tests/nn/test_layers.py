@@ -81,3 +81,14 @@ def test_repr_names_the_structure():
         "Layer of [Neuron(3, linear)]]"
     )
     assert repr(nn.Dropout(0.2)) == "Dropout(p=0.2)"
+
+
+def test_a_layer_of_one_neuron_feeds_the_next_layer():
+    # Layer(1, 1) returns its one value, not a list; the layer after it must still take it
+    model = nn.MLP(1, [1, 1], activation="tanh", rng=0)
+    hidden, out = model.layers
+    h = hidden([0.5])
+    y = model([0.5])
+    assert y.data == pytest.approx(out.neurons[0].b.data + out.neurons[0].w[0].data * h.data)
+    y.backward()
+    assert hidden.neurons[0].w[0].grad != 0.0

@@ -14,7 +14,7 @@ import pytest
 
 import nn
 import viz
-from autograd import Value, topological_order
+from autograd import Value, scope, topological_order
 from demos.lesson02_chain_rule import build  # f = (x + y) z at (-2, 5, -4)
 from viz import palette
 from viz.format import fmt
@@ -496,3 +496,14 @@ def test_grad_colouring_of_unlabelled_boxes_renders_with_their_signs():
     # + for x * -1, both ReLU outputs and y; − for x and the -1 (each: grad -1)
     assert sorted(signs) == ["+", "+", "+", "+", "−", "−"]
     assert ">inactive</text>" in svg
+
+
+def test_a_folded_box_of_one_node_says_node_not_nodes():
+    x = Value(1.0, "x")
+    with scope("double"):
+        y = x * 2.0
+    with scope("solo"):
+        z = y.tanh()
+    src = viz.draw_dot(z, collapse=True).source
+    assert ">1 node<" in src and ">1 nodes<" not in src
+    assert ">2 nodes<" in src  # double: the constant 2 and the product
