@@ -7,7 +7,7 @@ trained with cross-entropy to turn A B C D into D C B A. It reaches 100% on the 
 sequences it never saw. Without the positional encoding it cannot: attention ignores order,
 and the lesson shows two sequences it must then answer alike. attention.png: for reversal,
 position p reads position 5 - p, so the weights form the anti-diagonal. graph.svg: the block
-on 2 tokens of 2 features, each part folded to one box; backprop.html steps through it all.
+on 2 tokens of 3 features, each part folded to one box; backprop.html steps through it all.
 """
 
 import itertools
@@ -392,7 +392,10 @@ def run(lesson):
         )
     )
     lesson.look_for(
-        _("backprop.html: step into `attention` and see the softmax share out the gradient")
+        _(
+            "backprop.html: in `attention` the score s12 reaches both weights of its row, a12 "
+            "directly and a11 through the softmax's shared sum: its gradient gathers from both"
+        )
     )
 
 
