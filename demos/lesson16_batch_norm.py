@@ -3,7 +3,7 @@
 Run it:  chainrule run batch-norm
 Look at: one neuron z = w0·x0 + w1·x1 + b over a batch of 4 examples, then batch norm:
 yᵢ = γ·(zᵢ - μ)/√(σ² + eps) + β with μ and σ² the batch's mean and variance. Each zᵢ
-reaches the loss along three paths (its own dᵢ = zᵢ - μ, the mean, the variance), so
+reaches the loss through its own dᵢ = zᵢ - μ and through the batch's mean and variance, so
 ∂L/∂z1 changes when only example 4 changes, and the four ∂L/∂zᵢ add up to 0: the bias b
 gets no gradient at all. The engine's ∂L/∂zᵢ equal the textbook formula. Training moves
 the running mean and variance 10% of the way to each batch's; eval mode normalises by them,
@@ -179,9 +179,9 @@ def backward_pass(lesson, nodes, neuron, norm):
     d1, z1 = nodes["d"][0], nodes["z"][0]
     lesson.say(
         _(
-            "Each zᵢ reaches the loss along three paths (fan-out): through its own dᵢ, through\n"
-            "μ (which every dⱼ subtracts) and, inside dᵢ, through σ² (which every dⱼ² feeds).\n"
-            "For example 1:"
+            "Each zᵢ reaches the loss along several paths (fan-out): through its own dᵢ, which\n"
+            "goes straight to ẑᵢ and, squared, into σ² (which every ẑⱼ divides by); and through\n"
+            "μ, which every dⱼ subtracts. For example 1:"
         )
     )
     lesson.say(
@@ -434,7 +434,7 @@ def run(lesson):
         nodes["loss"],
         params=neuron.parameters() + norm.parameters(),
         collapse=True,
-        what=_("every example's nodes; the mean and the variance boxes fan out to all four"),
+        what=_("every example's nodes; the mean box feeds all four dᵢ, and they feed the variance"),
     )
     lesson.look_for(
         _(

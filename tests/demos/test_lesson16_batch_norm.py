@@ -184,7 +184,7 @@ def test_in_chinese_the_lesson_speaks_of_running_statistics_and_keeps_its_number
     r_zh, text, _ = run(tmp_path / "zh", lang="zh-CN")
     np.testing.assert_equal(r_zh, r_en)
     assert "批量归一化之前的偏置什么也学不到。" in text
-    assert "每个 zᵢ 沿三条路径到达损失（扇出）" in text
+    assert "每个 zᵢ 沿几条路径到达损失（扇出）" in text
     num = lesson16.Lesson.num
     mean = r_zh["history"]["mean"][0]
     first = f"  第 1 步：滑动均值 = 0.9 · 0 + 0.1 · {num(mean)} = {num(0.1 * mean)}"
