@@ -85,8 +85,10 @@ def loss_of(model, xs, targets):
 def train(model, X, Y, steps):
     """Full-batch Adam on a tape: the batched graph recorded once, replayed every step.
 
-    Returns the loss of each step. The parameters' numbers stay in one array between steps
-    (as nn.fit does); they are written back to the model at the end.
+    nn.fit's losses score one list of outputs per example; here each position has its own
+    softmax, so this loop runs the tape itself, as fit does inside: the parameters' numbers
+    stay in one array between steps and go back to the model at the end. Returns the loss
+    of each step (before that step's update).
     """
     params = model.parameters()
     xs, ys = [Value(c) for c in X.T], [Value(c) for c in Y.T]
