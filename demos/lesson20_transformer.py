@@ -180,7 +180,7 @@ def table(lesson, heads, labels):
 
 def heatmaps(lesson, heads, labels, title):
     """attention.png: a heatmap per head, the weight written in each cell."""
-    what = _("each head's weights; reversal: the bright cells run along the anti-diagonal")
+    what = _("each head's weights; reversal: the dark cells run along the anti-diagonal")
     plt = plots._pyplot(lesson, what)
     if plt is None:
         return None
