@@ -316,5 +316,5 @@ LESSON = Lesson(
     N_("backprop through time: one weight, a gradient term per step; vanishing and exploding"),
     run,
     build,
-    title=N_("18. Backprop over time"),
+    title=N_("18. Backprop through time"),
 )

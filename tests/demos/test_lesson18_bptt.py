@@ -129,7 +129,7 @@ def test_it_writes_a_folded_graph_an_unfolded_one_and_the_player_page(tmp_path):
     assert re.search(r">t1<", unfolded) and re.search(r">t2<", unfolded)  # two frames
     assert "+= " in unfolded  # w_hh's edges say what each step adds
     page = (tmp_path / "backprop.html").read_text(encoding="utf-8")
-    assert "<title>18. Backprop over time</title>" in page
+    assert "<title>18. Backprop through time</title>" in page
     assert "Look for:" in text
 
 
