@@ -13,7 +13,8 @@ from viz.i18n import _
 from viz.narrate import expression, paren
 from viz.notation import partial, rule
 
-WEIGHT = re.compile(r"[wb](\d|_|$)")  # w0, w1_00, b, b2: how every lesson names its parameters
+# w0, w1_00, b, b2, gamma1, beta1 (normalisation's scale and shift): how lessons name parameters
+WEIGHT = re.compile(r"(?:[wb]|gamma|beta)(\d|_|$)")
 SEEDS = 2**32  # a lesson's seeds run 0 .. SEEDS - 1: numpy's RandomState (make_moons) refuses more
 
 

@@ -1,6 +1,21 @@
 """chainrule's neural-network library on the scalar engine, with PyTorch's names."""
 
-from . import activations, data, diagnostics, functional, init, losses, optim, schedules
+from . import (
+    activations,
+    attention,
+    conv,
+    data,
+    diagnostics,
+    functional,
+    init,
+    losses,
+    norm,
+    optim,
+    recurrent,
+    residual,
+    schedules,
+    transformer,
+)
 from .activations import (
     ELU,
     GELU,
@@ -15,6 +30,8 @@ from .activations import (
     Swish,
     Tanh,
 )
+from .attention import MultiHeadAttention, SelfAttention, positional_encoding
+from .conv import AvgPool1d, Conv1d, MaxPool1d
 from .data import (
     DataLoader,
     load_digits,
@@ -38,15 +55,22 @@ from .losses import (
     mse_loss,
 )
 from .module import Module, Sequential
+from .norm import BatchNorm1d, LayerNorm
 from .optim import SGD, Adam, Optimizer, RMSprop, clip_grad_norm_, clip_grad_value_
 from .perceptron import Perceptron, PerceptronReport
+from .recurrent import GRUCell, LSTMCell, RNNCell, unroll
+from .residual import Residual, deep_stack
 from .schedules import CosineAnnealingLR, ExponentialLR, LinearLR, LRScheduler, StepLR
 from .train import DivergedError, History, evaluate, fit, predict
+from .transformer import FeedForward, TransformerBlock
 
 __all__ = [
     "Adam",
+    "AvgPool1d",
+    "BatchNorm1d",
     "BCELoss",
     "BCEWithLogitsLoss",
+    "Conv1d",
     "CosineAnnealingLR",
     "CrossEntropyLoss",
     "DataLoader",
@@ -54,27 +78,36 @@ __all__ = [
     "Dropout",
     "ELU",
     "ExponentialLR",
+    "FeedForward",
     "GELU",
+    "GRUCell",
     "HingeLoss",
     "History",
     "L1Loss",
     "Layer",
+    "LayerNorm",
     "LeakyReLU",
     "Linear",
     "LinearLR",
     "LRScheduler",
+    "LSTMCell",
     "Maxout",
     "MaxoutNeuron",
+    "MaxPool1d",
     "MLP",
     "Module",
     "MSELoss",
+    "MultiHeadAttention",
     "Neuron",
     "Optimizer",
     "Perceptron",
     "PerceptronReport",
     "PReLU",
     "ReLU",
+    "Residual",
     "RMSprop",
+    "RNNCell",
+    "SelfAttention",
     "Sequential",
     "SGD",
     "Sigmoid",
@@ -85,12 +118,16 @@ __all__ = [
     "StepLR",
     "Swish",
     "Tanh",
+    "TransformerBlock",
     "activations",
+    "attention",
     "clip_grad_norm_",
     "clip_grad_value_",
+    "conv",
     "cross_entropy",
     "data",
     "dead_relus",
+    "deep_stack",
     "diagnostics",
     "evaluate",
     "fit",
@@ -105,8 +142,14 @@ __all__ = [
     "make_moons",
     "make_spiral",
     "mse_loss",
+    "norm",
     "optim",
+    "positional_encoding",
     "predict",
+    "recurrent",
+    "residual",
     "schedules",
     "train_test_split",
+    "transformer",
+    "unroll",
 ]

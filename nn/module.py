@@ -24,6 +24,9 @@ class Module:
 
     name = ""  # the scope its nodes are tagged with; containers set it (layer1, neuron3)
     training = True
+    # Attributes holding state that is not learned but is part of the model (BatchNorm1d's
+    # running statistics): a number or a list of numbers each, saved with the parameters.
+    buffers = ()
 
     def forward(self, *args):
         """What the module computes; subclasses write it, and calling the module runs it."""
@@ -58,6 +61,25 @@ class Module:
         for key, item in self.named_children():
             if isinstance(item, Module):
                 yield from item.named_modules(f"{prefix}{key}.")
+
+    def named_buffers(self, prefix=""):
+        """(dotted name, number) for every buffer of this module and those inside it."""
+        for name, owner, attr, i in self._buffer_slots(prefix):
+            value = getattr(owner, attr)
+            yield name, value if i is None else value[i]
+
+    def _buffer_slots(self, prefix=""):
+        # (dotted name, module, attribute, index in its list or None), for reading and writing
+        for attr in self.buffers:
+            value = getattr(self, attr)
+            if isinstance(value, list):
+                for i in range(len(value)):
+                    yield f"{prefix}{attr}.{i}", self, attr, i
+            elif value is not None:  # None: not kept (BatchNorm1d(track_running_stats=False))
+                yield prefix + attr, self, attr, None
+        for key, item in self.named_children():
+            if isinstance(item, Module):
+                yield from item._buffer_slots(f"{prefix}{key}.")
 
     def modules(self):
         """This module and every module inside it, in the order of named_modules()."""
@@ -111,16 +133,21 @@ class Module:
                 item.tag_parameters(inner)
         return self
 
-    # Saving and loading. A state is {dotted name: number}; every parameter is one number.
+    # Saving and loading. A state is {dotted name: number}: every parameter is one number, and
+    # so is each number of a buffer.
     def state_dict(self):
-        """{dotted name: number} for every parameter, in named_parameters() order."""
-        return {name: p.data for name, p in self.named_parameters()}
+        """{dotted name: number} for every parameter (named_parameters() order), then buffers."""
+        state = {name: p.data for name, p in self.named_parameters()}
+        state.update(self.named_buffers())
+        return state
 
     def load_state_dict(self, state, where="load_state_dict"):
         """Set every parameter from `state`; on any mismatch raise and change nothing."""
         if not isinstance(state, dict):
             raise TypeError(f"{where}: expected a dict of parameters, got {type(state).__name__}")
         params = dict(self.named_parameters())
+        slots = {name: (owner, attr, i) for name, owner, attr, i in self._buffer_slots()}
+        params.update(dict.fromkeys(slots))  # a buffer's number is checked as a parameter's
         missing = [n for n in params if n not in state]
         extra = [n for n in state if n not in params]
         values, bad, infinite = {}, [], []  # every value checked before any is assigned
@@ -147,7 +174,15 @@ class Module:
                 f"({len(params)} parameters): {'; '.join(problems)}"
             )
         for n, p in params.items():  # only now, when all of it fits
-            p.data = values[n]
+            if n not in slots:
+                p.data = values[n]
+        for n, (owner, attr, i) in slots.items():
+            old = getattr(owner, attr) if i is None else getattr(owner, attr)[i]
+            value = int(values[n]) if isinstance(old, int) else values[n]  # a count stays whole
+            if i is None:
+                setattr(owner, attr, value)
+            else:
+                getattr(owner, attr)[i] = value
         return self
 
     def save(self, path):

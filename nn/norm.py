@@ -99,13 +99,16 @@ class BatchNorm1d(Module):
     unbiased variance (n / (n - 1) times the biased), as torch. momentum=None keeps their
     plain average over all batches so far. In eval mode the running statistics normalise
     (with track_running_stats=False, the batch's always). They are plain floats, not
-    parameters: running_mean, running_var, num_batches_tracked.
+    parameters: running_mean, running_var, num_batches_tracked, the module's buffers, which
+    state_dict(), save() and load() keep with gamma and beta, as torch does.
 
     Input, as torch's (N, C): a list of N examples, each a list of C numbers or Values
     (returns that shape); or a list of C Values each holding an array over the examples,
     what nn.fit(batched=True) feeds (returns C such Values). With C == 1 a single batch
     Value (what Linear(n, 1) gives in batched mode) is taken too, and one Value returned.
     """
+
+    buffers = ("running_mean", "running_var", "num_batches_tracked")
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True):
         where = "BatchNorm1d"

@@ -36,6 +36,7 @@ from .losses import (
     mse_loss,
 )
 from .module import Module
+from .norm import BatchNorm1d
 from .optim import Optimizer, _check, clip_grad_norm_
 
 
@@ -434,6 +435,8 @@ def _replay(tape, model, loss, loss_fn, batched, l2, l1, params, optimizer, clip
         why = "a custom loss may read its targets as numbers, not Values"
     elif any(isinstance(m, Dropout) and m.p > 0 for m in model.modules()):
         why = "Dropout draws a new mask every step, which a tape would freeze"
+    elif any(isinstance(m, BatchNorm1d) and m.track_running_stats for m in model.modules()):
+        why = "BatchNorm1d updates its running statistics every step, which a tape would skip"
     if why is None:
         return _Replay(model, loss, loss_fn, l2, l1, params, optimizer, clipping)
     if tape:

@@ -402,8 +402,11 @@ def test_running_statistics_follow_the_momentum_rule_with_the_unbiased_variance(
 def test_running_statistics_are_not_parameters():
     norm = BatchNorm1d(2)
     assert [p.label for p in norm.parameters()] == ["gamma1", "gamma2", "beta1", "beta2"]
-    assert list(norm.state_dict()) == ["gamma.0", "gamma.1", "beta.0", "beta.1"]
+    saved = ["gamma.0", "gamma.1", "beta.0", "beta.1"]  # the parameters, then the buffers
+    saved += ["running_mean.0", "running_mean.1", "running_var.0", "running_var.1"]
+    assert list(norm.state_dict()) == saved + ["num_batches_tracked"]
     assert BatchNorm1d(2, affine=False).parameters() == []
+    assert list(BatchNorm1d(2, track_running_stats=False).state_dict()) == saved[:4]
 
 
 def test_batch_norm_takes_the_single_batch_value_linear_gives_and_fits_without_a_tape():
@@ -425,18 +428,23 @@ def test_batch_norm_takes_the_single_batch_value_linear_gives_and_fits_without_a
     assert isinstance(out, Value) and out.data.shape == (16,)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="nn.fit's tape replays the recorded graph without calling forward, so the running "
-    "statistics move only on recording steps; fit must not use a tape for a training BatchNorm1d",
-)
 def test_fit_with_its_default_tape_updates_the_running_statistics_every_step():
     rng = np.random.default_rng(0)
     X, y = rng.standard_normal((16, 2)), rng.standard_normal(16)
     model = Sequential(Linear(2, 1, rng=1), BatchNorm1d(1))
     fit(model, X, y, loss="mse", optimizer=SGD(model.parameters(), lr=0.0), epochs=1,
         batch_size=4, shuffle=False, metric=None, verbose=False)  # fmt: skip
-    assert model.layers[1].num_batches_tracked == 4
+    norm = model.layers[1]
+    assert norm.num_batches_tracked == 4
+    neuron = model.layers[0].neurons[0]  # lr 0: the same weights for every batch
+    z = X @ np.array([w.data for w in neuron.w]) + neuron.b.data
+    mean = 0.0
+    for batch in z.reshape(4, 4):
+        mean = 0.9 * mean + 0.1 * batch.mean()
+    assert norm.running_mean[0] == pytest.approx(mean, abs=1e-12)
+    with pytest.raises(ValueError, match="tape=True is not possible here: BatchNorm1d"):
+        fit(model, X, y, loss="mse", optimizer=SGD(model.parameters(), lr=0.0), epochs=1,
+            metric=None, verbose=False, tape=True)  # fmt: skip
 
 
 def test_batch_norm_folds_into_its_scope_with_mean_and_variance_boxes():
@@ -505,3 +513,29 @@ def test_batch_norm_refuses_bad_input_before_changing_its_statistics(x, error, t
     with pytest.raises(error, match=_literal(text)):
         norm(x)
     assert (norm.running_mean, norm.num_batches_tracked) == ([0.0, 0.0], 0)
+
+
+def test_the_running_statistics_are_saved_and_loaded_with_the_parameters(tmp_path):
+    rng = np.random.default_rng(3)
+    model = Sequential(Linear(2, 2, rng=1), BatchNorm1d(2))
+    for _ in range(3):
+        model([Value(column) for column in rng.standard_normal((5, 2)).T])  # a batch of 5
+    norm = model.layers[1]
+    state = model.state_dict()
+    assert state["layers.1.running_mean.1"] == norm.running_mean[1] != 0.0
+    assert state["layers.1.num_batches_tracked"] == 3
+    model.save(tmp_path / "m.json")
+    fresh = Sequential(Linear(2, 2, rng=2), BatchNorm1d(2))
+    fresh.load(tmp_path / "m.json")
+    again = fresh.layers[1]
+    assert again.running_mean == norm.running_mean and again.running_var == norm.running_var
+    assert again.num_batches_tracked == 3 and isinstance(again.num_batches_tracked, int)
+    fresh.load_state_dict({**model.state_dict()})  # the weights too, so outputs can match
+    x = [Value(np.array([0.3, 2.0])), Value(np.array([-1.2, 0.5]))]
+    fresh.eval(), model.eval()
+    assert all((a.data == b.data).all() for a, b in zip(fresh(x), model(x)))
+    del state["layers.1.running_var.0"]  # a file without a buffer is refused, nothing changed
+    before = list(again.running_mean)
+    with pytest.raises(ValueError, match=r"missing layers\.1\.running_var\.0"):
+        fresh.load_state_dict(state)
+    assert again.running_mean == before
