@@ -30,12 +30,7 @@ SOURCES = {
     "basics": ["demos/common.py", "demos/plots.py", "demos/lesson0[1-7]_*.py"],
     "training": ["demos/lesson0[89]_*.py", "demos/lesson1[0-4]_*.py"],
     "cli": ["demos/cli.py", "demos/doctor.py", "demos/argparse_messages.py"],
-    "skip": ["demos/lesson15_*.py"],
-    "batchnorm": ["demos/lesson16_*.py"],
-    "convolution": ["demos/lesson17_*.py"],
-    "recurrence": ["demos/lesson18_*.py"],
-    "attention": ["demos/lesson19_*.py"],
-    "transformer": ["demos/lesson20_*.py"],
+    "architectures": ["demos/lesson1[5-9]_*.py", "demos/lesson20_*.py"],
 }  # fmt: skip
 NOT_SOURCES = {"viz/i18n.py"}  # its docstring's example is not a message
 METHODS = {".py": "python", ".js": "javascript"}

@@ -292,7 +292,9 @@ def test_two_layer_formulas_path_products_equal_the_gradients(tmp_path):
 def test_every_lesson_is_listed_in_reading_order():
     names = list(cli.LESSONS)
     assert names[:4] == ["car-tax", "chain-rule", "part-lifetime", "two-layer-formulas"]
-    assert len(names) == 14 and names[-1] == "regularisation"
+    assert names[13] == "regularisation"
+    beyond = ["skip-connections", "batch-norm", "convolution", "bptt", "self-attention"]
+    assert names[14:] == beyond + ["transformer"]  # issue 16: past the MLP
 
 
 def test_cli_step_refuses_a_lesson_without_one_graph(capsys):
