@@ -45,3 +45,20 @@ def test_every_picture_the_section_shows_is_in_docs_and_parses():
             assert ET.fromstring(data).tag.endswith("svg")
         else:
             assert data.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+@pytest.mark.render  # it saves an SVG
+def test_the_beyond_the_mlp_example_runs_and_draws_the_block_folded_by_part(tmp_path, monkeypatch):
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## Beyond the MLP") :]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(tmp_path)
+    namespace = {}
+    exec(compile(code, "README example", "exec"), namespace)
+    tokens, block = namespace["tokens"], namespace["block"]
+    assert all(v.grad != 0.0 for token in tokens for v in token)  # every input feels the loss
+    svg = (tmp_path / "block.svg").read_text(encoding="utf-8")
+    for part in ("norm1", "attention", "norm2", "ff"):
+        assert f">{part}<" in svg  # a folded box per part of the block
+    kinds = {type(m).__name__ for m in block.modules()}  # the block is made of the named layers
+    assert {"MultiHeadAttention", "LayerNorm", "Residual"} <= kinds

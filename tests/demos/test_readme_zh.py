@@ -32,6 +32,7 @@ SECTIONS = {
     "A batch through one scalar graph": "一张标量图跑一批样本",
     "Pictures of the graph": "计算图的图片",
     "Training networks": "训练网络",
+    "Beyond the MLP": "越过 MLP",
     "Stepping through backprop in class": "在课堂上逐步演示反向传播",
     "What is where": "文件在哪里",
     "How it differs from micrograd": "与 micrograd 的不同",
@@ -64,7 +65,8 @@ KEPT = {
     "okabe-ito", "colorbrewer", "rdbu", "gettext", "babel", "tmux", "ruff", "chainrule", "readme",
     "moons", "digits", "make", "pip", "conda", "kill", "debian", "ubuntu", "fedora", "macos",
     "windows", "linux", "svg", "png", "pdf", "html", "json", "dot", "cpu", "dpi", "mib", "wheel",
-    "float", "path", "stderr", "stdout", "enter", "tab", "home", "ctrl-c", "cjk",
+    "float", "path", "stderr", "stdout", "enter", "tab", "home", "ctrl-c", "cjk", "mlp",
+    "transformer",
 }  # fmt: skip
 ENGLISH_WORD = re.compile(r"[A-Za-z][A-Za-z_'-]{2,}")
 CJK = re.compile(r"[\u3400-\u9fff]")
