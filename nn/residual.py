@@ -55,8 +55,6 @@ def deep_stack(width, depth, activation="sigmoid", residual=False, init="xavier_
     """
     _check_size("deep_stack: width", width)
     _check_size("deep_stack: depth", depth)
-    if width == 1 and not residual:  # Layer(1, 1) returns one value; the next Layer reads a list
-        raise ValueError("deep_stack: a plain stack needs width >= 2, got width 1")
     rng = as_rng(rng)
     layers = [Layer(width, width, activation=activation, init=init, rng=rng) for _ in range(depth)]
     return Sequential(*(Residual(layer) if residual else layer for layer in layers))

@@ -259,8 +259,8 @@ def test_deep_stack_names_its_layers_and_shares_weights_between_plain_and_residu
     assert [v.data for v in residual(x)] == pytest.approx([v.data for v in h])
     with pytest.raises(ValueError, match="deep_stack: depth must be a whole number >= 1, got 0"):
         deep_stack(3, 0)
-    with pytest.raises(ValueError, match="deep_stack: a plain stack needs width >= 2"):
-        deep_stack(1, 3)
+    one = deep_stack(1, 3, rng=0)([Value(1.0)])  # a chain of single units: one value
+    assert 0.0 < one.data < 1.0
     assert len(deep_stack(1, 3, residual=True, rng=0)([Value(1.0)])) == 1
 
 
