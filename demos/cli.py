@@ -11,6 +11,7 @@ the whole run, the lesson's lines and pictures too, happens in that language.
 import argparse
 import contextlib
 import importlib
+import importlib.util
 import os
 import pkgutil
 import re
@@ -22,7 +23,7 @@ from viz.format import pad, width
 from viz.i18n import _
 
 from . import doctor
-from .common import SEEDS, MissingExtra, parameters_of
+from .common import SEEDS, MissingExtra, UsageError, parameters_of
 
 # Every demos/lessonNN_*.py, in the order of its number: a new lesson file is found by itself.
 MODULES = [
@@ -31,10 +32,13 @@ MODULES = [
     if name.startswith("lesson")
 ]
 LESSONS = {m.LESSON.name: m.LESSON for m in MODULES}
-
-
-class UsageError(Exception):
-    """A mistake on the command line: one line on stderr, exit status 2."""
+# The teacher's commands beside the lessons: demos/cmd_NAME.py gives add_parser(sub), which
+# adds and returns its subparser, and run(args), which returns the exit status.
+COMMANDS = {
+    name: importlib.import_module(f"{__package__}.cmd_{name}")
+    for name in ("draw", "worksheet", "check", "exercise")
+    if importlib.util.find_spec(f"{__package__}.cmd_{name}") is not None  # TODO(issue 17)
+}
 
 
 class OutputError(Exception):
@@ -213,7 +217,9 @@ def parser():
     """The command line, its help in the current language (build it where argparse speaks)."""
     p = Parser(prog="chainrule", description=_("Lessons in backpropagation."))
     with_lang(p, None)
-    sub = p.add_subparsers(dest="command", metavar="{list,run,step,doctor}")
+    sub = p.add_subparsers(
+        dest="command", metavar="{" + ",".join(["list", "run", "step", "doctor", *COMMANDS]) + "}"
+    )
     listing = sub.add_parser("list", help=_("name every lesson with a one-line summary"))
     run = sub.add_parser("run", help=_("run a lesson and write its pictures"))
     run.add_argument("name", help=_("a lesson name from `chainrule list`"))
@@ -232,7 +238,11 @@ def parser():
         "doctor", help=_("say what is installed and what each missing piece costs")
     )
     check.add_argument("--json", action="store_true", help=_("the same facts, as JSON"))
-    for each in (listing, run, step, check):
+    commands = [listing, run, step, check]
+    for module in COMMANDS.values():  # the teacher's commands, each in its own module
+        commands.append(module.add_parser(sub))
+        commands[-1].set_defaults(handler=module.run)
+    for each in commands:
         with_lang(each, argparse.SUPPRESS)
     return p
 
@@ -316,6 +326,9 @@ def command(args):
         if args.command == "doctor":
             check_renderer()
             return doctor.run(MODULES, as_json=args.json)
+        if getattr(args, "handler", None) is not None:
+            check_renderer()
+            return args.handler(args)
         lesson = lesson_named(args.name)
         if args.command == "run":
             check_renderer()

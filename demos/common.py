@@ -39,6 +39,10 @@ def out_dir(name):
     return pathlib.Path(root) / name
 
 
+class UsageError(Exception):
+    """A mistake on the command line: `chainrule` says it in one line on stderr, exit status 2."""
+
+
 class MissingExtra(Exception):
     """A lesson needs an optional package that is not installed; the message says which."""
 
