@@ -533,6 +533,7 @@
       ? _("Quiz: {right} right out of {done} ({first} at the first try, {shown} shown)")
       : _("Quiz: {right} right out of {done} ({first} at the first try)"), counts);
     $("copy").hidden = !quiz || done.length === 0;
+    $("export").hidden = !quiz; // the name can be typed before the first answer
   }
 
   function scoreText() {
@@ -565,6 +566,51 @@
     }
   }
 
+  // ---- The export: the answers as ANSWERS.csv, for `chainrule check` ------------------
+  // One row per question of the quiz (every backward step), in the page's order: the name
+  // typed, the page's title as the sheet, what the quiz asked (∂f/∂x) as the question, and the
+  // last answer typed there (blank when none: chainrule check counts it missing). No verdict
+  // column: the teacher's key and its tolerance mark the answers, not this page.
+  const nameBox = $("student");
+  const COLUMNS = ["student", "sheet", "question", "answer"];
+
+  function csvField(text) {
+    // RFC 4180: a field holding a comma, a quote, a line break or edge spaces goes in quotes.
+    // (\u0022 is the quote: a bare one inside a regex would end Babel's reading of a string.)
+    return /[\u0022,\r\n]|^\s|\s$/.test(text) ? `"${text.split('"').join('""')}"` : text;
+  }
+
+  function answersCsv(student) {
+    const rows = [COLUMNS];
+    steps.forEach((step, s) => {
+      if (step.phase !== "backward") return;
+      const tries = answers[s] ? answers[s].tries : [];
+      rows.push([student, data.title, step.ask, tries.length ? tries[tries.length - 1] : ""]);
+    });
+    // The BOM lets a spreadsheet read 王芳 as UTF-8; chainrule check reads either.
+    return "\ufeff" + rows.map((row) => row.map(csvField).join(",")).join("\r\n") + "\r\n";
+  }
+
+  function download(event) {
+    event.preventDefault();
+    const student = nameBox.value.trim().replace(/\s+/g, " ");
+    if (!student) {
+      tell(_("Type your name first, so your teacher knows whose answers these are."), "invalid");
+      nameBox.focus();
+      return;
+    }
+    const blob = new Blob([answersCsv(student)], { type: "text/csv;charset=utf-8" });
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(blob);
+    // answers-Wang-Fang.csv: no character a file system refuses, no spaces
+    link.download = `answers-${student.replace(/[\\/:*?\u0022<>|\u0000-\u001f]/g, "_").replace(/ /g, "-")}.csv`;
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 60000); // long after the save began
+    tell(format(_("Saved {file}: hand it in to your teacher."), { file: link.download }), "invalid");
+  }
+
   // ---- The legend: the colour key of graph.svg, beside the graph -----------------------
   function drawLegend() {
     const list = $("legend-items");
@@ -591,7 +637,8 @@
     const key = event.key, target = event.target;
     if (event.altKey || event.ctrlKey || event.metaKey) return;
     // Every key typed into the answer belongs to the answer: -4 is minus four, not zoom out.
-    if (target === answerBox) { if (key === "Escape") answerBox.blur(); return; }
+    // So do the keys typed into the name (a space, a Q) of the quiz's export.
+    if (target === answerBox || target === nameBox) { if (key === "Escape") target.blur(); return; }
     if (target.type === "range" || target.tagName === "TEXTAREA") return; // their own keys
     const onNode = clickedElement(target);
     const pressing = key === "Enter" || key === " ";
@@ -624,6 +671,7 @@
   $("ask").addEventListener("submit", check);
   $("reveal").addEventListener("click", reveal);
   $("copy").addEventListener("click", copyScore);
+  $("export").addEventListener("submit", download);
   svg.addEventListener("wheel", wheelZoom, { passive: false });
   svg.addEventListener("pointerdown", startDrag);
   svg.addEventListener("pointermove", moveDrag);

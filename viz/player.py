@@ -57,6 +57,10 @@ WORDS = {
     "reveal_title": N_("Show the answer (R)"),
     "copy": N_("Copy score"),
     "score_label": N_("your quiz score, to copy"),
+    "student": N_("Your name"),  # the quiz export's field: whose answers the file holds
+    "student_example": N_("e.g. Wang Fang"),
+    "download": N_("Download answers"),
+    "download_title": N_("Save your answers as a CSV file to hand in (`chainrule check` marks it)"),
 }
 
 
