@@ -22,7 +22,7 @@ from viz import i18n, render
 from viz.format import pad, width
 from viz.i18n import _
 
-from . import doctor
+from . import cmd_draw, doctor
 from .common import SEEDS, MissingExtra, UsageError, parameters_of
 
 # Every demos/lessonNN_*.py, in the order of its number: a new lesson file is found by itself.
@@ -232,8 +232,9 @@ def parser():
     )
     run.add_argument("--no-plots", action="store_true", help=_("skip matplotlib plots"))
     step = sub.add_parser("step", help=_("step through a lesson's backprop in the terminal"))
-    step.add_argument("name")
+    step.add_argument("name")  # a lesson, or an expression with --at (cmd_draw.stepped)
     step.add_argument("--no-pause", action="store_true", help=_("print every step without waiting"))
+    cmd_draw.expression_options(step)
     check = sub.add_parser(
         "doctor", help=_("say what is installed and what each missing piece costs")
     )
@@ -329,25 +330,31 @@ def command(args):
         if getattr(args, "handler", None) is not None:
             check_renderer()
             return args.handler(args)
+        if args.command == "step":
+            typed = cmd_draw.stepped(args, LESSONS)  # a teacher's own expression, or None
+            if typed is None:
+                lesson = lesson_named(args.name)
+                if lesson.build is None:
+                    small = ", ".join(n for n, each in LESSONS.items() if each.build is not None)
+                    raise UsageError(
+                        _("{name} trains many graphs, none to step; try: {names}").format(
+                            name=repr(args.name), names=small
+                        )
+                    )
+                root = lesson.build()
+                params = parameters_of(root)
+            else:
+                root, params = typed.root, typed.params
+            try:
+                viz.step_terminal(root, pause=not args.no_pause, params=params)
+            except KeyboardInterrupt:  # Ctrl-C: the stepper has ended its line already
+                return 130
+            return 0
         lesson = lesson_named(args.name)
         if args.command == "run":
             check_renderer()
             lesson(out=args.out, seed=args.seed, plots=not args.no_plots)
             lesson.finish()
-            return 0
-        if args.command == "step":
-            if lesson.build is None:
-                small = ", ".join(n for n, each in LESSONS.items() if each.build is not None)
-                raise UsageError(
-                    _("{name} trains many graphs, none to step; try: {names}").format(
-                        name=repr(args.name), names=small
-                    )
-                )
-            root = lesson.build()
-            try:
-                viz.step_terminal(root, pause=not args.no_pause, params=parameters_of(root))
-            except KeyboardInterrupt:  # Ctrl-C: the stepper has ended its line already
-                return 130
             return 0
     except UsageError as err:
         return complain(2, err)

@@ -32,3 +32,8 @@ from .player import backprop_html  # noqa: E402
 from .stepper import step_terminal  # noqa: E402
 
 __all__ += ["backprop_frames", "backprop_html", "backprop_story", "narrate", "step_terminal"]
+
+# A teacher's own example typed as maths, read into Values (issue 17).
+from .expression import ExpressionError, expression  # noqa: E402
+
+__all__ += ["ExpressionError", "expression"]
