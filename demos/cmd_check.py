@@ -45,7 +45,7 @@ class BadFile(Exception):
 # -4, −4 (U+2212), an IME's full-width forms (NFKC turns them into ASCII), +0.5, .5, 1e-3, 3/4,
 # spaces around, nan, inf, ∞. ASCII digits only after NFKC: float() would take '٣' too.
 NUMBER = r"[-+]?\s*(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?"
-PLAIN = re.compile(rf"{NUMBER}", re.ASCII)
+PLAIN = re.compile(NUMBER, re.ASCII)
 FRACTION = re.compile(rf"({NUMBER})\s*/\s*({NUMBER})", re.ASCII)
 SPECIAL = re.compile(r"([-+]?)(nan|inf|infinity|∞)")
 DASHES = str.maketrans({"\u2212": "-", "\u2012": "-", "\u2013": "-", "\ufe63": "-", "\u3002": "."})
@@ -56,18 +56,22 @@ def read_number(typed):
     s = unicodedata.normalize("NFKC", typed).translate(DASHES).strip().lower()
     if re.search("[,\u3001]", s):  # NFKC made the full-width comma ASCII already
         return None
-    unsigned = lambda t: float(re.sub(r"\s+", "", t))  # noqa: E731
     special = SPECIAL.fullmatch(re.sub(r"\s+", "", s))
     if special:
         value = math.nan if special[2] == "nan" else math.inf
         return -value if special[1] == "-" else value
     fraction = FRACTION.fullmatch(s)
     if fraction:
-        top, bottom = unsigned(fraction[1]), unsigned(fraction[2])
+        top, bottom = spaceless(fraction[1]), spaceless(fraction[2])
         if bottom == 0:  # as the browser divides: 1/0 is infinity, 0/0 not a number
             return math.nan if top == 0 else math.copysign(math.inf, top)
         return top / bottom
-    return unsigned(s) if PLAIN.fullmatch(s) else None
+    return spaceless(s) if PLAIN.fullmatch(s) else None
+
+
+def spaceless(text):
+    """A number that NUMBER matched, as a float: "- 4" is -4, as in the quiz."""
+    return float(re.sub(r"\s+", "", text))
 
 
 def within(value, expected, tolerance):
@@ -246,8 +250,17 @@ def read_answers(path):
     text = read_text(path)
     first = text.split("\n", 1)[0]
     delimiter = next((d for d in ",;\t" if d in first), ",")
-    lines = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    header = [tidy(name).lower() for name in lines[0]] if lines else []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:  # (line, fields): the line a record starts on, as an editor numbers it
+        records, start = [], 1
+        for fields in reader:
+            records.append((start, fields))
+            start = reader.line_num + 1
+    except csv.Error as err:  # a field of over 128 KiB, say
+        raise BadFile(
+            _("{file} line {n} is not CSV: {error}").format(file=path, n=start, error=err)
+        ) from None
+    header = [tidy(name).lower() for name in records[0][1]] if records else []
     if not all(name in header for name in COLUMNS):
         raise BadFile(
             _("{file} has no header row {columns} (its first line is {first})").format(
@@ -256,7 +269,7 @@ def read_answers(path):
         )
     at = {name: header.index(name) for name in COLUMNS}
     rows = []
-    for number, fields in enumerate(lines[1:], 2):
+    for number, fields in records[1:]:
         if not any(f.strip() for f in fields):
             continue  # a blank line between classes, or at the end
         spilled = len(fields) > len(header)
@@ -287,7 +300,7 @@ class Result:
     asks: str
     given: str
     expected: float | None
-    verdict: str  # one of VERDICTS' keys
+    verdict: str  # one of VERDICTS
 
 
 def find_question(sheet, asked):
@@ -603,7 +616,9 @@ def add_parser(sub):
         help=_("the answers: one file, or several (one per student, say)"),
     )
     p.add_argument(
-        "--out", help=_("folder for results.csv and results.html (default: the answers' folder)")
+        "--out",
+        metavar="DIR",
+        help=_("folder for results.csv and results.html (default: the answers' folder)"),
     )
     return p
 

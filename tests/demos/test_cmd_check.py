@@ -362,6 +362,19 @@ def test_answers_without_the_header_are_refused_before_anything_is_written(files
     assert not (Path(answers).parent / "results.csv").exists()
 
 
+def test_a_line_is_counted_as_an_editor_counts_it_past_a_quoted_line_break(files, capsys):
+    key_path, answers = files(HEADER + '"Ann\nSmith",S01,1a,-4\nBo,S09,1a,-4\n')
+    status, out, _ = check(capsys, key_path, answers)
+    assert status == 0 and f'{answers} line 4: the key has no sheet "S09"' in out
+
+
+def test_a_field_too_big_for_csv_is_one_line_not_a_traceback(files, capsys):
+    key_path, answers = files(HEADER + 'Ann,S01,1a,"' + "4" * 200_000 + '"\n')
+    status, out, err = check(capsys, key_path, answers)
+    assert (status, out) == (1, "")
+    assert err.startswith(f"chainrule: {answers} line 2 is not CSV: field larger than")
+
+
 def test_answers_that_are_not_utf8_say_how_to_save_them(files, capsys):
     key_path, answers = files("")
     Path(answers).write_bytes((HEADER + "Zoë,S01,1a,-4\n").encode("latin-1"))
