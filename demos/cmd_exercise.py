@@ -179,7 +179,7 @@ def call(fn, args, xs, path, count):
                 "{name} is not written yet (line {line}): replace the `raise` with your formula."
             ).format(name=name, line=where_in(err, path))
         ) from None
-    except Exception as err:  # their code, their error: one line, their file's line number
+    except (Exception, SystemExit) as err:  # their code, their error: one line, their line
         raise StudentError(
             _(
                 "{name} stopped with an error at line {line} of {file}, with {point}: {error}"
