@@ -35,7 +35,7 @@ from viz.i18n import _, language, ngettext, resolve
 from viz.notation import partial
 
 from .common import UsageError
-from .exercises import EXERCISES, SUMMARIES, starter
+from .exercises import EXERCISES, SUMMARIES, paragraph, starter
 
 H, ATOL, RTOL = 1e-6, 1e-5, 1e-4  # gradcheck's step h·max(1, |x|) and its default tolerance
 FORWARD_ATOL, FORWARD_RTOL = 1e-8, 1e-6  # another way to write the same function rounds apart
@@ -467,9 +467,7 @@ def check_local(exercise, local, rows, path, lines, arity):
 
 def indented(text, columns=88):
     """`text` wrapped to `columns` (by display width), each line indented by two spaces."""
-    from .cli import wrap  # cli imports this module as it loads
-
-    return ["  " + line for line in wrap(text, columns - 2)]
+    return ["  " + line for line in paragraph(text, columns - 2).splitlines()]
 
 
 def summary(label, bad, total, listed):

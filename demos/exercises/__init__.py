@@ -7,6 +7,7 @@ fills in (`--template`), its task in the current language.
 """
 
 import math
+import re
 
 from viz.i18n import N_, _
 
@@ -90,10 +91,13 @@ SUMMARIES = {
 
 
 def paragraph(text, columns=88):
-    """`text` as lines of at most `columns` (by display width: Chinese takes two a character)."""
+    """`text` as lines of at most `columns` (by display width: Chinese takes two a character),
+    never broken inside `code` (`forward(a, b)` stays whole)."""
     from demos.cli import wrap  # the command line's wrapper, which knows Chinese has no spaces
 
-    return "\n".join(wrap(text, columns))
+    joiner = "\u2060"  # a word joiner holds a `code` span together while the lines are cut
+    held = re.sub(r"`[^`]*`", lambda m: m.group().replace(" ", joiner), text)
+    return "\n".join(line.replace(joiner, " ") for line in wrap(held, columns))
 
 
 def starter(name, file):

@@ -16,6 +16,7 @@ import textwrap
 import pytest
 
 from demos import cli, cmd_exercise
+from viz.format import width
 
 CHAINRULE = os.path.join(os.path.dirname(sys.executable), "chainrule")  # the venv's script
 N1, N2 = len(cmd_exercise.UNARY_POINTS), len(cmd_exercise.BINARY_POINTS)
@@ -379,6 +380,7 @@ def test_a_template_filled_in_passes_and_unfilled_says_what_to_write(tmp_path, c
     assert (status, err) == (0, "")
     text = path.read_text(encoding="utf-8")
     compile(text, str(path), "exec")
+    assert all(line.count("`") % 2 == 0 for line in text.splitlines())  # no `code` cut in two
     assert "    y = σ(a) = 1 / (1 + e^(-a))" in text
     assert "    chainrule exercise op sigmoid sigmoid.py" in text
     assert "def forward(a):" in text and "def local(a, y):" in text
@@ -398,6 +400,15 @@ def test_a_template_filled_in_passes_and_unfilled_says_what_to_write(tmp_path, c
     )
     fill(path, "1 / (1 + math.exp(-a))", "y * (1 - y)")
     assert grade(capsys, "sigmoid", path)[0] == 0
+
+
+def test_the_own_template_in_chinese_keeps_each_code_span_on_one_line(tmp_path, capsys):
+    argv = ["exercise", "op", "own", "--template", "--out", str(tmp_path), "--lang", "zh-CN"]
+    assert cli.main(argv) == 0
+    text = (tmp_path / "own.py").read_text(encoding="utf-8")
+    assert "`forward(a, b)` 和 `local(a, b, y)`" in text
+    assert all(line.count("`") % 2 == 0 for line in text.splitlines())
+    assert max(map(width, text.splitlines())) <= 88
 
 
 def test_the_division_template_asks_for_a_pair(tmp_path, capsys):
