@@ -9,7 +9,8 @@ key's tolerance of the key's answer. Every answer gets one verdict: right, wrong
 question the key does not have: reported, never dropped).
 
 Writes results.csv (one row per student and question; its header and verdicts stay English
-words, so a spreadsheet or a script can read them in any language) and results.html, and
+words, so a spreadsheet or a script can read them in any language; text a spreadsheet would
+run as a formula starts with ') and results.html, and
 prints a table per student (the score) and one per question (which one the class found hard).
 Exit status: 0 marked, 1 a file cannot be read or written or is not what it should be (one
 line naming the file and what is wrong, before anything is written), 2 a usage mistake.
@@ -517,15 +518,23 @@ def report(key, results, problems):
     return lines
 
 
+def inert(text):
+    """`text` as a spreadsheet cell that cannot run: a student's answer "=HYPERLINK(...)"
+    would be a formula in the teacher's spreadsheet, so text starting with = + - @ (that is
+    not a number, as -4 is) gets a leading ', which spreadsheets read as "this is text"."""
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r") and read_number(text) is None:
+        return "'" + text
+    return text
+
+
 def results_csv(results):
     """results.csv: English column names and verdicts, so any spreadsheet or script reads it."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(RESULT_COLUMNS)
     for r in results:
-        writer.writerow(
-            [r.student, r.sheet, r.question, r.asks, r.given, number(r.expected), r.verdict]
-        )
+        cells = [r.student, r.sheet, r.question, r.asks, r.given]
+        writer.writerow([*map(inert, cells), number(r.expected), r.verdict])
     return "\ufeff" + out.getvalue()  # the BOM: so Excel shows 王芳 as 王芳, not mojibake
 
 

@@ -299,6 +299,16 @@ def test_results_html_escapes_what_students_typed(files, capsys):
     assert "&lt;b&gt;4&lt;/b&gt;" in page and '<html lang="en">' in page
 
 
+def test_results_csv_never_hands_a_spreadsheet_a_formula(files, capsys):
+    key_path, answers = files(HEADER + '=1+1,S01,1a,"=HYPERLINK(""http://x"",""4"")"\n'
+                              "@Bo,S01,1a,-4\n+Cy,S01,1a,+4\n")  # fmt: skip
+    assert check(capsys, key_path, answers)[0] == 0
+    got = {r["student"]: r["given"] for r in results(Path(answers).parent) if r["question"] == "1a"}
+    assert got == {"'=1+1": '\'=HYPERLINK("http://x","4")', "'@Bo": "-4", "'+Cy": "+4"}
+    page = (Path(answers).parent / "results.html").read_text(encoding="utf-8")
+    assert "<td>=1+1</td>" in page  # the page shows what was written
+
+
 # ---- Files that are not right, and exit codes -----------------------------------------------
 
 

@@ -138,6 +138,21 @@ def test_the_name_field_takes_every_key_and_is_asked_for(chain_page, open_page):
     assert page.locator("#play").text_content() == "Play"
 
 
+def test_a_name_with_a_comma_and_quotes_comes_back_whole(chain_page, open_page, tmp_path, capsys):
+    page = open_page(chain_page())
+    start_quiz(page)
+    answer_next(page, "1")
+    name, text = type_name_and_download(page, 'Pat "PJ" Lee, Jr')
+    assert name == "answers-Pat-_PJ_-Lee,-Jr.csv"  # no quote in a file name
+    answers = tmp_path / "answers.csv"
+    answers.write_text(text, encoding="utf-8")
+    assert main(["check", str(write_key(tmp_path)), str(answers)]) == 0
+    with open(tmp_path / "results.csv", encoding="utf-8-sig", newline="") as f:
+        students = {row["student"] for row in csv.DictReader(f)}
+    assert students == {'Pat "PJ" Lee, Jr'}
+    assert 'Pat "PJ" Lee, Jr' in capsys.readouterr().out
+
+
 def test_a_chinese_page_exports_the_same_columns_with_a_chinese_name(chain_page, open_page):
     page = open_page(chain_page("zh-CN"))
     start_quiz(page)
