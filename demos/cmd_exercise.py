@@ -72,6 +72,10 @@ class StudentError(Exception):
     """The student's file cannot be graded as it stands; the message is the one line to show."""
 
 
+class NotWritten(StudentError):
+    """The function still raises the template's NotImplementedError."""
+
+
 class Skip(Exception):
     """The student's own forward has no value (or no slope) at this point: it is not graded."""
 
@@ -174,7 +178,7 @@ def call(fn, args, xs, path, count):
     try:
         got = fn(*args)
     except NotImplementedError as err:
-        raise StudentError(
+        raise NotWritten(
             _(
                 "{name} is not written yet (line {line}): replace the `raise` with your formula."
             ).format(name=name, line=where_in(err, path))
@@ -424,7 +428,8 @@ def domain_error(forward, xs):
 
 
 def check_forward(forward, rows, path, lines):
-    """Compare the student's forward with the engine's at every point; True if it failed."""
+    """Compare the student's forward with the engine's at every point: False if it passed,
+    else True, or "not written" (the template's `raise` is still there)."""
     try:
         wrong = []
         for xs, y, _expected in rows:
@@ -433,14 +438,15 @@ def check_forward(forward, rows, path, lines):
                 wrong.append((xs, y, given))
     except StudentError as err:
         lines.append(str(err))
-        return True
+        return "not written" if isinstance(err, NotWritten) else True
     listed = [(xs, *distinct(y, given)) for xs, y, given in wrong]
     lines.extend(summary("forward", len(wrong), len(rows), listed))
     return bool(wrong)
 
 
 def check_local(exercise, local, rows, path, lines, arity):
-    """Compare the student's local with the slopes at every point; True if it failed."""
+    """Compare the student's local with the slopes at every point: False, True or "not
+    written", as check_forward."""
     wrong = [[] for _ in range(arity)]
     try:
         for xs, y, expected in rows:
@@ -450,7 +456,7 @@ def check_local(exercise, local, rows, path, lines, arity):
                     wrong[i].append((xs, y, expected[i], given[i]))
     except StudentError as err:
         lines.append(str(err))
-        return True
+        return "not written" if isinstance(err, NotWritten) else True
     for i in range(arity):
         label = "local" if arity == 1 else f"local {partial('y', 'ab'[i])}"
         listed = []
@@ -504,6 +510,8 @@ def verdict(exercise, failed, n):
         return _(
             "Passed: forward and the local derivative are right at all {n} points. Well done!"
         ).format(n=n)
+    if set(failed.values()) <= {"not written", False}:
+        return _("Not yet: write what the template leaves to you, then run the check again.")
     if failed.get("forward") and failed["local"]:
         return _("Not yet: forward and local both need another look; start with forward.")
     if failed.get("forward"):

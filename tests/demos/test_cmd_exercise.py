@@ -365,10 +365,13 @@ def test_each_run_reads_the_file_afresh(tmp_path, capsys):
 # ---- Templates, the list, usage --------------------------------------------------------------
 
 
-def fill(path, forward, local):
+def fill(path, forward, local=None):
+    """Write the answers where the template's `raise` lines are (None: leave it there)."""
     text = path.read_text(encoding="utf-8")
-    text = text.replace('raise NotImplementedError("forward")', f"return {forward}")
-    path.write_text(text.replace('raise NotImplementedError("local")', f"return {local}"))
+    for name, answer in (("forward", forward), ("local", local)):
+        if answer is not None:
+            text = text.replace(f'raise NotImplementedError("{name}")', f"return {answer}")
+    path.write_text(text, encoding="utf-8")
 
 
 @pytest.mark.parametrize("lang", ["en", "zh-CN"])
@@ -398,7 +401,15 @@ def test_a_template_filled_in_passes_and_unfilled_says_what_to_write(tmp_path, c
         )
         in report.splitlines()
     )
-    fill(path, "1 / (1 + math.exp(-a))", "y * (1 - y)")
+    if lang == "en":
+        assert report.splitlines()[-1] == (
+            "Not yet: write what the template leaves to you, then run the check again."
+        )
+    fill(path, "1 / (1 + math.exp(-a))")
+    status, report, _ = grade(capsys, "sigmoid", path)
+    assert status == 1 and f"forward: right at all {N1} points." in report
+    assert "local is not written yet" in report
+    fill(path, None, "y * (1 - y)")
     assert grade(capsys, "sigmoid", path)[0] == 0
 
 
