@@ -258,6 +258,7 @@ def close(given, expected):
 
 
 def expected_text(expected):
+    """What a slope should be, as the report says it: `0.25`, or `0 to 1 (a corner)`."""
     if expected[0] == "corner":
         # TRANSLATORS: the expected slope at a corner of the function: any value in between.
         return _("{low} to {high} (a corner)").format(low=fmt(expected[1]), high=fmt(expected[2]))
@@ -328,6 +329,7 @@ def hint(exercise, slot, wrong):
 
 
 def first_line(module):
+    """The first line of the student's docstring: their own op names its function there."""
     doc = (getattr(module, "__doc__", None) or "").strip()
     return doc.splitlines()[0].strip() if doc else None
 
