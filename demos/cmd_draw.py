@@ -36,7 +36,9 @@ def add_parser(sub):
     p.add_argument(
         "expression",
         metavar="EXPR",
-        help=_("the expression in quotes, like {example}").format(example='"(x + y) * z"'),
+        help=_(
+            "the expression in quotes, like {example}; one that starts with - goes after --"
+        ).format(example='"(x + y) * z"'),
     )
     expression_options(p)
     p.add_argument(

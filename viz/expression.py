@@ -86,6 +86,7 @@ MESSAGES = {
     "too_long": N_("the expression has {length} characters; the most is {limit}"),
     "character": N_("the character {char} cannot be part of an expression"),
     "syntax": N_("Python cannot read this as an expression ({reason})"),
+    "cannot_read": N_("Python cannot read this as an expression: is something missing here?"),
     "ends_early": N_("the expression ends too early: something is missing after this"),
     "unclosed": N_("this bracket is never closed"),
     "unmatched": N_("this bracket closes nothing"),
@@ -245,6 +246,8 @@ def parse(text):
     if not text.strip():
         raise ExpressionError("empty", text)
     plain, columns = normalise(text)
+    lead = len(plain) - len(plain.lstrip())  # Python reads leading spaces as an indent
+    plain, columns = plain[lead:], columns[lead:]
     for i, c in enumerate(plain):
         if unicodedata.category(c)[0] == "C":  # NUL, ESC, bidi overrides: never in maths
             raise ExpressionError("character", text, (columns[i], columns[i] + 1), char=repr(c))
@@ -271,6 +274,8 @@ def syntax_error(err, text, plain, columns):
     if "unmatched" in err.msg or "does not match" in err.msg:
         return ExpressionError("unmatched", text, span)
     reason = err.msg.split(".")[0].split(";")[0]  # "invalid syntax. Perhaps you forgot a comma?"
+    if reason == "invalid syntax":  # Python's most common words, said in ours
+        return ExpressionError("cannot_read", text, span)
     return ExpressionError("syntax", text, span, reason=reason)
 
 
