@@ -32,7 +32,7 @@ from .notation import partial, term
 from .tape import contribution, full_name, is_dead_relu, read_tape
 
 RANKDIRS = ("LR", "TB")
-SHOW = ("data", "grad", "local", "fanout", "contribution")
+SHOW = ("data", "grad", "local", "fanout", "contribution", "blank")
 DEFAULT_SHOW = ("data", "grad", "local", "fanout")
 COLORS = ("role", "grad", None)
 MAX_NODES = 2500  # boxes; dot lays out MLP(2, [16, 16, 1]) (1,624 boxes) in about 2 s
@@ -45,6 +45,10 @@ CJK_FONT = "Helvetica,Microsoft YaHei,PingFang SC,Noto Sans CJK SC,sans-serif"
 # The "data"/"grad" column is at least this wide (points): "grad" at 9 pt is about 18, so a
 # number never touches its word, however a renderer measures text (graphviz-pure's is tight).
 WORD_WIDTH = 26
+# show="blank": the empty grad field a student writes in (points): room for "-12.25" by hand.
+BLANK_WIDTH, BLANK_HEIGHT = 54, 20
+# What would give a gradient away, so show="blank" refuses it: numbers, or their colours.
+GIVE_AWAY = ("grad", "fanout", "contribution")
 DIGITS = re.compile(r"(\d+)")
 PORTS = {"LR": ("e", "w"), "TB": ("s", "n")}  # where edges leave and enter a folded box
 HTML_BYTES = 16000  # dot refuses an HTML-like label of about 16,400 bytes ("longer than 16384?")
@@ -146,6 +150,8 @@ class Options:
         self.show = frozenset(choice(where, "show", s, SHOW) for s in show)
         self.precision = check_precision(precision, where)
         self.color = choice(where, "color", color, COLORS)
+        if "blank" in self.show:
+            check_blank(where, show, self.show, self.color)
         self.collapse = check_collapse(where, collapse)
         self.cluster, self.legend = bool(cluster), bool(legend)
         self.batch = batch_size(row.node for row in rows)
@@ -162,6 +168,21 @@ class Options:
     def num(self, x):
         """A number as this picture shows it."""
         return fmt(x, self.precision, self.example)
+
+
+def check_blank(where, asked, show, color):
+    """show="blank" leaves every gradient for the reader to write: refuse whatever shows one."""
+    shown = [s for s in GIVE_AWAY if s in show]
+    if shown:
+        raise ValueError(
+            f"{where}: show={asked!r}; 'blank' leaves the gradients for the reader to write, "
+            f"but {', '.join(map(repr, shown))} would show them: drop one or the other"
+        )
+    if color == "grad":
+        raise ValueError(
+            f"{where}: color='grad' would give away the gradients that show='blank' leaves "
+            "for the reader to write; choose color='role' or None"
+        )
 
 
 def check_collapse(where, collapse):
@@ -239,7 +260,9 @@ def draw_dot(
 
     rankdir: "LR" or "TB". show: any of "data", "grad" (in boxes), "local" (on edges),
     "fanout" (what each edge adds to a gradient, on edges out of values used more than
-    once), "contribution" (that on every edge). precision: significant digits.
+    once), "contribution" (that on every edge), "blank" (an empty grad field in each box to
+    write in, as a worksheet has: no gradient is drawn, nor any legend line about one).
+    precision: significant digits.
     params: model.parameters() (or the model), coloured as parameters. color: "role",
     "grad" (red positive, blue negative, darker is larger, the sign written in each box)
     or None. cluster: draw each module scope as a frame. collapse: True folds each scope
@@ -562,21 +585,31 @@ def title_row(name, sign=""):
 
 
 def number_rows(row, opts, muted):
-    """The `data` and `grad` rows of the box that shows `row` (cells v{i}-data, v{i}-grad)."""
+    """The `data` and `grad` rows of the box that shows `row` (cells v{i}-data, v{i}-grad);
+    under show="blank" the grad row is an empty, underlined field to write in."""
     lines = []
     for word in ("data", "grad"):
-        if word not in opts.show:
+        blank = word == "grad" and "blank" in opts.show
+        if word not in opts.show and not blank:
             continue
         shown = escape(_(WORDS[word]))
-        text = opts.num(getattr(row.node, word))
         name = full_name(row)
-        tip = f"{name} = {text}" if word == "data" else f"{partial(opts.root_name, name)} = {text}"
-        tip = escape(tip, " ")  # an attribute: no tags inside
         cell = f"{row.id}-{word}"
-        lines.append(
+        head = (
             f'<TR><TD ALIGN="LEFT" WIDTH="{WORD_WIDTH}">'
             f'<FONT POINT-SIZE="9" COLOR="{muted}">{shown}</FONT></TD>'
-            f'<TD ALIGN="RIGHT" ID="{cell}" HREF="#{cell}" TOOLTIP="{tip}">{text}</TD></TR>'
+        )
+        if blank:  # its tooltip names the gradient to write, never its value
+            tip = escape(partial(opts.root_name, name), " ")
+            size = f'WIDTH="{BLANK_WIDTH}" HEIGHT="{BLANK_HEIGHT}" BORDER="1" SIDES="B"'
+            lines.append(f'{head}<TD ID="{cell}" HREF="#{cell}" TOOLTIP="{tip}" {size}></TD></TR>')
+            lines.append('<TR><TD COLSPAN="2" HEIGHT="4"></TD></TR>')  # the line clear of the edge
+            continue
+        text = opts.num(getattr(row.node, word))
+        tip = f"{name} = {text}" if word == "data" else f"{partial(opts.root_name, name)} = {text}"
+        tip = escape(tip, " ")  # an attribute: no tags inside
+        lines.append(
+            f'{head}<TD ALIGN="RIGHT" ID="{cell}" HREF="#{cell}" TOOLTIP="{tip}">{text}</TD></TR>'
         )
     return lines
 
@@ -756,7 +789,7 @@ def colour_key(entries):
 def reading_key(opts):
     """The legend's lines saying what the numbers in boxes and on edges mean."""
     lines = []
-    if opts.show & {"data", "grad"}:
+    if "grad" in opts.show:  # hidden gradients (show without "grad", or "blank"): not a word
         # TRANSLATORS: {root} is the output's name; "data" and "grad" are the words in the boxes
         lines.append(_("box: data, and grad = ∂{root}/∂(box)").format(root=term(opts.root_name)))
     if "grad" in opts.show and opts.biggest == 0.0:
