@@ -14,6 +14,7 @@ Anything else is an ExpressionError that says what is wrong and where (its colum
 
 import ast
 import math
+import numbers
 import re
 import unicodedata
 import warnings
@@ -475,7 +476,7 @@ def read_values(at):
     for name, value in at.items():
         key = unicodedata.normalize("NFKC", name) if isinstance(name, str) else name
         check_name(key, "at")
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):  # numpy's too
             raise TypeError(f"expression: at[{name!r}] must be a number, got {value!r}")
         if key in values:
             raise ExpressionError("twice", name=key, option="at")

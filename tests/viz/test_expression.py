@@ -355,3 +355,9 @@ def test_an_error_says_itself_in_chinese_with_the_command_lines_options():
     assert str(caught.value) == "at column 5, `y`: y has no value in at (missing: y; given: x)"
     with pytest.raises(ValueError, match="lang='fr'"):
         caught.value.say("fr")
+
+
+def test_values_may_be_numpy_numbers():
+    np = pytest.importorskip("numpy")
+    e = viz.expression("x * y", at={"x": np.int64(2), "y": np.float32(1.5)})
+    assert e.root.data == 3.0 and type(e["x"].data) is float
