@@ -5,7 +5,7 @@
     e.root.backward();  e["w1"].grad;  viz.draw_dot(e.root, params=e.params)
 
 Python's own `ast` reads the text; the graph is then built from an allow-list, one node type
-at a time, and nothing is ever eval'd or compiled: numbers, names given values in `at`,
+at a time, and nothing is ever eval'd or run: numbers, names given values in `at`,
 + - * / **, unary - and +, brackets, and calls of the op table's functions by name. Numbers
 combine as Python combines them (2*3*x is 6 * x), so the graph is the one the same line of
 Python makes with Values: each leaf labelled with its name, each function a node of its own.
@@ -13,6 +13,7 @@ Anything else is an ExpressionError that says what is wrong and where (its colum
 """
 
 import ast
+import itertools
 import math
 import numbers
 import re
@@ -206,8 +207,8 @@ def expression(text, at=None, params=None):
     """Read `text` ("(x + y) * z") into Values; returns an Expression (.root, e["x"], .params).
 
     at: the names' values, {"x": -2, "y": 5} or "x=-2,y=5" (as --at takes them). params: the
-    names that are parameters, ["w1", "b"] or "w1,b". The root is labelled f (g, h or out if
-    a name is f) unless it is a leaf itself. Nothing is differentiated: call root.backward().
+    names that are parameters, ["w1", "b"] or "w1,b". The root is labelled f (else g, h, f1...
+    where a name is f) unless it is a leaf itself. Nothing is differentiated: call root.backward().
     Any mistake is an ExpressionError (a ValueError) saying what is wrong and where.
     """
     if not isinstance(text, str):
@@ -225,7 +226,8 @@ def expression(text, at=None, params=None):
     if not isinstance(root, Value):  # the whole expression is numbers: one constant
         root = Value(root)
     if root.op is not None or not root.label:
-        root.label = next(n for n in ("f", "g", "h", "out") if n not in leaves)
+        names = itertools.chain(("f", "g", "h"), (f"f{i}" for i in itertools.count(1)))
+        root.label = next(n for n in names if n not in leaves)
     return Expression(text, root, leaves, [leaves[n] for n in wanted])
 
 
@@ -407,13 +409,13 @@ class Reader:
         """a op b as Python computes it: Values make nodes; two numbers give a number, with
         the engine's own rules (real powers only, IEEE overflow, caught by `settle`)."""
         op = OPERATORS[type(node.op)]
-        numbers = not isinstance(a, Value) and not isinstance(b, Value)
+        both_numbers = not isinstance(a, Value) and not isinstance(b, Value)
         if op == "**":
             p = b.data if isinstance(b, Value) else b
             if abs(p) > MAX_EXPONENT:  # bound it before computing a ** p
                 raise self.refuse("exponent", node.right, value=number(p), limit=MAX_EXPONENT)
-            return SCALAR.pow(a, b) if numbers else a**b
-        if op == "/" and numbers:
+            return SCALAR.pow(a, b) if both_numbers else a**b
+        if op == "/" and both_numbers:
             return SCALAR.div(a, b)  # 1 / 0 is a ZeroDivisionError, as the engine's x / 0
         return {"+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b, "/": lambda: a / b}[
             op

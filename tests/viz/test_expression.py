@@ -114,6 +114,7 @@ def test_every_leaf_is_labelled_by_its_name_and_the_root_is_f():
 
 def test_the_root_takes_another_name_when_f_is_an_input_and_a_lone_name_keeps_its_own():
     assert viz.expression("f * g", at="f=1,g=2").root.label == "h"
+    assert viz.expression("f * g * h", at="f=1,g=2,h=3").root.label == "f1"
     e = viz.expression("x", at="x=3")
     assert e.root is e["x"] and e.root.label == "x"
 
