@@ -11,7 +11,6 @@ the whole run, the lesson's lines and pictures too, happens in that language.
 import argparse
 import contextlib
 import importlib
-import importlib.util
 import os
 import pkgutil
 import re
@@ -22,7 +21,7 @@ from viz import i18n, render
 from viz.format import pad, width
 from viz.i18n import _
 
-from . import cmd_draw, doctor
+from . import cmd_check, cmd_draw, cmd_exercise, cmd_worksheet, doctor
 from .common import SEEDS, MissingExtra, UsageError, parameters_of
 
 # Every demos/lessonNN_*.py, in the order of its number: a new lesson file is found by itself.
@@ -35,9 +34,10 @@ LESSONS = {m.LESSON.name: m.LESSON for m in MODULES}
 # The teacher's commands beside the lessons: demos/cmd_NAME.py gives add_parser(sub), which
 # adds and returns its subparser, and run(args), which returns the exit status.
 COMMANDS = {
-    name: importlib.import_module(f"{__package__}.cmd_{name}")
-    for name in ("draw", "worksheet", "check", "exercise")
-    if importlib.util.find_spec(f"{__package__}.cmd_{name}") is not None  # TODO(issue 17)
+    "draw": cmd_draw,
+    "worksheet": cmd_worksheet,
+    "check": cmd_check,
+    "exercise": cmd_exercise,
 }
 
 
@@ -231,7 +231,7 @@ def parser():
         help=_("seed for every random choice (0 to {top})").format(top=SEEDS - 1),
     )
     run.add_argument("--no-plots", action="store_true", help=_("skip matplotlib plots"))
-    step = sub.add_parser("step", help=_("step through a lesson's backprop in the terminal"))
+    step = sub.add_parser("step", help=_("step through a lesson's or an expression's backprop in the terminal"))
     step.add_argument("name")  # a lesson, or an expression with --at (cmd_draw.stepped)
     step.add_argument("--no-pause", action="store_true", help=_("print every step without waiting"))
     cmd_draw.expression_options(step)

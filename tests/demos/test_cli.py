@@ -149,7 +149,11 @@ def test_a_folder_that_cannot_hold_the_files_is_still_told_apart_from_the_output
 @pytest.mark.parametrize(
     "args, says",
     [
-        (["bogus"], "chainrule: argument {list,run,step,doctor}: invalid choice: 'bogus'"),
+        (
+            ["bogus"],
+            "chainrule: argument {list,run,step,doctor,draw,worksheet,check,exercise}: invalid choice: "
+            "'bogus'",
+        ),
         (["run"], "chainrule run: the following arguments are required: name"),
         (["run", "moons", "--sed", "1"], "chainrule: unrecognized arguments: --sed 1"),
         (["step", "no-such-lesson"], "chainrule: no lesson named 'no-such-lesson'"),

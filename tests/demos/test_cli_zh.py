@@ -32,7 +32,10 @@ KEPT = {
     "google-noto-sans-cjk-fonts", "plot", "digits", "browser", "notebook", "torch", "slides",
     "scikit-learn", "playwright", "chromium", "jupyterlab", "ipykernel", "ipywidgets", "cpu",
     "conda", "forge", "conda-forge", "auto", "path", "fc-list", "fontconfig", "fit",
-    *cli.LESSONS,
+    *cli.LESSONS, *cli.COMMANDS,
+    # the teacher's commands: metavars, the files they read and write, function names
+    "expr", "dir", "names", "key", "answers", "txt", "html", "csv", "results", "graph",
+    "backprop", "sigmoid", "tanh", "sgd", "utf-",
 }  # fmt: skip
 ENGLISH_WORD = re.compile(r"[A-Za-z][A-Za-z_-]{2,}")
 
@@ -70,7 +73,8 @@ def english_left(text, also=()):
 def test_help_in_chinese_has_argparses_words_and_ours_and_no_english_sentence(tmp_path, spelling):
     done = chainrule("--lang", spelling, "--help", cwd=tmp_path)
     assert (done.returncode, done.stderr) == (0, "")
-    assert done.stdout.startswith("用法：chainrule [-h] [--lang LANG] {list,run,step,doctor} ...")
+    assert done.stdout.startswith("用法：chainrule [-h] [--lang LANG]")
+    assert "{list,run,step,doctor,draw,worksheet,check,exercise} ..." in done.stdout
     for words in (
         "反向传播课程。",
         "位置参数：",
@@ -83,7 +87,9 @@ def test_help_in_chinese_has_argparses_words_and_ours_and_no_english_sentence(tm
     assert english_left(done.stdout) == []
 
 
-@pytest.mark.parametrize("command", ["list", "run", "step", "doctor"])
+@pytest.mark.parametrize(
+    "command", ["list", "run", "step", "doctor", "draw", "worksheet", "check", "exercise"]
+)
 def test_every_subcommands_help_is_chinese_and_takes_lang_after_its_name(tmp_path, command):
     done = chainrule(command, "--help", "--lang", "zh-CN", cwd=tmp_path)
     assert (done.returncode, done.stderr) == (0, "")
@@ -141,7 +147,7 @@ def test_list_in_chinese_lines_up_the_summaries_by_display_width(tmp_path):
         (["run", "moons", "--seed", "-3"],
          "chainrule run: 参数 --seed：seed 必须是 >= 0 的整数，你给的是 '-3'（只能用数字 0-9）"),
         (["run", "moons", "--seed", "4294967296"], "seed 最大为 4294967295"),
-        (["bogus"], "chainrule: 参数 {list,run,step,doctor}：无效的选择："),
+        (["bogus"], "chainrule: 参数 {list,run,step,doctor,draw,worksheet,check,exercise}：无效的选择："),
         (["run", "moons", "--sed", "1"], "chainrule: 无法识别的参数：--sed 1"),
         (["run", "moons", "--no-plots=1"], "参数 --no-plots：这个选项不带值，却给了 '1'"),
         (["run", "moons", "--out"], "chainrule run: 参数 --out：后面需要跟一个值"),
