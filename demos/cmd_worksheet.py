@@ -183,8 +183,12 @@ def run(args):
     rows = [(span(made.html), _("the sheets: open one in a browser to print it"))]
     if made.pdf:
         rows.append((span(made.pdf), _("the same sheets as PDF, ready to print")))
-        rows.append(("key.pdf", _("the answer key as PDF")))
-    rows.append(("key.html", _("the answer key, for you")))
+    if made.together:  # sheets.html (and sheets.pdf)
+        together = ", ".join(p.name for p in made.together)
+        rows.append((together, _("every sheet in one file, to print them in one go")))
+    rows.append(
+        (", ".join(p.name for p in made.key if p.suffix != ".json"), _("the answer key, for you"))
+    )
     rows.append(("key.json", _("the key for `chainrule check key.json ANSWERS.csv`")))
     column = max(width(item) for item, _what in rows)
     for item, what in rows:

@@ -317,7 +317,8 @@ def network(rng, n, start):
     rate = rng.choice(RATES)
     weight = f"w{k}{rng.choice('12')}"
     at = {key: number(v) for key, v in at.items()}
-    return Exercise(form, at, (), (f"v{j}", weight), update=weight, rate=rate)
+    params = [name for name in at if name[0] in "wbvc"]
+    return Exercise(form, at, params, (f"v{j}", weight), update=weight, rate=rate)
 
 
 LEVELS = {1: product_of_sums, 2: fan_out, 3: neuron, 4: network}
@@ -424,7 +425,8 @@ body { margin: 0; }
 .page:last-child { break-after: auto; }
 .who { display: flex; justify-content: space-between; gap: 6mm; font-size: 11.5pt;
   border-bottom: 1px solid #888; padding-bottom: 2mm; }
-.blank { display: inline-block; min-width: 48mm; border-bottom: 1px solid #111; }
+.who > span { white-space: nowrap; }
+.blank { display: inline-block; min-width: 40mm; border-bottom: 1px solid #111; }
 .who b { font-weight: normal; border-bottom: 1px solid #111; padding: 0 2mm; }
 h1 { font-size: 17pt; margin: 4mm 0 1mm; }
 h1 small { font-size: 12pt; font-weight: normal; color: #444; }
@@ -456,6 +458,7 @@ table.key td.n { text-align: right; font-variant-numeric: tabular-nums; }
 .sheet { break-inside: avoid; }
 th small.how { font-weight: normal; }
 code { font-size: 10pt; }
+code span { white-space: nowrap; }
 @media screen {
   body { background: #e4e4e4; }
   .page, .sheets { background: #fff; width: %(width)s; margin: 8mm auto; padding: 14mm 15mm;
@@ -542,7 +545,7 @@ def exercise_page(sheet, n, e, level, count):
         **DRAWING[level],
     )  # fmt: skip
     svg = viz.to_svg(drawn)
-    graph = inline_svg(svg, f"x{n}-", " ".join(e.form.lines), ROOM[level])
+    graph = inline_svg(svg, f"{sheet.sheet}x{n}-", " ".join(e.form.lines), ROOM[level])
     top = e.root.label
     how = _("Write in each box's empty grad field its gradient ∂{root}/∂(box).").format(root=top)
     places = _(
@@ -573,19 +576,37 @@ def exercise_page(sheet, n, e, level, count):
     return "".join(parts)
 
 
-def sheet_html(sheet, level, count, paper, lang):
-    """A student's sheet: one page per exercise."""
-    pages = "".join(
+def sheet_pages(sheet, level, count):
+    """A student's sheet as the body of a page: one section per exercise, one a page."""
+    return "".join(
         exercise_page(sheet, n, e, level, count) for n, e in enumerate(sheet.exercises, 1)
     )
-    title = _("Backprop worksheet {sheet}").format(sheet=sheet.sheet)
-    return page(title, pages, paper, lang)
+
+
+def sheet_files(sheets, level, count, paper, lang):
+    """{file name: HTML}: S01.html..., and with several sheets, sheets.html with them all (to
+    print the class's in one go)."""
+    bodies = {s.sheet: sheet_pages(s, level, count) for s in sheets}
+    files = {
+        f"{name}.html": page(_("Backprop worksheet {sheet}").format(sheet=name), body, paper, lang)
+        for name, body in bodies.items()
+    }
+    if len(sheets) > 1:
+        title = _("Backprop worksheets {first} to {last}").format(
+            first=sheets[0].sheet, last=sheets[-1].sheet
+        )
+        files["sheets.html"] = page(title, "".join(bodies.values()), paper, lang)
+    return files
 
 
 def draw_command(e):
-    """The command that draws exercise `e` with its gradients: `chainrule draw "..." --at ...`."""
-    at = ",".join(f"{name}={v}" for name, v in e.at.items())
-    return f'chainrule draw "{e.form.expression}" --at {at}'
+    """The command that draws exercise `e` with its gradients, in pieces a line may end
+    between: `chainrule draw "(x + y) * z"`, `--at x=-2,y=5,z=-4`, `--param w1,b`."""
+    pieces = [f'chainrule draw "{e.form.expression}"']
+    pieces.append("--at " + ",".join(f"{name}={v}" for name, v in e.at.items()))
+    if e.params:
+        pieces.append("--param " + ",".join(p.label for p in e.params))
+    return pieces
 
 
 def shown_answer(x):
@@ -610,7 +631,7 @@ def key_html(sheets, level, count, seed, paper, lang):
     heads = [_("Question"), _("Asks"), _("Answer"), _("Exact")]
     parts = [
         '<section class="sheets">\n',
-        f"<h1>{esc(title)}</h1>\n<p>{esc(about)} {esc(right)}</p>\n<p>{mark}</p>\n",
+        f"<h1>{esc(title)}</h1>\n<p>{esc(about)}</p>\n<p>{esc(right)}</p>\n<p>{mark}</p>\n",
     ]
     for s in sheets:
         who = esc(s.student) if s.student is not None else esc(_("the whole class"))
@@ -622,8 +643,10 @@ def key_html(sheets, level, count, seed, paper, lang):
         for n, e in enumerate(s.exercises, 1):
             said = _("Exercise {n}").format(n=n)
             about = f"{said}: {'; '.join(e.form.lines)}, {values(e.at)}"
+            first, *rest = draw_command(e)  # the options whole on a line: no break at a "-"
+            command = " ".join([esc(first), *(f"<span>{esc(piece)}</span>" for piece in rest)])
             solved = esc(_("drawn with its gradients by {command}")).format(
-                command=f"<code>{esc(draw_command(e))}</code>"
+                command=f"<code>{command}</code>"
             )
             parts.append(
                 f'<tr><th colspan="4" scope="colgroup">{esc(about)}<br>'
@@ -643,10 +666,12 @@ def key_html(sheets, level, count, seed, paper, lang):
 class Written:
     """What write_worksheets wrote: the sheets' files, the key's, and why PDFs were skipped."""
 
-    def __init__(self, sheets, html_files, pdf_files, key_files, skipped):
-        # pdf_files: the sheets' PDFs; key_files: key.html, key.json and, with PDFs, key.pdf
-        self.sheets, self.html, self.pdf = sheets, html_files, pdf_files
-        self.key, self.skipped = key_files, skipped
+    def __init__(self, sheets, files, skipped):
+        self.sheets, self.skipped = sheets, skipped
+        self.html = [p for p in files if p.suffix == ".html" and p.stem[0] == "S"]  # S01...
+        self.pdf = [p for p in files if p.suffix == ".pdf" and p.stem[0] == "S"]
+        self.together = [p for p in files if p.stem == "sheets"]  # sheets.html (and .pdf)
+        self.key = [p for p in files if p.stem == "key"]  # key.html, key.json (and .pdf)
 
 
 def write_worksheets(
@@ -663,21 +688,19 @@ def write_worksheets(
         raise ValueError(f"write_worksheets: paper={paper!r}; choose one of 'a4', 'letter'")
     with language(lang):
         sheets = make_sheets(level, count, seed, students)
-        pages = {f"{s.sheet}.html": sheet_html(s, level, count, paper, lang) for s in sheets}
+        files = sheet_files(sheets, level, count, paper, lang)
+        files["key.html"] = key_html(sheets, level, count, seed, paper, lang)
         key = key_document(sheets, level, count, seed)
-        key_page = key_html(sheets, level, count, seed, paper, lang)
+        files["key.json"] = json.dumps(key, ensure_ascii=False, indent=1) + "\n"
     out = Path(out)
-    for name, text in pages.items():
+    for name, text in files.items():
         write_atomic(out / name, text)
-    write_atomic(out / "key.html", key_page)
-    write_atomic(out / "key.json", json.dumps(key, ensure_ascii=False, indent=1) + "\n")
-    html_files = [out / name for name in pages]
-    key_files = [out / "key.html", out / "key.json"]
-    pdf_files, skipped = [], None
+    written = [out / name for name in files]
+    skipped = None
     if pdf:
-        pdf_files, skipped = print_pdfs([*html_files, out / "key.html"])
-        key_files += pdf_files[-1:]  # key.pdf, when there are PDFs
-    return Written(sheets, html_files, pdf_files[:-1], key_files, skipped)
+        printed, skipped = print_pdfs([p for p in written if p.suffix == ".html"])
+        written += printed
+    return Written(sheets, written, skipped)
 
 
 # Printing to PDF: the system's Chromium, headless. Its PDF carries the time it was made,

@@ -82,7 +82,7 @@ def test_level_4_asks_two_gradients_and_one_updated_weight(tmp_path):
 
 def numbers_in_boxes(page):
     """The values the drawn boxes give (the data cells of every graph on a sheet)."""
-    cells = re.findall(r'id="x\d+-v\d+-data".*?<text[^>]*>([^<]*)</text>', page, flags=re.S)
+    cells = re.findall(r'id="S\d+x\d+-v\d+-data".*?<text[^>]*>([^<]*)</text>', page, flags=re.S)
     return [float(html.unescape(text)) for text in cells]  # Graphviz writes - as &#45;
 
 
@@ -113,7 +113,7 @@ def test_the_same_seed_writes_the_same_bytes(tmp_path):
     first, _ = write(tmp_path, "one", level=2, count=3, seed=8, students=names)
     again, _ = write(tmp_path, "two", level=2, count=3, seed=8, students=names)
     files = sorted(p.name for p in first.iterdir())
-    assert files == ["S01.html", "S02.html", "key.html", "key.json"]
+    assert files == ["S01.html", "S02.html", "key.html", "key.json", "sheets.html"]
     assert files == sorted(p.name for p in again.iterdir())
     for name in files:
         assert (first / name).read_bytes() == (again / name).read_bytes(), name
@@ -145,7 +145,7 @@ def test_a_students_sheet_follows_their_name_not_their_place_in_the_list(tmp_pat
 def test_each_sheet_draws_its_graphs_with_blank_gradients_and_labelled_answer_boxes(tmp_path):
     out, key = write(tmp_path, level=1, count=2, seed=3)
     page = (out / "S01.html").read_text(encoding="utf-8")
-    grads = re.findall(r'<g id="x\d+-v\d+-grad">(.*?)</g>', page, flags=re.S)
+    grads = re.findall(r'<g id="S\d+x\d+-v\d+-grad">(.*?)</g>', page, flags=re.S)
     assert len(grads) >= 10 and not any("<text" in g for g in grads)  # blanks, no numbers
     assert "∂f/∂x" in page and "grad = " not in page  # a tooltip names it; no legend line
     for exercise in key["sheets"][0]["exercises"]:
@@ -170,9 +170,9 @@ def test_the_html_parses_as_html5_with_no_error(tmp_path, lang):
     html5lib = pytest.importorskip("html5lib", reason="html5lib: pip install html5lib")
     for level in (1, 2, 3, 4):
         out, _ = write(
-            tmp_path, f"l{level}", level=level, count=2, seed=1, students=["王芳"], lang=lang
+            tmp_path, f"l{level}", level=level, count=2, seed=1, students=["王芳", "Li"], lang=lang
         )
-        for page in ("S01.html", "key.html"):
+        for page in ("S01.html", "key.html", "sheets.html"):
             parser = html5lib.HTMLParser(strict=True, namespaceHTMLElements=False)
             parser.parse((out / page).read_text(encoding="utf-8"))  # raises at the first error
 
@@ -191,8 +191,11 @@ def test_the_html_passes_html_validate(tmp_path):
     pages = []
     for level in (1, 2, 3, 4):
         for lang in ("en", "zh-CN"):
-            out, _ = write(tmp_path, f"{level}{lang}", level=level, count=2, seed=2, lang=lang)
-            pages += [str(out / "S01.html"), str(out / "key.html")]
+            out, _ = write(
+                tmp_path, f"{level}{lang}", level=level, count=2, seed=2, students=["A", "B"],
+                lang=lang,
+            )  # fmt: skip
+            pages += [str(out / name) for name in ("S01.html", "sheets.html", "key.html")]
     done = subprocess.run([html_validate(), *pages], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
 
@@ -218,6 +221,7 @@ def test_chromium_prints_one_page_per_exercise_on_either_paper(tmp_path, paper):
         assert [p.name for p in made.pdf] == ["S01.pdf", "S02.pdf"]
         for pdf in made.pdf:
             assert pages_of(pdf.read_bytes()) == 3, (level, pdf.name)
+        assert pages_of((out / "sheets.pdf").read_bytes()) == 2 * 3
         assert (out / "key.pdf").is_file()
 
 
@@ -257,8 +261,10 @@ def test_students_give_one_sheet_each_and_one_key(tmp_path, capsys):
     said = capsys.readouterr().out
     assert status == 0
     assert sorted(p.name for p in out.iterdir()) == [
-        "S01.html", "S02.html", "S03.html", "S04.html", "key.html", "key.json"
+        "S01.html", "S02.html", "S03.html", "S04.html", "key.html", "key.json", "sheets.html"
     ]  # fmt: skip
+    together = (out / "sheets.html").read_text(encoding="utf-8")  # the class's, to print at once
+    assert together.count('<section class="page">') == 4 * 2
     key = json.loads((out / "key.json").read_text(encoding="utf-8"))
     students = [s["student"] for s in key["sheets"]]
     assert students == ["Wang Fang", "李 雷", "Anna Müller", "Wang Fang"]
@@ -376,3 +382,10 @@ def test_every_exercise_fits_its_printed_page(tmp_path, browser, lang):
             assert box["height"] <= printable, (level, n, box)
             assert sections.nth(n).locator(".box").first.is_visible()
         page.close()
+
+
+def test_an_out_folder_that_cannot_be_made_fails_with_one_line(tmp_path, capsys):
+    (tmp_path / "taken").write_text("a file, not a folder", encoding="utf-8")
+    out = str(tmp_path / "taken" / "sheets")
+    assert cli.main(["worksheet", "--out", out, "--no-pdf"]) == 1
+    assert "cannot write the worksheets" in one_line(capsys.readouterr().err)
