@@ -6,6 +6,9 @@ field in every box (viz.draw_dot's show="blank"). Its numbers come from a seed a
 again until the arithmetic can be done by hand: whatever a student reads off the boxes and
 works through with the sheet's rules lands within the stated tolerance of the engine's own
 gradients, which the key holds (key.json for `chainrule check`, key.html for people).
+
+Files, under --out: S01.html... (one sheet a student, one exercise a page), sheets.html (all
+of them, to print at once), key.html, key.json, and a PDF of each HTML where Chromium is.
 """
 
 import hashlib
@@ -101,12 +104,12 @@ class Exercise:
         answers 0; levels 1-2 need nothing but integers and one decimal place, levels 3-4
         give a result from the numbers the boxes show within HAND of the engine's."""
         nodes = topological_order(self.root)
-        answers = [a for _, a, _ in self.questions]
+        answers = [answer for _asks, answer, _hand in self.questions]
         if any(abs(n.data) > LIMIT for n in nodes) or any(not 0 < abs(a) <= LIMIT for a in answers):
             return False
         if level <= 2:
             return all(tenths(x) for x in [n.data for n in nodes] + answers)
-        return all(abs(a - h) < HAND for _, a, h in self.questions)
+        return all(abs(answer - hand) < HAND for _asks, answer, hand in self.questions)
 
 
 def tenths(x):
@@ -467,9 +470,8 @@ code span { white-space: nowrap; }
 """
 
 
-# How each level's graph is drawn, and how tall it may be printed: a sum and a product read
+# How each level's graph is drawn, and how large it may be printed: a sum and a product read
 # left to right; a neuron top down (left to right it would be too wide for the page); a
-# network as its neurons, each folded into one box.
 # network as its neurons, each folded into one box. The room (width, height in mm) is what
 # is left on a Letter page, the shorter, beside (level 3) or below the rest of the exercise.
 DRAWING = {1: {"rankdir": "LR"}, 2: {"rankdir": "LR"}, 3: {"rankdir": "TB"}, 4: {"collapse": True}}
