@@ -31,10 +31,8 @@ SOURCES = {
     "training": ["demos/lesson0[89]_*.py", "demos/lesson1[0-4]_*.py"],
     "cli": ["demos/cli.py", "demos/doctor.py", "demos/argparse_messages.py"],
     "architectures": ["demos/lesson1[5-9]_*.py", "demos/lesson20_*.py"],
-    "expressions": ["viz/expression.py", "demos/cmd_draw.py"],
-    "worksheets": ["demos/cmd_worksheet.py", "demos/worksheet*.py"],
-    "grading": ["demos/cmd_check.py"],
-    "exercises": ["demos/cmd_exercise.py", "demos/exercises/*.py"],
+    "homework": ["viz/expression.py", "demos/cmd_*.py", "demos/worksheet.py",
+                 "demos/exercises/*.py"],
 }  # fmt: skip
 NOT_SOURCES = {"viz/i18n.py"}  # its docstring's example is not a message
 METHODS = {".py": "python", ".js": "javascript"}

@@ -24,8 +24,7 @@ LANGUAGES = {"en": "English", "zh-CN": "简体中文"}
 # One catalog per part of chainrule, so each is translated (and reviewed) on its own:
 # tools/catalogs.py lists the files each holds. Lessons 1-7 are the basics, 8-14 training.
 DOMAINS = (
-    "narration", "pictures", "player", "basics", "training", "architectures", "cli",
-    "expressions", "worksheets", "grading", "exercises",
+    "narration", "pictures", "player", "basics", "training", "architectures", "cli", "homework",
 )  # fmt: skip
 LOCALE_DIR = pathlib.Path(__file__).with_name("locale")
 GETTEXT_NAMES = {"zh-CN": "zh_CN"}  # the folder gettext expects under locale/
