@@ -486,6 +486,16 @@ def question_header():
     return [pgettext("column", "Question"), pgettext("column", "Asks"), _("Got it right")]
 
 
+def question_table(results):
+    """How many got each question right; the Asks column only where a question asks one thing
+    on every sheet (students' own variants ask different things under one id)."""
+    header, rows = question_header(), question_rows(results)
+    if not any(row[1] for row in rows):
+        header, rows = [header[0], header[2]], [[row[0], row[2]] for row in rows]
+        return text_table(header, rows, right_aligned=(1,))
+    return text_table(header, rows, right_aligned=(2,))
+
+
 def report(key, results, problems):
     """The lines `chainrule check` prints."""
     students = len(by_student(results))
@@ -505,7 +515,7 @@ def report(key, results, problems):
         "",
         *text_table(student_header(), student_rows(results), right_aligned=range(2, 7)),
         "",
-        *text_table(question_header(), question_rows(results), right_aligned=(2,)),
+        *question_table(results),
     ]
     if problems:
         lines += [

@@ -434,7 +434,7 @@ def test_in_chinese_the_tables_and_page_are_chinese_and_the_csv_stays_machine_re
     assert (status, err) == (0, "")
     lines = out.splitlines()
     assert (
-        lines[0] == f"已按 {key_path} 批改 1 名学生的作答：1 份练习单，共 3 道题，允许误差 0.01。"
+        lines[0] == f"已按 {key_path} 批改 1 名学生的作答：1 张练习单，共 3 道题，允许误差 0.01。"
     )
     assert lines[2].split() == ["学生", "练习单", "得分", "对", "错", "未答", "不是数"]
     assert lines[3].split() == ["王芳", "S01", "1/3", "1", "1", "0", "1"]
@@ -489,3 +489,24 @@ def test_the_installed_command_marks_a_class_and_speaks_the_environments_languag
     assert (
         bad.stderr.startswith(f"chainrule: {answers} is not JSON") and bad.stderr.count("\n") == 1
     )
+
+
+def test_the_question_table_shows_what_each_asks_only_where_every_sheet_asks_the_same(
+    files, capsys
+):
+    _, out, _ = check(capsys, *files(HEADER + "Li,S01,1a,-4\n"))
+    assert re.search(r"^Question\s+Asks\s+Got it right$", out, re.M)
+    assert re.search(r"^1a\s+∂f/∂x\s+1/1$", out, re.M)
+
+    def two_sheets(key):  # students' own variants: each question asks another thing on S02
+        other = copy.deepcopy(key["sheets"][0])
+        other["sheet"] = "S02"
+        for exercise in other["exercises"]:
+            for question in exercise["questions"]:
+                question["asks"] = "∂f/∂w"
+        key["sheets"].append(other)
+
+    answers = HEADER + "Li,S01,1a,-4\nWang,S02,1a,-4\n"
+    _, out, _ = check(capsys, *files(answers, key=with_changes(two_sheets)))
+    assert re.search(r"^Question\s+Got it right$", out, re.M) and "Asks" not in out
+    assert re.search(r"^1a\s+2/2$", out, re.M)
