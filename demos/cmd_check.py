@@ -486,14 +486,19 @@ def question_header():
     return [pgettext("column", "Question"), pgettext("column", "Asks"), _("Got it right")]
 
 
-def question_table(results):
-    """How many got each question right; the Asks column only where a question asks one thing
-    on every sheet (students' own variants ask different things under one id)."""
+def question_columns(results):
+    """(header, rows) of how many got each question right. The Asks column only where some
+    question asks one thing on every sheet (students' own variants ask different things under
+    one id, and an empty column says nothing)."""
     header, rows = question_header(), question_rows(results)
     if not any(row[1] for row in rows):
-        header, rows = [header[0], header[2]], [[row[0], row[2]] for row in rows]
-        return text_table(header, rows, right_aligned=(1,))
-    return text_table(header, rows, right_aligned=(2,))
+        return [header[0], header[2]], [[row[0], row[2]] for row in rows]
+    return header, rows
+
+
+def question_table(results):
+    header, rows = question_columns(results)
+    return text_table(header, rows, right_aligned=(len(header) - 1,))
 
 
 def report(key, results, problems):
@@ -593,7 +598,7 @@ def results_html(key, results, problems):
         f"<h2>{heads[0]}</h2>",
         html_table(student_header(), student_rows(results)),
         f"<h2>{heads[1]}</h2>",
-        html_table(question_header(), question_rows(results)),
+        html_table(*question_columns(results)),
     ]
     if problems:
         parts += [f"<h2>{heads[2]}</h2>", "<ul>"]
