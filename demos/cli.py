@@ -231,7 +231,9 @@ def parser():
         help=_("seed for every random choice (0 to {top})").format(top=SEEDS - 1),
     )
     run.add_argument("--no-plots", action="store_true", help=_("skip matplotlib plots"))
-    step = sub.add_parser("step", help=_("step through a lesson's or an expression's backprop in the terminal"))
+    step = sub.add_parser(
+        "step", help=_("step through a lesson's or an expression's backprop in the terminal")
+    )
     step.add_argument("name")  # a lesson, or an expression with --at (cmd_draw.stepped)
     step.add_argument("--no-pause", action="store_true", help=_("print every step without waiting"))
     cmd_draw.expression_options(step)

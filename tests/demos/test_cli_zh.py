@@ -147,7 +147,10 @@ def test_list_in_chinese_lines_up_the_summaries_by_display_width(tmp_path):
         (["run", "moons", "--seed", "-3"],
          "chainrule run: 参数 --seed：seed 必须是 >= 0 的整数，你给的是 '-3'（只能用数字 0-9）"),
         (["run", "moons", "--seed", "4294967296"], "seed 最大为 4294967295"),
-        (["bogus"], "chainrule: 参数 {list,run,step,doctor,draw,worksheet,check,exercise}：无效的选择："),
+        (
+            ["bogus"],
+            "chainrule: 参数 {list,run,step,doctor,draw,worksheet,check,exercise}：无效的选择：",
+        ),
         (["run", "moons", "--sed", "1"], "chainrule: 无法识别的参数：--sed 1"),
         (["run", "moons", "--no-plots=1"], "参数 --no-plots：这个选项不带值，却给了 '1'"),
         (["run", "moons", "--out"], "chainrule run: 参数 --out：后面需要跟一个值"),
