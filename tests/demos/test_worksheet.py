@@ -351,11 +351,11 @@ def test_a_chinese_sheet_and_key_are_in_chinese(tmp_path, capsys):
         "你的答案",
     ):
         assert words in sheet, words
-    assert "答案保留 2 位小数：和参考答案相差不超过 0.01 就算对。" in sheet
+    assert "答案保留 2 位小数：和标准答案相差不超过 0.01 就算对。" in sheet
     assert "一步 SGD，学习率 η = 0." in sheet and ">梯度<" in sheet  # the box's own word
     assert visible_words(sheet) == set()
     key = (out / "key.html").read_text(encoding="utf-8")
-    assert "参考答案：第 4 级" in key and "S02 · 李雷" in key and visible_words(key) == set()
+    assert "标准答案：第 4 级" in key and "S02 · 李雷" in key and visible_words(key) == set()
     english, _ = write(tmp_path, "en", level=4, count=2, seed=6, students=["王芳", "李雷"])
     assert "Exercise 1" in (english / "S01.html").read_text(encoding="utf-8")  # lang="en"
 
