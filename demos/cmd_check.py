@@ -22,12 +22,11 @@ import io
 import json
 import math
 import os
-import re
 import sys
 import unicodedata
 from dataclasses import dataclass, field
 
-from viz.format import fmt, pad, rpad, visible, width
+from viz.format import fmt, pad, read_number, rpad, visible, width
 from viz.i18n import _, current, ngettext, pgettext
 from viz.render import write_atomic
 
@@ -40,39 +39,6 @@ SLACK = 1e-9  # added to the tolerance: -4.01 is within 0.01 of -4, whatever the
 
 class BadFile(Exception):
     """A key or answers file that cannot be used; the message is the one line to show."""
-
-
-# ---- Reading a number as the player's quiz does (viz/player.js, readNumber) -----------------
-# -4, −4 (U+2212), an IME's full-width forms (NFKC turns them into ASCII), +0.5, .5, 1e-3, 3/4,
-# spaces around, nan, inf, ∞. ASCII digits only after NFKC: float() would take '٣' too.
-NUMBER = r"[-+]?\s*(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?"
-PLAIN = re.compile(NUMBER, re.ASCII)
-FRACTION = re.compile(rf"({NUMBER})\s*/\s*({NUMBER})", re.ASCII)
-SPECIAL = re.compile(r"([-+]?)(nan|inf|infinity|∞)")
-DASHES = str.maketrans({"\u2212": "-", "\u2012": "-", "\u2013": "-", "\ufe63": "-", "\u3002": "."})
-
-
-def read_number(typed):
-    """The number `typed` means, as the quiz reads it, or None when it is not one."""
-    s = unicodedata.normalize("NFKC", typed).translate(DASHES).strip().lower()
-    if re.search("[,\u3001]", s):  # NFKC made the full-width comma ASCII already
-        return None
-    special = SPECIAL.fullmatch(re.sub(r"\s+", "", s))
-    if special:
-        value = math.nan if special[2] == "nan" else math.inf
-        return -value if special[1] == "-" else value
-    fraction = FRACTION.fullmatch(s)
-    if fraction:
-        top, bottom = spaceless(fraction[1]), spaceless(fraction[2])
-        if bottom == 0:  # as the browser divides: 1/0 is infinity, 0/0 not a number
-            return math.nan if top == 0 else math.copysign(math.inf, top)
-        return top / bottom
-    return spaceless(s) if PLAIN.fullmatch(s) else None
-
-
-def spaceless(text):
-    """A number that NUMBER matched, as a float: "- 4" is -4, as in the quiz."""
-    return float(re.sub(r"\s+", "", text))
 
 
 def within(value, expected, tolerance):

@@ -24,6 +24,7 @@ from autograd import Value
 from autograd.ops import SCALAR
 from autograd.value import finite
 
+from .format import read_number as read_typed
 from .format import visible, width
 from .i18n import N_, _, language, ngettext, resolve
 
@@ -78,9 +79,6 @@ REFUSED = {
 # NFKC does the rest: full-width （ｘ＋２） from a Chinese input method is (x+2).
 SPELLINGS = {"\u2212": "-", "\u2012": "-", "\u2013": "-", "\ufe63": "-", "\u00d7": "*",
              "\u00b7": "*", "\u22c5": "*", "\u00f7": "/", "\u3002": "."}  # fmt: skip
-# A value as the player's quiz reads one: -4, +0.5, .5, 1e-3, 1/3 (after NFKC and SPELLINGS).
-NUMBER = r"[-+]?\s*(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?"
-PLAIN, FRACTION = re.compile(rf"{NUMBER}$"), re.compile(rf"({NUMBER})\s*/\s*({NUMBER})$")
 
 # What each kind of mistake says; the details fill the placeholders (ExpressionError.say).
 MESSAGES = {
@@ -506,20 +504,11 @@ def read_items(text):
 
 
 def read_number(name, typed):
-    """A value as the player's quiz reads one: -4, 0.5, .5, 1e-3, 1/3."""
-    s = typed.lower()
-    unsigned = lambda t: float(re.sub(r"\s+", "", t))  # noqa: E731  ("- 2" is -2)
-    try:
-        if PLAIN.match(s):
-            return unsigned(s)
-        fraction = FRACTION.match(s)
-        if fraction:
-            return unsigned(fraction[1]) / unsigned(fraction[2])
-    except (ZeroDivisionError, OverflowError):
-        return math.inf
-    if s.lstrip("+-").strip() in ("inf", "infinity", "nan", "∞"):
-        return math.inf
-    raise ExpressionError("number", value=repr(typed), name=name, option="at")
+    """A value as the player's quiz reads one (viz.format.read_number): -4, 0.5, .5, 1e-3, 1/3."""
+    value = read_typed(typed)
+    if value is None:
+        raise ExpressionError("number", value=repr(typed), name=name, option="at")
+    return value
 
 
 def finite_value(name, value, typed):

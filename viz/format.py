@@ -2,8 +2,10 @@
 
 A Value holds a float, or in batched mode a numpy array with one number per example; a
 picture shows one number per box, so `pick` chooses either one example or the batch mean.
+And the other way: `read_number` reads a number a person typed, as the player's quiz does.
 """
 
+import math
 import re
 import unicodedata
 
@@ -89,3 +91,37 @@ def pad(text, columns):
 def rpad(text, columns):
     """`text` with spaces before it to fill `columns` terminal columns (rjust by display width)."""
     return " " * max(columns - width(text), 0) + text
+
+
+# A number as the player's quiz reads one (viz/player.js, readNumber): -4, −4 (U+2212), an input
+# method's full-width forms (NFKC turns them into ASCII), +0.5, .5, 1e-3, 3/4, spaces around,
+# nan, inf, ∞. ASCII digits only after NFKC: float() would take '٣' too. A comma is refused, as
+# the quiz refuses it (0,5 is ambiguous). `chainrule check` and `chainrule draw --at` read so.
+NUMBER = r"[-+]?\s*(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?"
+PLAIN = re.compile(NUMBER, re.ASCII)
+FRACTION = re.compile(rf"({NUMBER})\s*/\s*({NUMBER})", re.ASCII)
+SPECIAL = re.compile(r"([-+]?)(nan|inf|infinity|∞)")
+DASHES = str.maketrans({"\u2212": "-", "\u2012": "-", "\u2013": "-", "\ufe63": "-", "\u3002": "."})
+
+
+def read_number(typed):
+    """The number `typed` means, as the quiz reads it, or None when it is not one."""
+    s = unicodedata.normalize("NFKC", typed).translate(DASHES).strip().lower()
+    if re.search("[,\u3001]", s):  # NFKC made the full-width comma ASCII already
+        return None
+    special = SPECIAL.fullmatch(re.sub(r"\s+", "", s))
+    if special:
+        value = math.nan if special[2] == "nan" else math.inf
+        return -value if special[1] == "-" else value
+    fraction = FRACTION.fullmatch(s)
+    if fraction:
+        top, bottom = _spaceless(fraction[1]), _spaceless(fraction[2])
+        if bottom == 0:  # as the browser divides: 1/0 is infinity, 0/0 not a number
+            return math.nan if top == 0 else math.copysign(math.inf, top)
+        return top / bottom
+    return _spaceless(s) if PLAIN.fullmatch(s) else None
+
+
+def _spaceless(text):
+    """A number that NUMBER matched, as a float: "- 4" is -4, as in the quiz."""
+    return float(re.sub(r"\s+", "", text))
