@@ -3,23 +3,39 @@ a tape that replays a batched graph fast."""
 
 from .value import Value, detect_anomaly, no_grad, scope  # isort: skip  (first: backprop needs it)
 from .backprop import Step, backward, backward_steps, local_derivatives, topological_order
+from .forward import (
+    ForwardStep,
+    ModeCosts,
+    Tangents,
+    forward_derivative,
+    forward_steps,
+    jvp,
+    mode_costs,
+)
 from .gradcheck import GradcheckError, GradcheckResult, gradcheck, numerical_grad
 from .ops import OPS, Op
 from .tape import Tape
 
 __all__ = [
     "OPS",
+    "ForwardStep",
     "GradcheckError",
     "GradcheckResult",
+    "ModeCosts",
     "Op",
     "Step",
+    "Tangents",
     "Tape",
     "Value",
     "backward",
     "backward_steps",
     "detect_anomaly",
+    "forward_derivative",
+    "forward_steps",
     "gradcheck",
+    "jvp",
     "local_derivatives",
+    "mode_costs",
     "no_grad",
     "numerical_grad",
     "scope",
