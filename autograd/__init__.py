@@ -13,6 +13,7 @@ from .forward import (
     mode_costs,
 )
 from .gradcheck import GradcheckError, GradcheckResult, gradcheck, numerical_grad
+from .higher import grad, hessian, hvp
 from .ops import OPS, Op
 from .tape import Tape
 
@@ -32,7 +33,10 @@ __all__ = [
     "detect_anomaly",
     "forward_derivative",
     "forward_steps",
+    "grad",
     "gradcheck",
+    "hessian",
+    "hvp",
     "jvp",
     "local_derivatives",
     "mode_costs",

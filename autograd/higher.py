@@ -1,0 +1,264 @@
+"""Derivatives of derivatives: the backward pass built as a graph of Values.
+
+`backward()` fills `.grad` with numbers, and a number cannot be differentiated again.
+`grad(root, inputs, create_graph=True)` runs the same chain rule, but each local derivative
+is itself a Value, so every product and sum of the sweep is a new node: the gradient is a
+graph, and `grad` of it is a second derivative (d/dx of 3x² is 6x). `hessian` and `hvp`
+are two uses.
+
+The local derivatives come from the op table's own rows, built a third time (ops.py builds
+them over floats and over arrays) over `ValueMath`. Its functions take and give `_Term`s:
+a Value as a row sees it. Arithmetic on a term makes Value nodes, so a row's
+`local(a, p, y)` returns Values made from the node's own inputs and output; comparing a
+term compares its number, so a condition (`a > 0.0` in relu's row, `where` in abs's) is a
+constant that passes no gradient. That is the kink convention: the second derivative of
+relu, leaky_relu, abs, step, max and min is 0 (also at the kink itself, where their first
+derivative is the table's documented choice).
+
+`grad` returns the gradients instead of adding them to `.grad` (as torch.autograd.grad
+and JAX's grad do): a `.grad` that is a Value would break every reader of `.grad` that
+expects a number (optimisers, pictures), and `backward()`'s accumulation has no meaning
+for a graph. Batches are not supported here: every node must hold one number.
+"""
+
+import numpy as np
+
+from .backprop import local_derivatives, topological_order
+from .ops import table
+from .value import Value, _as_data, _batch, _fmt
+
+
+class _Term:
+    """A Value as the Value-built rows see it: arithmetic gives Value nodes (wrapped), and
+    a comparison reads the number, so conditions in a row are constants."""
+
+    __slots__ = ("v",)
+
+    def __init__(self, v):
+        self.v = v
+
+    def __add__(self, o):
+        return _Term(self.v + _v(o))
+
+    def __radd__(self, o):
+        return _Term(_v(o) + self.v)
+
+    def __sub__(self, o):
+        return _Term(self.v - _v(o))
+
+    def __rsub__(self, o):
+        return _Term(_v(o) - self.v)
+
+    def __mul__(self, o):
+        return _Term(self.v * _v(o))
+
+    def __rmul__(self, o):
+        return _Term(_v(o) * self.v)
+
+    def __truediv__(self, o):
+        return _Term(self.v / _v(o))
+
+    def __rtruediv__(self, o):
+        return _Term(_v(o) / self.v)
+
+    def __neg__(self):
+        return _Term(-self.v)
+
+    def __abs__(self):
+        return _Term(abs(self.v))
+
+    def __gt__(self, o):
+        return self.v.data > _n(o)
+
+    def __lt__(self, o):
+        return self.v.data < _n(o)
+
+    def __ge__(self, o):
+        return self.v.data >= _n(o)
+
+    def __le__(self, o):
+        return self.v.data <= _n(o)
+
+    def __eq__(self, o):
+        return self.v.data == _n(o)
+
+    def __ne__(self, o):
+        return self.v.data != _n(o)
+
+    __hash__ = None
+
+
+def _v(x):
+    """The Value under a term; a plain number stays a number (Value ops take both)."""
+    return x.v if type(x) is _Term else x
+
+
+def _n(x):
+    """The number under a term, for a comparison."""
+    return x.v.data if type(x) is _Term else x
+
+
+def _call(method):
+    """A ValueMath function that applies the Value method `method` to a term."""
+    return staticmethod(lambda a: _Term(getattr(a.v, method)()))
+
+
+class ValueMath:
+    """The math namespace over terms (see _Term): each function is the Value op of that name.
+
+    Only the rows' local derivatives are used from this build, but the forwards work too.
+    """
+
+    exp, log, tanh, sigmoid, softplus = map(_call, ("exp", "log", "tanh", "sigmoid", "softplus"))
+
+    @staticmethod
+    def erfc(a):
+        # gelu's local derivative Φ(a) + a·φ(a) needs erfc, and no row of the table has it.
+        raise NotImplementedError(
+            "the op table has no erfc row, so gelu's local derivative cannot be built over "
+            "Values: gelu has no second derivative yet"
+        )
+
+    @staticmethod
+    def where(cond, yes, no):
+        return yes if cond else no  # the condition is a number's: no gradient through it
+
+    @staticmethod
+    def power(a, p):
+        return _Term(_v(a) ** _v(p))  # a Value exponent makes powv, a number makes pow
+
+    div = staticmethod(lambda a, b: a / b)
+    pow = powv = staticmethod(lambda a, p: ValueMath.power(a, p))
+    maximum = staticmethod(lambda a, b: _Term(_v(a).max(_v(b))))
+    expm1 = staticmethod(lambda a: ValueMath.exp(a) - 1.0)
+    total = staticmethod(lambda a: a)  # one number per node: a reduction is the identity
+    ones_like = staticmethod(lambda a: 1.0)
+    count = staticmethod(lambda a: 1)
+
+
+VALUE_OPS = table(ValueMath)
+
+
+def _value_locals(node):
+    """The op table's d(node)/d(input) for each input of `node`, as Values (constants too)."""
+    op = node.op
+    row = VALUE_OPS[op.name]
+    a = _Term(node._a)
+    try:
+        if op.arity == 2:
+            d = row.local(a, _Term(node._b), _Term(node))
+        else:
+            d = row.local(a, op.param, _Term(node))
+    except (ValueError, ZeroDivisionError, OverflowError, NotImplementedError) as err:
+        args = ", ".join(_fmt(i.data) for i in node.inputs)
+        param = "" if op.param is None else f", {_fmt(op.param)}"
+        raise type(err)(
+            f"grad(create_graph=True) through {op.name}({args}{param}): "
+            f"local derivative failed ({err})"
+        ) from None
+    return tuple(x.v if type(x) is _Term else Value(float(x)) for x in d)
+
+
+def grad(root, inputs, create_graph=False):
+    """d(root)/d(input) for each input, returned (not added to `.grad`).
+
+    `inputs` is a Value (one gradient back) or a sequence of Values (a tuple back). With
+    create_graph=True each gradient is a Value whose graph is the backward pass itself, so
+    it can be differentiated again; otherwise each is a number. An input that `root` does
+    not depend on gets 0.
+    """
+    single = type(inputs) is Value
+    wanted = [inputs] if single else _values(inputs)
+    if type(root) is not Value:
+        raise TypeError(f"grad: root must be a Value, got {type(root).__name__} {root!r}")
+    order = topological_order(root)
+    for node in order:
+        if type(node.data) is _batch:
+            raise TypeError(
+                f"grad: every node must hold one number, got a batch {_fmt(node.data)}"
+                " (use backward() for batches)"
+            )
+    local = _value_locals if create_graph else local_derivatives
+    grads = {root: Value(1.0) if create_graph else 1.0}  # d(root)/d(root) = 1
+    for node in reversed(order):
+        g = grads.get(node)
+        if g is None or node._a is None:  # root does not depend on it, or a leaf
+            continue
+        # The chain rule, as in backprop.py: d(root)/d(input) += d(root)/d(node) * local.
+        for inp, d in zip(node.inputs, local(node)):
+            old = grads.get(inp)
+            grads[inp] = d * g if old is None else old + d * g
+    zero = Value(0.0) if create_graph else 0.0
+    out = tuple(grads.get(x, zero) for x in wanted)
+    return out[0] if single else out
+
+
+def _values(inputs):
+    try:
+        wanted = list(inputs)
+    except TypeError:
+        raise TypeError(
+            f"grad: inputs must be a Value or a sequence of Values, got {type(inputs).__name__}"
+        ) from None
+    for x in wanted:
+        if type(x) is not Value:
+            raise TypeError(f"grad: each input must be a Value, got {type(x).__name__} {x!r}")
+    return wanted
+
+
+def _point(fn_name, xs):
+    """Values at the numbers `xs` (a non-empty sequence of reals), checked for `fn_name`."""
+    try:
+        xs = list(xs)
+    except TypeError:
+        raise TypeError(
+            f"{fn_name}: inputs must be a sequence of numbers, got {type(xs).__name__} {xs!r}"
+        ) from None
+    if not xs:
+        raise ValueError(f"{fn_name}: inputs must not be empty")
+    point = [_as_data(x, fn_name) for x in xs]
+    for x in point:
+        if type(x) is _batch:
+            raise TypeError(f"{fn_name}: each input must be one number, got {_fmt(x)}")
+    return [Value(x) for x in point]
+
+
+def _gradient_graph(fn_name, f, inputs):
+    """The inputs as Values and the gradient of f at them, built as Values."""
+    xs = _point(fn_name, inputs)
+    y = f(*xs)
+    if type(y) is not Value or type(y.data) is _batch:
+        raise TypeError(f"{fn_name}: f must return a Value holding one number, got {y!r}")
+    return xs, grad(y, xs, create_graph=True)
+
+
+def hessian(f, inputs):
+    """The matrix of second derivatives d²f/dx_i dx_j at the point `inputs`.
+
+    f takes one Value per input and returns a Value. Row i is the gradient of df/dx_i:
+    one backward pass through the gradient graph per input.
+    """
+    xs, g = _gradient_graph("hessian", f, inputs)
+    return np.array([grad(gi, xs) for gi in g], dtype=float)
+
+
+def hvp(f, inputs, v):
+    """The Hessian of f at `inputs` times the vector v, without building the Hessian.
+
+    d/dx (∇f · v) = H v: one gradient graph, one backward pass through it.
+    """
+    xs, g = _gradient_graph("hvp", f, inputs)
+    vs = [_as_data(x, "hvp") for x in _seq("hvp", v)]
+    if len(vs) != len(xs):
+        raise ValueError(f"hvp: v has {len(vs)} numbers, inputs have {len(xs)}")
+    gv = g[0] * vs[0]
+    for gi, vi in zip(g[1:], vs[1:]):
+        gv = gv + gi * vi
+    return np.array(grad(gv, xs), dtype=float)
+
+
+def _seq(fn_name, v):
+    try:
+        return list(v)
+    except TypeError:
+        raise TypeError(f"{fn_name}: v must be a sequence of numbers, got {v!r}") from None

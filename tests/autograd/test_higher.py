@@ -1,0 +1,230 @@
+"""Second derivatives: the gradient graph of every op row against finite differences of the
+first derivative, Hessians against closed forms, hvp against the Hessian, torch."""
+
+import math
+import random
+
+import numpy as np
+import pytest
+
+from autograd import OPS, Value, backward, grad, hessian, hvp
+from autograd.value import _binary, _bound, _unary
+
+PARAMS = {
+    "pow": [2.0, 3.0, 0.5, -1.5, 1.0, 0.0],
+    "leaky_relu": [0.01, 0.3],
+    "elu": [1.0, 0.5],
+    "swish": [1.0, 2.5],
+}
+POINTS = [-2.3, -0.7, 0.4, 1.9]  # away from every kink (0, and ties for max and min)
+NO_SECOND = {"gelu"}  # its local derivative needs erfc, which the table has no row for
+
+
+def apply(name, param, args):
+    op = OPS[name] if param is None else _bound(name, param)
+    return _binary(op, *args) if op.arity == 2 else _unary(op, args[0])
+
+
+def in_domain(name, param, point):
+    try:
+        apply(name, param, [Value(x) for x in point])
+    except (ValueError, ZeroDivisionError):
+        return False
+    return True
+
+
+def cases():
+    for name, op in sorted(OPS.items()):
+        if name in NO_SECOND:
+            continue
+        if op.arity == 2:
+            points = [(a, b) for a in POINTS for b in POINTS if a != b]
+        else:
+            points = [(a,) for a in POINTS]
+        for p in PARAMS.get(name, [None]):
+            for point in points:
+                if in_domain(name, p, point):
+                    yield pytest.param(name, p, point, id=f"{name}[{p}]{point}")
+
+
+def first_derivative(f, point):
+    """The gradient of f at `point` as numbers (the ordinary, float backward)."""
+    xs = [Value(x) for x in point]
+    return np.array(grad(f(*xs), xs))
+
+
+def fd_hessian(f, point, h=1e-5):
+    """Central differences of the first derivative: column j is d(grad f)/dx_j."""
+    cols = []
+    for j in range(len(point)):
+        up, down = list(point), list(point)
+        up[j] += h
+        down[j] -= h
+        cols.append((first_derivative(f, up) - first_derivative(f, down)) / (2 * h))
+    return np.array(cols).T
+
+
+@pytest.mark.parametrize("name,param,point", list(cases()))
+def test_second_derivatives_match_finite_differences_of_the_first(name, param, point):
+    def f(*xs):
+        return apply(name, param, xs)
+
+    np.testing.assert_allclose(
+        hessian(f, point), fd_hessian(f, point), rtol=1e-5, atol=1e-6, err_msg=name
+    )
+
+
+def test_every_row_but_gelu_is_tested_at_several_points():
+    tested = {c.values[0] for c in cases()}
+    assert tested == set(OPS) - NO_SECOND
+
+
+@pytest.mark.parametrize(
+    "name,param,point",
+    [
+        ("relu", None, (0.0,)),
+        ("leaky_relu", 0.1, (0.0,)),
+        ("abs", None, (0.0,)),
+        ("step", None, (0.0,)),
+        ("max", None, (1.5, 1.5)),
+        ("min", None, (-0.5, -0.5)),
+    ],
+)
+def test_kinked_rows_have_second_derivative_zero_at_the_kink(name, param, point):
+    h = hessian(lambda *xs: apply(name, param, xs), point)
+    assert np.array_equal(h, np.zeros((len(point), len(point))))
+
+
+def test_gelu_says_it_has_no_second_derivative():
+    x = Value(0.7)
+    with pytest.raises(NotImplementedError, match=r"through gelu\(0\.7\).*erfc"):
+        grad(x.gelu(), x, create_graph=True)
+    phi = math.exp(-0.7 * 0.7 / 2) / math.sqrt(2 * math.pi)
+    assert grad(x.gelu(), x) == pytest.approx(0.5 * math.erfc(-0.7 / math.sqrt(2)) + 0.7 * phi)
+
+
+@pytest.mark.parametrize("x", [-2.0, -0.5, 0.0, 1.0, 3.0])
+def test_second_derivative_of_x_cubed_is_6x(x):
+    v = Value(x)
+    dy = grad(v**3, v, create_graph=True)
+    assert type(dy) is Value and dy.data == pytest.approx(3 * x * x)
+    assert grad(dy, v) == pytest.approx(6 * x)
+    assert grad(grad(dy, v, create_graph=True), v) == pytest.approx(6.0)  # and a third
+
+
+def rosenbrock(x, y):
+    return (1.0 - x) ** 2 + 100.0 * (y - x * x) ** 2
+
+
+@pytest.mark.parametrize("x,y", [(1.0, 1.0), (-1.2, 1.0), (0.3, -0.8), (2.0, 3.5)])
+def test_hessian_of_rosenbrock_is_its_closed_form(x, y):
+    expected = [[1200 * x * x - 400 * y + 2, -400 * x], [-400 * x, 200.0]]
+    np.testing.assert_allclose(hessian(rosenbrock, [x, y]), expected, rtol=1e-12)
+
+
+def quadratic(A, b):
+    n = len(b)
+
+    def f(*xs):
+        out = 0.0
+        for i in range(n):
+            out = out + b[i] * xs[i]
+            for j in range(n):
+                out = out + 0.5 * A[i, j] * xs[i] * xs[j]
+        return out
+
+    return f
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_hessian_of_a_random_quadratic_is_the_symmetric_part_of_A(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 6))
+    A, b, x = rng.normal(size=(n, n)), rng.normal(size=n), rng.normal(size=n)
+    f = quadratic(A, b)
+    np.testing.assert_allclose(hessian(f, x), (A + A.T) / 2, rtol=1e-12, atol=1e-12)
+    xs = [Value(v) for v in x]
+    np.testing.assert_allclose(grad(f(*xs), xs), 0.5 * (A + A.T) @ x + b, rtol=1e-12)
+
+
+def network(*w):
+    """A 2-3-1 tanh network's squared error on two examples, weights as one flat list."""
+    data = [((0.5, -1.0), 0.3), ((-0.2, 0.8), -0.6)]
+    loss = 0.0
+    for (x1, x2), target in data:
+        hidden = [(w[3 * k] * x1 + w[3 * k + 1] * x2 + w[3 * k + 2]).tanh() for k in range(3)]
+        out = w[9] * hidden[0] + w[10] * hidden[1] + w[11] * hidden[2] + w[12]
+        loss = loss + (out - target) ** 2
+    return loss
+
+
+WEIGHTS = [random.Random(4).uniform(-1, 1) for _ in range(13)]
+
+
+def test_grad_of_grad_of_a_small_network_matches_finite_differences():
+    h = hessian(network, WEIGHTS)
+    np.testing.assert_allclose(h, fd_hessian(network, WEIGHTS), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(h, h.T, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("f,point", [(rosenbrock, [-1.2, 1.0]), (network, WEIGHTS)])
+def test_hvp_is_the_hessian_times_v(f, point):
+    v = np.random.default_rng(1).normal(size=len(point))
+    np.testing.assert_allclose(hvp(f, point, v), hessian(f, point) @ v, rtol=1e-10, atol=1e-12)
+
+
+def test_grad_gives_backwards_numbers_and_leaves_grad_alone():
+    xs = [Value(w) for w in WEIGHTS]
+    loss = network(*xs)
+    numbers = grad(loss, xs)
+    assert all(x.grad == 0.0 for x in xs)
+    backward(loss)
+    assert list(numbers) == pytest.approx([x.grad for x in xs], rel=1e-12)
+    graphs = grad(loss, xs, create_graph=True)
+    assert [g.data for g in graphs] == pytest.approx(list(numbers), rel=1e-12)
+
+
+def test_an_input_the_root_does_not_depend_on_gets_zero():
+    x, y = Value(2.0), Value(5.0)
+    assert grad(x * x, [x, y]) == (4.0, 0.0)
+    assert grad(grad(x * 3.0, x, create_graph=True), x) == 0.0  # a constant gradient
+
+
+@pytest.mark.torch
+def test_torch_create_graph_gives_the_same_numbers():
+    torch = pytest.importorskip("torch")
+
+    def both(f, point):
+        w = torch.tensor(point, dtype=torch.float64, requires_grad=True)
+        (g,) = torch.autograd.grad(f(*w), w, create_graph=True)
+        rows = [torch.autograd.grad(g[i], w, retain_graph=True)[0] for i in range(len(point))]
+        return hessian(f, point), torch.stack(rows).numpy()
+
+    def mixed(x, y):  # exp, log, sigmoid, tanh, division and powers in one function
+        return (x * y).exp() / (1.0 + y * y) + (x * x + 1.0).log() * y.sigmoid() + x.tanh() ** 3
+
+    for f, point in [(rosenbrock, [-1.2, 1.0]), (network, WEIGHTS), (mixed, [0.3, -0.7])]:
+        ours, theirs = both(f, point)
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+
+
+def test_bad_input_names_the_function_and_the_value():
+    x = Value(1.0)
+    with pytest.raises(TypeError, match=r"grad: root must be a Value, got float 2\.0"):
+        grad(2.0, x)
+    with pytest.raises(TypeError, match=r"grad: each input must be a Value, got float 1\.5"):
+        grad(x * x, [x, 1.5])
+    with pytest.raises(TypeError, match=r"grad: every node must hold one number, got a batch"):
+        grad((x * Value(np.array([1.0, 2.0]))).sum(), x)
+    with pytest.raises(ValueError, match="hessian: inputs must not be empty"):
+        hessian(rosenbrock, [])
+    with pytest.raises(TypeError, match=r"hessian: expected a real number or Value, got str 'a'"):
+        hessian(rosenbrock, [1.0, "a"])
+    with pytest.raises(TypeError, match=r"hessian: f must return a Value .*got 3\.0"):
+        hessian(lambda x: 3.0, [1.0])
+    with pytest.raises(ValueError, match="hvp: v has 1 numbers, inputs have 2"):
+        hvp(rosenbrock, [1.0, 1.0], [1.0])
+    z = Value(0.0)  # the float slope of z ** 0.5 at 0 is inf; its Value graph needs 0 ** -0.5
+    with pytest.raises(ZeroDivisionError, match=r"through pow\(0\.0, 0\.5\)"):
+        grad(z**0.5, z, create_graph=True)
+    assert math.isinf(grad(z**0.5, z))
