@@ -11,9 +11,14 @@ them over floats and over arrays) over `ValueMath`. Its functions take and give 
 a Value as a row sees it. Arithmetic on a term makes Value nodes, so a row's
 `local(a, p, y)` returns Values made from the node's own inputs and output; comparing a
 term compares its number, so a condition (`a > 0.0` in relu's row, `where` in abs's) is a
-constant that passes no gradient. That is the kink convention: the second derivative of
-relu, leaky_relu, abs, step, max and min is 0 (also at the kink itself, where their first
-derivative is the table's documented choice).
+constant that passes no gradient. (Plain Values cannot play this part: they have no `>`,
+and their `==` is identity, as the house style wants.) That is the kink convention: the
+second derivative of relu, leaky_relu, abs, step, max and min is 0 (also at the kink
+itself, where their first derivative is the table's documented choice). Where a `where`
+picks between two formulas, the second derivative is the picked one's: elu''(0) = alpha,
+from the a <= 0 branch. One guard is not a kink: powv's row answers 0 for d/da when the
+exponent is exactly 0, so there d²(a**b)/da db comes out 0 instead of 1/a (an exponent
+of 1e-9 gives the right 1/a).
 
 `grad` returns the gradients instead of adding them to `.grad` (as torch.autograd.grad
 and JAX's grad do): a `.grad` that is a Value would break every reader of `.grad` that

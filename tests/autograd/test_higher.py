@@ -95,6 +95,12 @@ def test_kinked_rows_have_second_derivative_zero_at_the_kink(name, param, point)
     assert np.array_equal(h, np.zeros((len(point), len(point))))
 
 
+@pytest.mark.parametrize("alpha", [1.0, 0.5])
+def test_elu_at_zero_takes_the_second_derivative_of_the_branch_its_row_picks(alpha):
+    assert hessian(lambda x: x.elu(alpha), [0.0])[0, 0] == alpha  # alpha·exp(0), from a <= 0
+    assert hessian(lambda x: x.elu(alpha), [1e-3])[0, 0] == 0.0
+
+
 def test_gelu_says_it_has_no_second_derivative():
     x = Value(0.7)
     with pytest.raises(NotImplementedError, match=r"through gelu\(0\.7\).*erfc"):
