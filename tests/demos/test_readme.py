@@ -1,11 +1,13 @@
 """The README's teaching section stays true: its example runs, its pictures exist and parse."""
 
+import ast
 import pathlib
 import re
 import xml.etree.ElementTree as ET
 
 import pytest
 
+import autograd
 from demos import cli
 
 ROOT = pathlib.Path(__file__).parents[2]
@@ -62,3 +64,11 @@ def test_the_beyond_the_mlp_example_runs_and_draws_the_block_folded_by_part(tmp_
         assert f">{part}<" in svg  # a folded box per part of the block
     kinds = {type(m).__name__ for m in block.modules()}  # the block is made of the named layers
     assert {"MultiHeadAttention", "LayerNorm", "Residual"} <= kinds
+
+
+def test_the_hessian_the_readme_quotes_is_what_hessian_gives():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    call = re.search(r"`(hessian\(lambda [^`]+)`", text).group(1)
+    h = eval(call, {"hessian": autograd.hessian})  # the README's own line, as a reader types it
+    quoted = re.search(r"is\s+(\[\[[^\]]+\], \[[^\]]+\]\])", text).group(1)
+    assert h.tolist() == ast.literal_eval(quoted)  # [[402, -400], [-400, 200]]
