@@ -21,6 +21,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from .test_notebook import run_cell  # a cell run as Jupyter runs it, as the English test does
+
 ROOT = pathlib.Path(__file__).parents[2]
 NOTEBOOK = ROOT / "demos" / "classroom.zh-CN.ipynb"
 ENGLISH = ROOT / "demos" / "classroom.ipynb"
@@ -73,18 +75,6 @@ def svg_texts(svg, element_id=None):
     if element_id is not None:
         (root,) = [e for e in root.iter() if e.get("id") == element_id]
     return [t.text for t in root.iter(f"{SVG}text") if t.text]
-
-
-def run_cell(source, namespace, name):
-    """Run a cell; like Jupyter, give back the value of a final bare expression (else None)."""
-    tree = ast.parse(source, name)
-    last = tree.body[-1] if tree.body and isinstance(tree.body[-1], ast.Expr) else None
-    if last is not None:
-        tree.body.pop()
-    exec(compile(tree, name, "exec"), namespace)
-    if last is None:
-        return None
-    return eval(compile(ast.Expression(last.value), name, "eval"), namespace)
 
 
 @pytest.fixture(scope="module")
