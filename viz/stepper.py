@@ -1,4 +1,5 @@
-"""The terminal stepper: the forward pass, then backprop one node at a time, read aloud.
+"""The terminal stepper: the forward pass, then backprop one node at a time, read aloud
+(mode="forward": forward mode, each value with its tangent; "both": one sweep, then the other).
 
 `chainrule step NAME` calls `step_terminal`. On a terminal it waits for a key between steps
 (Enter: next, b: back, q: quit); piped or with pause=False it prints every step straight through.
@@ -11,9 +12,11 @@ from .format import width
 from .i18n import _, language, resolve
 from .narrate import Story, paren
 from .notation import partial
+from .tangent import TangentStory, aligned
 
 QUIT_KEYS = (b"q", b"Q", b"\x04", b"")  # q, Ctrl-D, end of input
 BACK_KEYS = (b"b", b"B", b"\x1b[D", b"\x1bOD")  # b, the left arrow (both encodings)
+MODES = ("reverse", "forward", "both")  # backprop, forward mode (viz.tangent), one then the other
 
 
 class Paint:
@@ -71,6 +74,8 @@ def step_terminal(
     params=None,
     example=None,
     lang=None,
+    mode="reverse",
+    wrt=None,
 ):
     """Print the forward pass, then each backward step; returns how many steps were shown.
 
@@ -80,36 +85,108 @@ def step_terminal(
     exits 130). color: None decides from the terminal and NO_COLOR; True or False forces it.
     example: which example of a batch to tell (see `Story`). lang: the language it speaks,
     "en" or "zh-CN" (None: the current one).
+    mode: "reverse" (backprop, as above), "forward" (forward mode for the input `wrt`, a leaf
+    Value or its label: each node's value with its tangent) or "both" (forward mode, then the
+    backward steps, then what each mode costs for this graph).
     """
     lang = resolve(lang, where="step_terminal")
+    if mode not in MODES:
+        raise ValueError(
+            f"step_terminal: mode={mode!r}; choose one of {', '.join(map(repr, MODES))}"
+        )
+    if mode == "reverse" and wrt is not None:
+        raise ValueError(
+            f"step_terminal: wrt={wrt!r} is for mode='forward' or 'both', not 'reverse'"
+        )
+    if mode != "reverse" and wrt is None:
+        raise ValueError(f"step_terminal: mode={mode!r} needs wrt=, the input forward mode follows")
     with language(lang):
-        return walk_through(root, pause, out, keys, color, precision, params, example)
+        if mode == "reverse":
+            story = Story(root, precision, "step_terminal", params=params, example=example)
+        else:  # a bad wrt is refused here, before anything is printed
+            story = TangentStory(root, wrt, precision, "step_terminal", params=params,
+                                 example=example)  # fmt: skip
+        return walk_through(story, mode, pause, out, keys, color)
 
 
-def walk_through(root, pause, out, keys, color, precision, params, example):
-    """step_terminal in the language in force."""
+def walk_through(story, mode, pause, out, keys, color):
+    """step_terminal in the language in force: forward mode's steps, backprop's, or both."""
     out = sys.stdout if out is None else out
     keys = sys.stdin if keys is None else keys
-    story = Story(root, precision, "step_terminal", params=params, example=example)
     paint = Paint(colour_supported(out) if color is None else bool(color))
     waiting = bool(pause) and is_terminal(out) and is_terminal(keys)
 
     def say(text=""):
         out.write(text + "\n")
 
+    shown = 0
+    if mode != "reverse":
+        total = len(story.rows)
+        say(paint("head", story.heading()))
+        say(paint("dim", f"  {story.rule_line()}"))
+        if story.batch_note():
+            say(paint("dim", f"  {story.batch_note()}"))
+        shown = pace(
+            total,
+            lambda n, again: show_tangent(story, n, paint, say, again),
+            out,
+            keys,
+            paint,
+            waiting,
+        )
+        if shown < total:
+            return shown
+        say("")
+        # TRANSLATORS: the colon after the heading "Done", before the list of gradients
+        say(paint("head", _("Done")) + _(":"))
+        say(paint("grad", f"  {story.result()}"))
+        if mode == "forward":
+            out.flush()
+            return shown
+        say("")
     f = story.root_name
-    # TRANSLATORS: printed after the heading "Forward pass" (the colon is the heading's)
-    rest = _(": each value from its inputs, inputs first")
-    say(paint("head", _("Forward pass")) + paint("dim", rest))
-    if story.batch_note():
-        say(paint("dim", f"  {story.batch_note()}"))
-    for line in story.forward:
-        say(f"  {line}")
-    say("")
+    if mode == "reverse":
+        # TRANSLATORS: printed after the heading "Forward pass" (the colon is the heading's)
+        rest = _(": each value from its inputs, inputs first")
+        say(paint("head", _("Forward pass")) + paint("dim", rest))
+        if story.batch_note():
+            say(paint("dim", f"  {story.batch_note()}"))
+        for line in story.forward:
+            say(f"  {line}")
+        say("")
     # TRANSLATORS: printed after the heading "Backward pass"; {each} is ∂f/∂(each node)
     rest = _(": {each}, from {root} back to the inputs").format(each=story.per_node(), root=f)
     say(paint("head", _("Backward pass")) + paint("dim", rest))
     total = len(story.backward)
+    n = pace(total, lambda n, again: show(story, n, paint, say, again), out, keys, paint, waiting)
+    if n < total:
+        return shown + n
+    say("")
+    leaves = [e for e in reversed(story.backward) if story.rows[e.index].node.op is None]
+    named = [e for e in leaves if story.rows[e.index].node.label]  # constants say little
+    # TRANSLATORS: the colon after the heading "Done", before the list of gradients
+    say(paint("head", _("Done")) + _(":"))
+    for e in named or leaves:
+        say(f"  {partial(f, e.name)} = {story.num(e.grad)}")
+    if mode == "both":
+        say("")
+        costs = story.costs_lines()
+        say(paint("head", costs[0]))
+        for line in costs[1:]:
+            say(line if line.startswith("  ") else paint("dim", line))
+        say("")
+        say(paint("grad", story.agreement()))
+    out.flush()
+    return shown + total
+
+
+def pace(total, show_step, out, keys, paint, waiting):
+    """Show steps 1..total (show_step(n, again)), waiting for a key before each when `waiting`;
+    returns how many were shown (fewer than total: the reader quit)."""
+
+    def say(text=""):
+        out.write(text + "\n")
+
     n = seen = 0  # the step on screen last, and the furthest shown (0: none yet)
     try:
         while n < total:
@@ -127,10 +204,10 @@ def walk_through(root, pause, out, keys, color, precision, params, example):
                 if key in BACK_KEYS:
                     n = max(n - 1, 1) if n else 0
                     if n:
-                        show(story, n, paint, say, again=True)
+                        show_step(n, True)
                     continue
             n += 1
-            show(story, n, paint, say, again=n <= seen)
+            show_step(n, n <= seen)
             seen = max(seen, n)
             out.flush()
     except KeyboardInterrupt:  # Ctrl-C: end on a fresh line; the caller decides the exit
@@ -138,15 +215,27 @@ def walk_through(root, pause, out, keys, color, precision, params, example):
         say(paint("dim", _("(interrupted at step {n}/{total})").format(n=n, total=total)))
         out.flush()
         raise
+    return n
+
+
+def show_tangent(story, n, paint, say, again=False):
+    """Print forward-mode step n (from 1): the node's value, then its tangent line."""
+    i = n - 1
+    step = story.step(i)
     say("")
-    leaves = [e for e in reversed(story.backward) if story.rows[e.index].node.op is None]
-    named = [e for e in leaves if story.rows[e.index].node.label]  # constants say little
-    # TRANSLATORS: the colon after the heading "Done", before the list of gradients
-    say(paint("head", _("Done")) + _(":"))
-    for e in named or leaves:
-        say(f"  {partial(f, e.name)} = {story.num(e.grad)}")
-    out.flush()
-    return total
+    # TRANSLATORS: after a step's heading when that step is shown a second time
+    say(paint("bold", step.heading) + (paint("dim", _("  (again)")) if again else ""))
+    say(f"  {story.forward[i]}")
+    lines = aligned(story.dotted(i), step)
+    notes = [line.startswith(("(", "（")) for line in lines]  # a bracketed reason: dimmed
+    result = max(k for k, note in enumerate(notes) if not note)  # the tangent's own line
+    for k, line in enumerate(lines):
+        say(
+            "  "
+            + (paint("dim", line) if notes[k] else paint("grad", line) if k == result else line)
+        )
+    if story.rows[i].inputs:
+        say(paint("dim", f"  {step.sentence}"))
 
 
 def show(story, n, paint, say, again=False):
