@@ -237,6 +237,13 @@ def parser():
     step.add_argument("name")  # a lesson, or an expression with --at (cmd_draw.stepped)
     step.add_argument("--no-pause", action="store_true", help=_("print every step without waiting"))
     cmd_draw.expression_options(step)
+    step.add_argument(
+        "--forward",
+        metavar="NAME",
+        help=_(
+            "step forward mode for the input NAME first, then backprop, and compare their costs"
+        ),
+    )
     check = sub.add_parser(
         "doctor", help=_("say what is installed and what each missing piece costs")
     )
@@ -347,8 +354,10 @@ def command(args):
                 params = parameters_of(root)
             else:
                 root, params = typed.root, typed.params
+            wrt = cmd_draw.forward_input(args.forward, root)  # None: backprop alone
+            modes = {} if wrt is None else {"mode": "both", "wrt": wrt}
             try:
-                viz.step_terminal(root, pause=not args.no_pause, params=params)
+                viz.step_terminal(root, pause=not args.no_pause, params=params, **modes)
             except KeyboardInterrupt:  # Ctrl-C: the stepper has ended its line already
                 return 130
             return 0

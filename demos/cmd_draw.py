@@ -10,6 +10,8 @@ step command takes these options from here). viz.expression reads the text.
 
 import re
 
+import numpy as np
+
 import viz
 from autograd import topological_order
 from viz.expression import ExpressionError
@@ -83,6 +85,24 @@ def stepped(args, lessons):
             )
         return None
     return read(args.name, args.at, args.param)
+
+
+def forward_input(name, root):
+    """The input `--forward NAME` asks for in the graph of `root` (None without the option);
+    a name that is no input (one number each, as forward mode takes it) is a usage error."""
+    if name is None:
+        return None
+    inputs = {}
+    for node in topological_order(root):
+        if node.op is None and node.label and not isinstance(node.data, np.ndarray):
+            inputs.setdefault(node.label, node)
+    if name not in inputs:
+        raise UsageError(
+            _("{option} {name}: no input has that name; the inputs: {names}").format(
+                option="--forward", name=repr(name), names=", ".join(inputs) or "-"
+            )
+        )
+    return inputs[name]
 
 
 def run(args):
