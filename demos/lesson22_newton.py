@@ -6,7 +6,7 @@ as a graph of Values (graph.svg draws it), and backprop through that graph gives
 f″(x) = 6x: x's grad there is f″(2) = 12. Newton's step x - f′(x)/f″(x) jumps to the bottom
 of the parabola with f's value, slope and curvature at x: 5 steps to the minimum √(2/3),
 where gradient descent takes 22, and the correct digits double at every step. From
-x = -1, where f″ < 0, the parabola opens downwards and Newton climbs to the maximum
+x = -1.5, where f″ < 0, the parabola opens downwards and Newton climbs to the maximum
 -√(2/3). In 2-D the Hessian takes f″'s place: Newton solves a quadratic bowl in one step
 where gradient descent zig-zags, and crosses the Rosenbrock valley in 6 where gradient
 descent needs 32,076. newton_paths.png draws both paths over the contours, newton_loss.png
@@ -320,8 +320,8 @@ def two_d(lesson):
     near = np.linalg.eigvalsh(hessian(rosenbrock, (1.0, 1.0)))
     lesson.say(
         _(
-            "At (1, 1) the Hessian's eigenvalues are {high} and {low}: the valley's walls are\n"
-            "{ratio} times as steep as its floor. A learning rate must stay under\n"
+            "At (1, 1) the Hessian's eigenvalues are {high} and {low}: across the valley f\n"
+            "curves {ratio} times as sharply as along it. A learning rate must stay under\n"
             "2/{high} = {limit} or descent blows up across the walls, and at {lr} it crawls\n"
             "along the floor."
         ).format(
