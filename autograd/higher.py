@@ -20,6 +20,10 @@ from the a <= 0 branch. One guard is not a kink: powv's row answers 0 for d/da w
 exponent is exactly 0, so there d²(a**b)/da db comes out 0 instead of 1/a (an exponent
 of 1e-9 gives the right 1/a).
 
+A function a row calls that is a row itself becomes that row's node: σ in swish's
+derivative, Φ (the `normal_cdf` row) in gelu's Φ(a) + a·φ(a). So gelu'' = (2 - a²)·φ(a)
+comes from the table too, and nothing here knows a derivative of its own.
+
 `grad` returns the gradients instead of adding them to `.grad` (as torch.autograd.grad
 and JAX's grad do): a `.grad` that is a Value would break every reader of `.grad` that
 expects a number (optimisers, pictures), and `backward()`'s accumulation has no meaning
@@ -29,8 +33,8 @@ for a graph. Batches are not supported here: every node must hold one number.
 import numpy as np
 
 from .backprop import local_derivatives, topological_order
-from .ops import table
-from .value import Value, _as_data, _batch, _fmt
+from .ops import OPS, table
+from .value import Value, _as_data, _batch, _fmt, _unary
 
 
 class _Term:
@@ -117,12 +121,8 @@ class ValueMath:
     exp, log, tanh, sigmoid, softplus = map(_call, ("exp", "log", "tanh", "sigmoid", "softplus"))
 
     @staticmethod
-    def erfc(a):
-        # gelu's local derivative Φ(a) + a·φ(a) needs erfc, and no row of the table has it.
-        raise NotImplementedError(
-            "the op table has no erfc row, so gelu's local derivative cannot be built over "
-            "Values: gelu has no second derivative yet"
-        )
+    def normal_cdf(a):
+        return _Term(_unary(OPS["normal_cdf"], a.v))  # Φ, the row gelu's derivative is made of
 
     @staticmethod
     def where(cond, yes, no):
@@ -154,7 +154,7 @@ def _value_locals(node):
             d = row.local(a, _Term(node._b), _Term(node))
         else:
             d = row.local(a, op.param, _Term(node))
-    except (ValueError, ZeroDivisionError, OverflowError, NotImplementedError) as err:
+    except (ValueError, ZeroDivisionError, OverflowError) as err:
         args = ", ".join(_fmt(i.data) for i in node.inputs)
         param = "" if op.param is None else f", {_fmt(op.param)}"
         raise type(err)(

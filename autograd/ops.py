@@ -83,8 +83,8 @@ class Op:
 
 def table(M):
     """Build the rows over the math namespace M (floats or arrays: the calculus is the same)."""
-    exp, log, tanh, erfc, where, sigmoid, power = (
-        M.exp, M.log, M.tanh, M.erfc, M.where, M.sigmoid, M.power
+    exp, log, tanh, normal_cdf, where, sigmoid, power = (
+        M.exp, M.log, M.tanh, M.normal_cdf, M.where, M.sigmoid, M.power
     )  # fmt: skip
 
     def sigmoid_slope(z):  # σ'(z) = σ(z)·σ(-z) = e/(1 + e)² with e = exp(-|z|): no 1 - σ
@@ -110,8 +110,8 @@ def table(M):
     def powv_local(a, b, y):
         return (where(b == 0.0, 0.0, b * power(a, b - 1.0)), y * log(a))
 
-    def phi_cdf(a):  # Φ(a) = erfc(-a/√2)/2: keeps its digits far below 0, where 1 + erf(..) is 0
-        return 0.5 * erfc(-a / SQRT2)
+    def normal_pdf(a):  # φ(a) = exp(-a²/2)/√(2π), the slope of Φ (the standard normal's density)
+        return exp(-0.5 * a * a) * INV_SQRT_2PI
 
     ge, le = operator.ge, operator.le
     # fmt: off
@@ -133,8 +133,10 @@ def table(M):
         Op("relu",       "ReLU",    1, lambda a, p: M.maximum(a, 0.0),           lambda a, p, y: ((a > 0.0) * 1.0,),                  ("1 if {a} > 0 else 0",)),
         Op("leaky_relu", "LReLU",   1, lambda a, p: where(a > 0.0, a, p * a),    lambda a, p, y: (where(a > 0.0, 1.0, p),),           ("1 if {a} > 0 else {p}",)),
         Op("elu",        "ELU",     1, lambda a, p: where(a > 0.0, a, p * M.expm1(a)), lambda a, p, y: (where(a > 0.0, 1.0, p * exp(a)),), ("1 if {a} > 0 else {p}·exp({a})",)),
-        Op("gelu",       "GELU",    1, lambda a, p: a * phi_cdf(a),              lambda a, p, y: (phi_cdf(a) + a * exp(-0.5 * a * a) * INV_SQRT_2PI,),
-                                                                                                                                      ("Φ({a}) + {a}·φ({a})",)),
+        # Φ is a row of its own so that gelu's local derivative is made of rows: built over Values
+        # (higher.py), it is a graph, and gelu has a second derivative.
+        Op("normal_cdf", "Φ",       1, lambda a, p: normal_cdf(a),               lambda a, p, y: (normal_pdf(a),),                    ("φ({a})",)),
+        Op("gelu",       "GELU",    1, lambda a, p: a * normal_cdf(a),           lambda a, p, y: (normal_cdf(a) + a * normal_pdf(a),), ("Φ({a}) + {a}·φ({a})",)),
         Op("swish",      "swish",   1, lambda a, p: a * sigmoid(p * a),          swish_local,                                         ("σ({p}·{a}) + {p}·{y}·(1 - σ({p}·{a}))",)),
         Op("softplus",   "softplus", 1, lambda a, p: M.softplus(a),              lambda a, p, y: (sigmoid(a),),                       ("σ({a})",)),
         Op("abs",        "abs",     1, lambda a, p: abs(a),                      lambda a, p, y: (where(a > 0.0, 1.0, where(a < 0.0, -1.0, 0.0)),), ("sign({a})",)),
@@ -150,7 +152,7 @@ def table(M):
 class _ScalarMath:
     """The math namespace for plain floats: IEEE results where Python would raise on overflow."""
 
-    tanh, erfc, log = staticmethod(math.tanh), staticmethod(math.erfc), staticmethod(math.log)
+    tanh, log = staticmethod(math.tanh), staticmethod(math.log)
     div = staticmethod(operator.truediv)  # 1.0 / 0.0 raises ZeroDivisionError: a domain error
     maximum = staticmethod(max)  # max(nan, 0.0) is nan, as numpy's maximum
 
@@ -169,6 +171,11 @@ class _ScalarMath:
     @staticmethod
     def where(cond, yes, no):
         return yes if cond else no
+
+    @staticmethod
+    def normal_cdf(a):
+        # Φ(a) = erfc(-a/√2)/2: keeps its digits far below 0, where 1 + erf(a/√2) is 0.
+        return 0.5 * math.erfc(-a / SQRT2)
 
     @staticmethod
     def exp(a):
@@ -263,8 +270,8 @@ class _ArrayMath:
     _erfc = np.frompyfunc(math.erfc, 1, 1)  # numpy has no erfc; math's, example by example
 
     @staticmethod
-    def erfc(a):
-        return _ArrayMath._erfc(a).astype(float)
+    def normal_cdf(a):
+        return 0.5 * _ArrayMath._erfc(-a / SQRT2).astype(float)  # as _ScalarMath's, elementwise
 
     @staticmethod
     def count(a):

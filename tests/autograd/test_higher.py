@@ -7,7 +7,7 @@ import random
 import numpy as np
 import pytest
 
-from autograd import OPS, Value, backward, grad, hessian, hvp
+from autograd import OPS, Value, backward, grad, hessian, hvp, topological_order
 
 from .test_ops import PARAMS as ROW_PARAMS
 from .test_ops import apply, cases
@@ -15,11 +15,10 @@ from .test_ops import apply, cases
 # The rows' parameters as test_ops tries them, and x ** 1 and x ** 0, whose second
 # derivatives are the constant 0 (x ** 0 is the constant 1).
 PARAMS = {**ROW_PARAMS, "pow": [*ROW_PARAMS["pow"], 1.0, 0.0]}
-NO_SECOND = {"gelu"}  # its local derivative needs erfc, which the table has no row for
 
 
 def second_cases():
-    return cases(PARAMS, skip=NO_SECOND)
+    return cases(PARAMS)
 
 
 def first_derivative(f, point):
@@ -49,9 +48,9 @@ def test_second_derivatives_match_finite_differences_of_the_first(name, param, p
     )
 
 
-def test_every_row_but_gelu_is_tested_at_several_points():
+def test_every_row_is_tested_at_several_points():
     tested = {c.values[0] for c in second_cases()}
-    assert tested == set(OPS) - NO_SECOND
+    assert tested == set(OPS)
 
 
 @pytest.mark.parametrize(
@@ -76,12 +75,15 @@ def test_elu_at_zero_takes_the_second_derivative_of_the_branch_its_row_picks(alp
     assert hessian(lambda x: x.elu(alpha), [1e-3])[0, 0] == 0.0
 
 
-def test_gelu_says_it_has_no_second_derivative():
-    x = Value(0.7)
-    with pytest.raises(NotImplementedError, match=r"through gelu\(0\.7\).*erfc"):
-        grad(x.gelu(), x, create_graph=True)
-    phi = math.exp(-0.7 * 0.7 / 2) / math.sqrt(2 * math.pi)
-    assert grad(x.gelu(), x) == pytest.approx(0.5 * math.erfc(-0.7 / math.sqrt(2)) + 0.7 * phi)
+@pytest.mark.parametrize("x", [-6.0, -2.3, -0.7, 0.0, 0.4, 1.9, 6.0])
+def test_gelu_second_derivative_is_its_closed_form(x):
+    # gelu = x·Φ(x), gelu' = Φ + x·φ, gelu'' = 2φ + x·φ' = (2 - x²)·φ, as φ' = -x·φ.
+    phi = math.exp(-x * x / 2) / math.sqrt(2 * math.pi)
+    v = Value(x)
+    slope = grad(v.gelu(), v, create_graph=True)
+    assert slope.data == pytest.approx(0.5 * math.erfc(-x / math.sqrt(2)) + x * phi, rel=1e-14)
+    assert grad(slope, v) == pytest.approx((2 - x * x) * phi, rel=1e-13, abs=1e-300)
+    assert "normal_cdf" in {n.op.name for n in topological_order(slope) if n.op}  # Φ's own row
 
 
 @pytest.mark.parametrize("x", [-2.0, -0.5, 0.0, 1.0, 3.0])
@@ -187,6 +189,66 @@ def test_torch_create_graph_gives_the_same_numbers():
     for f, point in [(rosenbrock, [-1.2, 1.0]), (network, WEIGHTS), (mixed, [0.3, -0.7])]:
         ours, theirs = both(f, point)
         np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+
+
+# Each row written with torch's own functions: (a, b, p, torch, torch.nn.functional) -> tensor.
+TORCH_ROWS = {
+    "add": lambda a, b, p, t, F: a + b,
+    "sub": lambda a, b, p, t, F: a - b,
+    "mul": lambda a, b, p, t, F: a * b,
+    "div": lambda a, b, p, t, F: a / b,
+    "powv": lambda a, b, p, t, F: a**b,
+    "max": lambda a, b, p, t, F: t.maximum(a, b),  # the cases have no ties: torch splits one
+    "min": lambda a, b, p, t, F: t.minimum(a, b),
+    "neg": lambda a, b, p, t, F: -a,
+    "pow": lambda a, b, p, t, F: a**p,
+    "exp": lambda a, b, p, t, F: a.exp(),
+    "log": lambda a, b, p, t, F: a.log(),
+    "tanh": lambda a, b, p, t, F: a.tanh(),
+    "sigmoid": lambda a, b, p, t, F: a.sigmoid(),
+    "relu": lambda a, b, p, t, F: a.relu(),
+    "leaky_relu": lambda a, b, p, t, F: F.leaky_relu(a, p),
+    "elu": lambda a, b, p, t, F: F.elu(a, p),
+    "normal_cdf": lambda a, b, p, t, F: t.special.ndtr(a),
+    "gelu": lambda a, b, p, t, F: F.gelu(a),  # the exact one, x·Φ(x)
+    "swish": lambda a, b, p, t, F: a * (p * a).sigmoid(),
+    "softplus": lambda a, b, p, t, F: F.softplus(a),
+    "abs": lambda a, b, p, t, F: a.abs(),
+    "step": lambda a, b, p, t, F: (a >= 0).to(a.dtype) + 0.0 * a,  # heaviside has no gradient
+    "sum": lambda a, b, p, t, F: a.sum(),
+    "mean": lambda a, b, p, t, F: a.mean(),
+}
+
+
+def test_the_torch_comparison_writes_every_row():
+    assert set(TORCH_ROWS) == set(OPS)
+
+
+def torch_hessian(f, point):
+    """torch's Hessian of f at `point`: grad with create_graph=True, then grad of each entry."""
+    import torch
+
+    w = torch.tensor(point, dtype=torch.float64, requires_grad=True)
+    (g,) = torch.autograd.grad(f(*w), w, create_graph=True)
+    rows = [
+        torch.autograd.grad(g[i], w, retain_graph=True, allow_unused=True, materialize_grads=True)[
+            0
+        ]
+        if g[i].requires_grad
+        else torch.zeros_like(w)  # a gradient that is a constant: torch built no graph for it
+        for i in range(len(point))
+    ]
+    return torch.stack(rows).detach().numpy()
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name,param,point", list(second_cases()))
+def test_every_row_second_derivative_matches_torch_create_graph(name, param, point):
+    torch = pytest.importorskip("torch")
+    row = TORCH_ROWS[name]
+    ours = hessian(lambda *xs: apply(name, param, xs), point)
+    theirs = torch_hessian(lambda *xs: row(xs[0], xs[-1], param, torch, torch.nn.functional), point)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-13, err_msg=name)
 
 
 def test_bad_input_names_the_function_and_the_value():

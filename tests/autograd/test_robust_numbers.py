@@ -76,9 +76,9 @@ def reference(name, p, a, b=None):
         e = (2 * a).exp()
         t = (e - 1) / (e + 1)
         return t, (1 - t * t,)
-    if name == "gelu":
-        cdf = erfc(-a / Decimal(2).sqrt()) / 2
-        return a * cdf, (cdf + a * (-a * a / 2).exp() / (2 * pi()).sqrt(),)
+    if name in ("normal_cdf", "gelu"):
+        cdf, pdf = erfc(-a / Decimal(2).sqrt()) / 2, (-a * a / 2).exp() / (2 * pi()).sqrt()
+        return (cdf, (pdf,)) if name == "normal_cdf" else (a * cdf, (cdf + a * pdf,))
     if name == "swish":
         s = sigma(p * a)
         return a * s, (s + p * a * s * (1 - s),)
