@@ -7,7 +7,8 @@ used several times has as gradient the sum of the `+=` on its outgoing edges.
 
 Stable ids, which the HTML backprop player relies on. With order = topological_order(root):
   v{i}       the box of order[i]. Its numbers are SVG text inside <g id="v{i}-data"> and
-             <g id="v{i}-grad">, each holding only the formatted number.
+             <g id="v{i}-grad">, each holding only the formatted number (drawn with wrt=,
+             also <g id="v{i}-tangent">: its forward-mode tangent).
   o{i}       the op ellipse of order[i] (leaves have none).
   e{i}_{k}   the edge from input k of order[i] into o{i}; a*a gives e{i}_0 and e{i}_1.
   r{i}       the edge o{i} -> v{i}.
@@ -25,11 +26,14 @@ from html import escape as html_escape
 
 import graphviz
 
+from autograd import Value, forward_derivative
+
 from . import palette, render
 from .format import batch_size, check_example, check_precision, fmt, pick, visible
 from .i18n import N_, _, current, language, ngettext, resolve
 from .notation import partial, term
-from .tape import contribution, full_name, is_dead_relu, read_tape
+from .tangent import dotted
+from .tape import contribution, full_name, is_dead_relu, locate, read_tape
 
 RANKDIRS = ("LR", "TB")
 SHOW = ("data", "grad", "local", "fanout", "contribution", "blank")
@@ -137,8 +141,11 @@ class Options:
         title=None,
         example=None,
         max_nodes=MAX_NODES,
+        tangents=None,
     ):
         self.where = where
+        # wrt= drawn: (the input's name, each row's tangent d(row)/d(input)); else None
+        self.tangents = tangents
         self.rankdir = choice(where, "rankdir", rankdir, RANKDIRS)
         if isinstance(show, str):
             show = (show,)
@@ -254,6 +261,7 @@ def draw_dot(
     title=None,
     example=None,
     max_nodes=MAX_NODES,
+    wrt=None,
     lang=None,
 ):
     """The graph under `root` as a graphviz.Digraph: values, gradients, local derivatives.
@@ -268,6 +276,8 @@ def draw_dot(
     or None. cluster: draw each module scope as a frame. collapse: True folds each scope
     into one box, an int folds at that depth. example: in batched mode, the example to
     show (None: the batch mean). max_nodes: refuse larger pictures (None: no limit).
+    wrt: an input (a leaf of the graph): each box also shows its forward-mode tangent, the
+    derivative of the box by that input, in a row named with a dot (q̇ = ∂q/∂x).
     lang: the language of the words in the picture, "en" or "zh-CN" (None: the current one).
     """
     lang = resolve(lang, where="draw_dot")
@@ -275,7 +285,7 @@ def draw_dot(
         return draw(
             root, "draw_dot", rankdir=rankdir, show=show, precision=precision, params=params,
             color=color, cluster=cluster, collapse=collapse, legend=legend, title=title,
-            example=example, max_nodes=max_nodes,
+            example=example, max_nodes=max_nodes, wrt=wrt,
         ).graph  # fmt: skip
 
 
@@ -303,10 +313,11 @@ class Picture:
         return None if source == target else f"x{source}_{target}"
 
 
-def draw(root, where, *, params=None, **options):
+def draw(root, where, *, params=None, wrt=None, **options):
     """draw_dot's picture as a Picture (draw_dot's options; `where` names the caller)."""
     rows = read_tape(root, params, where)
-    opts = Options(where, rows, **options)
+    tangents = None if wrt is None else forward_tangents(where, root, rows, wrt)
+    opts = Options(where, rows, tangents=tangents, **options)
     keys = [fold(row.node.scope, opts.collapse) for row in rows]
     members = {}
     for row, key in zip(rows, keys):
@@ -503,6 +514,31 @@ class Clusters:
             (frames[outer] if outer else g).subgraph(frames[scope])
 
 
+def check_wrt(where, rows, wrt):
+    """The position of `wrt` among `rows`: an input (a leaf) of this graph, as a Value or its
+    label; else a ValueError (a TypeError for what is neither) naming `where` and `wrt`."""
+    if not isinstance(wrt, (Value, str)):
+        raise TypeError(
+            f"{where}: wrt must be an input of the graph (a leaf Value) or its label, "
+            f"got {type(wrt).__name__} {wrt!r}"
+        )
+    row = rows[locate(rows, wrt, where)]
+    if row.node.op is not None:
+        leaves = [full_name(r) for r in rows if r.node.op is None and r.node.label]
+        raise ValueError(
+            f"{where}: wrt={wrt!r} was made by {row.node.op.name}; forward mode starts from an "
+            f"input (a leaf): choose one of {', '.join(leaves) or 'none'}"
+        )
+    return row.index
+
+
+def forward_tangents(where, root, rows, wrt):
+    """(wrt's name, [d(row)/d(wrt) for each row]): forward mode with tangent 1 on `wrt`."""
+    start = rows[check_wrt(where, rows, wrt)]
+    found = forward_derivative(root, start.node)
+    return start.name(), [found.of(row.node) for row in rows]
+
+
 def cluster(scope, n):
     """The frame drawn around the nodes of one scope, labelled with its last name."""
     return graphviz.Digraph(
@@ -586,7 +622,8 @@ def title_row(name, sign=""):
 
 def number_rows(row, opts, muted):
     """The `data` and `grad` rows of the box that shows `row` (cells v{i}-data, v{i}-grad);
-    under show="blank" the grad row is an empty, underlined field to write in."""
+    under show="blank" the grad row is an empty, underlined field to write in. Drawn with
+    wrt=, the tangent's row (v{i}-tangent) comes after `data`."""
     lines = []
     for word in ("data", "grad"):
         blank = word == "grad" and "blank" in opts.show
@@ -611,7 +648,23 @@ def number_rows(row, opts, muted):
         lines.append(
             f'{head}<TD ALIGN="RIGHT" ID="{cell}" HREF="#{cell}" TOOLTIP="{tip}">{text}</TD></TR>'
         )
+    if opts.tangents is not None:  # beside the value it moves with: a dual number
+        lines.insert(1 if "data" in opts.show else 0, tangent_row(row, opts))
     return lines
+
+
+def tangent_row(row, opts):
+    """The row of the forward-mode tangent (cell v{i}-tangent): ẋ, q̇ beside d(row)/d(wrt)."""
+    wrt, tangents = opts.tangents
+    short = row.node.label or row.name()  # as the box's title names it (v3: its tag)
+    name, text = dotted(visible(short)), opts.num(tangents[row.index])
+    cell = f"{row.id}-tangent"
+    tip = escape(f"{dotted(full_name(row))} = {partial(full_name(row), wrt)} = {text}", " ")
+    return (
+        f'<TR><TD ALIGN="LEFT" WIDTH="{WORD_WIDTH}">'
+        f"{escape(name)}</TD>"  # a symbol, full size: the dot must show
+        f'<TD ALIGN="RIGHT" ID="{cell}" HREF="#{cell}" TOOLTIP="{tip}">{text}</TD></TR>'
+    )
 
 
 def relu_off(row, opts):
@@ -806,6 +859,13 @@ def reading_key(opts):
         lines.extend(said.split("\n"))
     if "sum" in opts.drawn:
         lines.append(_("a value used several times: its grad is the sum of its +="))
+    if opts.tangents is not None:
+        wrt = opts.tangents[0]
+        # TRANSLATORS: the row named with a dot (ẋ, q̇) in each box; {wrt} is an input's name
+        said = _("dotted row: tangent = ∂(box)/∂{wrt}, as forward mode finds it")
+        lines.append(said.format(wrt=term(wrt)))
+        said = _("({wrt_dot} = 1: {wrt} moves at 1, every other input stays still)")
+        lines.append(said.format(wrt=wrt, wrt_dot=dotted(wrt)))
     if "lines" in opts.drawn:
         lines.append(_("thin line: a value into a folded box (its local derivatives are inside)"))
     return lines

@@ -2,6 +2,8 @@
 // Forward steps compute values, backward steps finish gradients. Each node carries the step
 // that computes its value (value_step) and the one that finishes its gradient (grad_step);
 // null means the walk gives it no step of its own, and then its numbers are simply shown.
+// Forward mode's steps (phase "tangent") find a node's value and its tangent together
+// (tangent_step, the same step); a page of forward mode alone has no gradients at all.
 // Every text from the graph goes in with textContent, never parsed as HTML.
 // Every word the script writes is marked _("...") (Babel extracts them into the player
 // catalog); player.py puts the page's language's translations in data.messages.
@@ -16,6 +18,13 @@
   const format = (text, values) =>
     text.replace(/\{(\w+)\}/g, (whole, key) => (key in values ? String(values[key]) : whole));
   const nodes = data.nodes, steps = data.steps, total = steps.length;
+  const hasGrad = steps.some((step) => step.phase === "backward");
+  // The steps that ask something in a quiz: each gradient, and in forward mode each tangent.
+  const asks = (s) => steps[s].phase === "backward" || steps[s].phase === "tangent";
+  // The answer to step `step`'s question: as shown, and the exact number it is checked against.
+  const answerOf = (step) => (step.phase === "tangent"
+    ? { shown: nodes[step.node].tangent, exact: nodes[step.node].tangent_exact }
+    : { shown: nodes[step.node].grad, exact: nodes[step.node].exact });
   const $ = (id) => document.getElementById(id);
   const graph = $("graph"), svg = $("graph-svg"), answerBox = $("answer");
   const el = {};
@@ -52,13 +61,17 @@
   const reached = (s) => s === null || at >= s;
   const record = (s) => answers[s];
   const settled = (s) => Boolean(record(s) && (record(s).right || record(s).revealed));
-  // A backward step in quiz mode is an open question until answered or revealed.
-  const isOpen = (s) => quiz && steps[s].phase === "backward" && !settled(s);
+  // A backward (or tangent) step in quiz mode is an open question until answered or revealed.
+  const isOpen = (s) => quiz && asks(s) && !settled(s);
   const waiting = () => isOpen(at);
-  function gradKnown(i) {
-    const s = nodes[i].grad_step;
-    return s === null || at > s || (at === s && !waiting());
-  }
+  // A number found at step s is shown from then on, except while its own question is open.
+  const shownFrom = (s) => s === null || at > s || (at === s && !waiting());
+  const gradKnown = (i) => shownFrom(nodes[i].grad_step);
+  const tangentKnown = (i) => shownFrom(nodes[i].tangent_step);
+  // An edge's local derivative is used by forward mode at its op's step, by backprop at its
+  // input's: it is shown from the first of them.
+  const localKnown = (i, j) => ("tangent_step" in nodes[i] && reached(nodes[i].tangent_step)) ||
+    (hasGrad && reached(nodes[j].grad_step));
 
   // ---- The graph: numbers, what is lit, what a screen reader hears ---------------------
   function setCell(i, word, text, isNew) {
@@ -97,14 +110,20 @@
         node.inputs.forEach((j, k) => mark(`e${i}_${k}`, "cr-future"));
       }
       setCell(i, "data", computed ? node.data : null, at === node.value_step);
-      const known = gradKnown(i);
-      setCell(i, "grad", known ? node.grad : null, known && at === node.grad_step);
+      if ("tangent" in node) {
+        const known = tangentKnown(i);
+        setCell(i, "tangent", known ? node.tangent : null, known && at === node.tangent_step);
+      }
+      if (hasGrad) {
+        const known = gradKnown(i);
+        setCell(i, "grad", known ? node.grad : null, known && at === node.grad_step);
+      }
       node.inputs.forEach((j, k) => {
-        // An edge's numbers arrive with its input's gradient; in a quiz its `+=` waits for
-        // the answer, since it is the very product the student is asked for.
+        // An edge's local derivative arrives when it is first used; in a quiz its `+=` waits
+        // for the answer, since it is the very product the student is asked for.
         (edgeTexts[`e${i}_${k}`] || []).forEach((t) => {
           const adds = t.textContent.trim().startsWith("+=");
-          t.classList.toggle("cr-gone", !reached(nodes[j].grad_step) || (adds && !gradKnown(j)));
+          t.classList.toggle("cr-gone", adds ? !(hasGrad && gradKnown(j)) : !localKnown(i, j));
         });
       });
     });
@@ -133,10 +152,18 @@
     const i = owner(id), node = nodes[i];
     const value = reached(node.value_step)
       ? format(_("value {value}"), { value: node.data }) : _("value not computed yet");
-    const grad = gradKnown(i)
+    const grad = hasGrad && gradKnown(i)
       ? format(_("gradient {grad}"), { grad: node.grad }) : _("gradient not known yet");
+    const tangent = "tangent" in node && tangentKnown(i)
+      ? format(_("tangent {tangent}"), { tangent: node.tangent }) : _("tangent not known yet");
+    const said = { name: node.name, value, grad, tangent };
+    let label;
     // TRANSLATORS: a node read out by a screen reader: its name, then value, then gradient.
-    const label = format(_("{name}: {value}, {grad}"), { name: node.name, value, grad });
+    if (!("tangent" in node)) label = format(_("{name}: {value}, {grad}"), said);
+    // TRANSLATORS: a node read out by a screen reader in forward mode: name, value, tangent.
+    else if (!hasGrad) label = format(_("{name}: {value}, {tangent}"), said);
+    // TRANSLATORS: a node read out by a screen reader: name, value, tangent, gradient.
+    else label = format(_("{name}: {value}, {tangent}, {grad}"), said);
     if (el[id].getAttribute("aria-label") !== label) el[id].setAttribute("aria-label", label);
   }
 
@@ -190,12 +217,21 @@
 
   function drawPanel() {
     const step = steps[at], hide = waiting(), forward = step.phase === "forward";
-    $("phase").textContent = forward ? _("Forward pass") : _("Backward pass");
+    const tangent = step.phase === "tangent";
+    if (tangent) {
+      // TRANSLATORS: the phase of a forward-mode step; {dot} is the chosen input's tangent, ẋ
+      $("phase").textContent = format(_("Forward mode, {dot} = 1"), { dot: data.wrt_dot });
+    } else $("phase").textContent = forward ? _("Forward pass") : _("Backward pass");
     $("phase").className = "phase " + step.phase;
     writeMath($("heading"), step.heading);
     const shown = hide ? step.lines : step.lines.concat(step.answer);
+    // A tangent step: the value's line, the tangent's in symbols, then its numbers; the last
+    // of those that is not a bracketed reason, "(...)" or "（...）", is the tangent found.
+    const result = tangent && !hide
+      ? shown.map((text) => !/^[(\uff08]/.test(text)).lastIndexOf(true) : -1;
     writeLines($("lines"), shown, (k, count) => {
-      if (forward) return "result forward";
+      if (forward || (tangent && k === 0)) return "result forward";
+      if (tangent) return (shown[k].startsWith("=") ? "cont" : "") + (k === result ? " result tangent" : "");
       return (k > 0 ? "cont" : "") + (k === count - 1 && !hide ? " result" : "");
     });
     $("ask").hidden = !hide;
@@ -203,8 +239,10 @@
     drawVerdict();
     drawUses(hide ? [] : step.uses);
     // TRANSLATORS: why a gradient is what it is (zero, say), in brackets under the lines.
-    writeMath($("why"), hide || !step.why ? "" : format(_("({why})"), { why: step.why }));
+    const why = tangent ? step.why : format(_("({why})"), { why: step.why });
+    writeMath($("why"), hide || !step.why ? "" : why); // a tangent's: a plain sentence
     writeMath($("note"), step.note);
+    writeMath($("after"), hide ? "" : step.after || ""); // what the answer would give away
     drawScore();
     $("counter").textContent = format(_("step {n} / {total}"), { n: at + 1, total });
     $("prev").disabled = at === 0;
@@ -234,9 +272,9 @@
   function drawVerdict() {
     // What the student's answers at this step earned, and the hints a wrong try unlocked.
     const step = steps[at], rec = record(at), verdict = $("verdict");
-    const answer = `${step.ask} = ${step.phase === "backward" ? nodes[step.node].grad : ""}`;
+    const answer = `${step.ask} = ${asks(at) ? answerOf(step).shown : ""}`;
     let text = "", kind = "";
-    if (step.phase === "backward" && rec) {
+    if (asks(at) && rec) {
       const typed = rec.tries[rec.tries.length - 1], words = { typed, answer };
       if (rec.right) {
         text = rec.tries.length > 1
@@ -270,6 +308,7 @@
       format(_("{heading}."), { heading: step.heading })];
     said.push(...(hide ? step.lines : step.lines.concat(step.answer)));
     if (hide) said.push(format(_("Your turn: type {ask}."), { ask: step.ask }));
+    else if (step.after) said.push(step.after);
     $("say").textContent = said.join(" ");
   }
 
@@ -448,10 +487,10 @@
   function stepOf(id) {
     // The step of a clicked element in the phase on screen: when its value is computed, or
     // when its gradient is finished. A folded box goes to the last of its members' steps.
-    const own = steps[at].phase === "forward" ? "value_step" : "grad_step";
+    const own = steps[at].phase === "backward" ? "grad_step" : "value_step";
     const other = own === "value_step" ? "grad_step" : "value_step";
-    for (const key of [own, other]) {
-      const found = clickable[id].map((i) => nodes[i][key]).filter((s) => s !== null);
+    for (const key of [own, other]) { // (a page of forward mode alone has no grad_step)
+      const found = clickable[id].map((i) => nodes[i][key]).filter((s) => s != null);
       if (found.length) return Math.max(...found);
     }
     return null;
@@ -507,7 +546,7 @@
     if (read.error) return tell(read.error, "invalid");
     const rec = answers[at] || (answers[at] = { tries: [], right: false, revealed: false });
     rec.tries.push(typed);
-    rec.right = matches(read.value, nodes[step.node].exact);
+    rec.right = matches(read.value, answerOf(step).exact);
     rec.revealed = !rec.right && rec.tries.length >= triesFor(step);
     draw();
     // Answered: the box is gone, so the focus leaves it at once, for Next (left on a hidden
@@ -543,7 +582,7 @@
       const rec = answers[s], step = steps[s];
       // TRANSLATORS: between the answers a student typed at one step, in the copied score.
       const tries = rec.tries.join(_(", then "));
-      const words = { n: s + 1, ask: step.ask, grad: nodes[step.node].grad, tries };
+      const words = { n: s + 1, ask: step.ask, grad: answerOf(step).shown, tries };
       if (rec.right) return format(_("step {n}: {ask} = {grad}; typed {tries}: right"), words);
       if (tries) return format(_("step {n}: {ask} = {grad}; typed {tries}: shown"), words);
       return format(_("step {n}: {ask} = {grad}; not answered: shown"), words);
@@ -567,10 +606,11 @@
   }
 
   // ---- The export: the answers as ANSWERS.csv, for `chainrule check` ------------------
-  // One row per question of the quiz (every backward step), in the page's order: the name
-  // typed, the page's title as the sheet, what the quiz asked (∂f/∂x) as the question, and the
-  // last answer typed there (blank when none: chainrule check counts it missing). No verdict
-  // column: the teacher's key and its tolerance mark the answers, not this page.
+  // One row per question of the quiz (every backward step, every tangent step), in the page's
+  // order: the name typed, the page's title as the sheet, what the quiz asked (∂f/∂x, q̇) as
+  // the question, and the last answer typed there (blank when none: chainrule check counts it
+  // missing). No verdict column: the teacher's key and its tolerance mark the answers, not
+  // this page.
   const nameBox = $("student");
   const COLUMNS = ["student", "sheet", "question", "answer"];
 
@@ -583,7 +623,7 @@
   function answersCsv(student) {
     const rows = [COLUMNS];
     steps.forEach((step, s) => {
-      if (step.phase !== "backward") return;
+      if (!asks(s)) return;
       const tries = answers[s] ? answers[s].tries : [];
       rows.push([student, data.title, step.ask, tries.length ? tries[tries.length - 1] : ""]);
     });

@@ -1,6 +1,8 @@
 """The backprop player: one self-contained HTML page that steps through the forward pass and
 backprop on a fixed Graphviz layout, with narration and a quiz. No network, no external files.
 Every word on it is in the language it was built in (lang=), carried in the page itself.
+mode="forward" steps through forward mode instead (each value with its tangent), and
+mode="both" through forward mode then backprop, with what each mode costs beside them.
 """
 
 import html
@@ -10,9 +12,12 @@ import os
 import re
 from importlib.resources import files
 
+from autograd import mode_costs
+
 from .dot import MAX_NODES
 from .format import visible
 from .i18n import N_, _, language, messages, resolve
+from .notation import term
 from .render import write_atomic
 from .walk import make_walk
 
@@ -62,6 +67,11 @@ WORDS = {
     "download": N_("Download answers"),
     "download_title": N_("Save your answers as a CSV file to hand in (`chainrule check` marks it)"),
 }
+# The quiz's title where it asks tangents (forward mode) too.
+QUIZ_TITLES = {
+    "forward": N_("Hide each tangent until you answer (Q)"),
+    "both": N_("Hide each tangent and gradient until you answer (Q)"),
+}
 
 
 def asset(name):
@@ -102,13 +112,17 @@ class Player:
 
 
 def backprop_html(
-    root, path=None, *, title=None, quiz=False, precision=4, rankdir="LR", params=None,
-    collapse=False, example=None, max_nodes=MAX_NODES, lang=None,
+    root, path=None, *, mode="reverse", wrt=None, title=None, quiz=False, precision=4,
+    rankdir="LR", params=None, collapse=False, example=None, max_nodes=MAX_NODES, lang=None,
 ):  # fmt: skip
     """Build the player page for `root` (and write it to `path`); returns a Player.
 
-    quiz: start in quiz mode (gradients hidden until the student answers). rankdir: "LR" or
-    "TB" for the graph layout. precision: significant digits of every number shown.
+    mode: "reverse" (the forward pass, then backprop), "forward" (forward mode: each node's
+    value and tangent, the derivative by the input `wrt`, a leaf Value or its label) or
+    "both" (forward mode, then backprop on the same graph). Forward and both show what each
+    mode costs for this graph.
+    quiz: start in quiz mode (gradients and tangents hidden until the student answers).
+    rankdir: "LR" or "TB" for the graph layout. precision: significant digits shown.
     params, collapse, example, max_nodes: as draw_dot takes them, so the page matches
     graph.svg (a graph too big to lay out is refused before any work on it).
     lang: "en" or "zh-CN", the page's every word (None: the current language).
@@ -119,10 +133,12 @@ def backprop_html(
     with language(lang):  # the narration, the legend and the page's own words alike
         walk = make_walk(
             root, "backprop_html", precision, rankdir, title, params=params, collapse=collapse,
-            example=example, max_nodes=max_nodes,
+            example=example, max_nodes=max_nodes, mode=mode, wrt=wrt,
         )  # fmt: skip
-        parts = {key: html.escape(_(text), quote=True) for key, text in WORDS.items()}
+        words = WORDS | ({"quiz_title": QUIZ_TITLES[mode]} if mode in QUIZ_TITLES else {})
+        parts = {key: html.escape(_(text), quote=True) for key, text in words.items()}
         parts |= {
+            "costs": "" if mode == "reverse" else costs_panel(walk),
             "lang": lang,
             "title": html.escape(walk.title),
             "style": asset("player.css"),
@@ -140,23 +156,34 @@ def backprop_html(
 
 def page_data(walk, quiz):
     """What player.js reads: the nodes (with the step that shows each number), steps, legend,
-    and the interface's words in the current language ({} for English: the script's own)."""
+    and the interface's words in the current language ({} for English: the script's own).
+
+    In forward mode a node has its tangent (and the step that finds it: its value's step)
+    and no gradient; with both modes, both."""
     value_step, grad_step = own_steps(walk)
     story = walk.story
-    nodes = [
-        {
+    nodes = []
+    for row in walk.rows:
+        node = {
             "name": visible(row.name()),
             "data": story.num(row.node.data),
-            "grad": story.num(story.grads[row.index]),
-            "exact": json_number(story.grads[row.index]),  # what a quiz answer is checked against
             "inputs": list(row.inputs),
             "element": walk.element_of[row.index],
             "value_step": value_step[row.index],
-            "grad_step": grad_step[row.index],
         }
-        for row in walk.rows
-    ]
-    return {
+        if walk.mode != "reverse":
+            t = story.tangents[row.index]
+            node |= {"tangent": story.num(t), "tangent_exact": json_number(t)}
+            node["tangent_step"] = value_step[row.index]
+        if walk.mode != "forward":
+            node |= {
+                "grad": story.num(story.grads[row.index]),
+                # what a quiz answer is checked against
+                "exact": json_number(story.grads[row.index]),
+                "grad_step": grad_step[row.index],
+            }
+        nodes.append(node)
+    data = {
         "title": walk.title,
         "root": story.root_name,
         "quiz": quiz,
@@ -165,15 +192,58 @@ def page_data(walk, quiz):
         "legend": walk.legend,
         "messages": messages("player"),
     }
+    if walk.mode != "reverse":
+        data["wrt"], data["wrt_dot"] = story.wrt_name, story.wrt_dotted
+    return data
 
 
 def own_steps(walk):
-    """For each node, the step that computes its value and the one that finishes its gradient
-    (None where the walk gives it no step of its own, as inside a folded box)."""
+    """For each node, the step that computes its value (and, in forward mode, its tangent)
+    and the one that finishes its gradient (None where the walk gives it no step of its
+    own, as inside a folded box)."""
     value_step, grad_step = [None] * walk.n, [None] * walk.n
     for s, step in enumerate(walk.steps):
-        (value_step if step["phase"] == "forward" else grad_step)[step["node"]] = s
+        (grad_step if step["phase"] == "backward" else value_step)[step["node"]] = s
     return value_step, grad_step
+
+
+def costs_panel(walk):
+    """The side panel's table: the passes and multiplications forward and reverse mode need
+    for the gradient of the root by every input of this graph (autograd.mode_costs)."""
+    story = walk.story
+    inputs = story.inputs()
+    costs = mode_costs(walk.rows[-1].node, [row.node for row in inputs])
+    n, edges = costs.inputs, costs.edges
+    names = _(", ").join(story.name(row) for row in inputs)
+    # TRANSLATORS: the bottom of ∂f/∂(each input), the gradient's every entry
+    each = _("each input")
+    each = f"∂{term(story.root_name)}/∂({each})"
+    # (no plural forms here: the page carries only plain messages for its script)
+    said = _("{gradient} · inputs: {n} ({names}) · outputs: 1 · edges: {edges}")
+    said = said.format(gradient=each, n=n, names=names, edges=edges)
+    rows = [
+        ("forward", _("forward mode"), costs.forward_passes, costs.forward_multiplications),
+        ("reverse", _("reverse mode"), costs.reverse_passes, costs.reverse_multiplications),
+    ]
+    body = "".join(
+        f'<tr class="{kind}"><th scope="row">{html.escape(name)}</th><td>{passes}</td>'
+        f"<td>{mults} = {passes} × {edges}</td></tr>"
+        for kind, name, passes, mults in rows
+    )
+    title, passes, mults = _("What the whole gradient costs"), _("passes"), _("multiplications")
+    why = _(
+        "Forward mode: one pass per input; reverse mode: one per output. "
+        "A pass multiplies once per edge."
+    )
+    return (
+        '<section id="costs" aria-labelledby="costs-title">'
+        f'<h3 id="costs-title">{html.escape(title)}</h3>'
+        f'<p class="costs-what">{html.escape(said)}</p>'
+        f'<table><thead><tr><td></td><th scope="col">{html.escape(passes)}</th>'
+        f'<th scope="col">{html.escape(mults)}</th></tr></thead>'
+        f"<tbody>{body}</tbody></table>"
+        f'<p class="costs-why">{html.escape(why)}</p></section>'
+    )
 
 
 def json_number(x):

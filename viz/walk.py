@@ -1,5 +1,7 @@
 """The walk: backprop as a list of steps over one Graphviz layout, the data that the HTML
 player, the slide frames and their tests read. Forward node by node, then backward.
+In forward mode (mode="forward") each node's step computes its value and its tangent
+together, as dual numbers do; mode="both" follows that sweep with backprop on the same graph.
 Its words are in the language in force when it is made (the player and the frames set it).
 """
 
@@ -10,24 +12,33 @@ import xml.etree.ElementTree as ET
 from autograd import Value, topological_order
 
 from .dot import (
+    DEFAULT_SHOW,
     MAX_NODES,
     check_collapse,
     check_limit,
     check_size,
     check_title,
+    check_wrt,
+    choice,
     draw,
     picture_size,
 )
 from .format import visible
 from .i18n import _
-from .narrate import Story, paren, sentences
+from .narrate import Story, Term, paren, sentences
 from .notation import partial
 from .render import to_svg
+from .tangent import TangentStory
+from .tape import read_tape
 
 SVG = "http://www.w3.org/2000/svg"
 XLINK = "http://www.w3.org/1999/xlink"
 ET.register_namespace("", SVG)
 ET.register_namespace("xlink", XLINK)
+TANGENT_CELL = re.compile(r"a_v\d+-tangent")  # Graphviz's id for a linked cell: a_ + its ID
+MODES = ("reverse", "forward", "both")  # backprop; forward mode; forward mode, then backprop
+# What a forward-mode picture shows: no gradient yet, so no `+=` on the edges either.
+FORWARD_SHOW = ("data", "local")
 
 
 class Walk:
@@ -37,13 +48,20 @@ class Walk:
     gradient of the node the engine reaches b-th going backwards (the root first). A picture
     with folded scopes keeps only the steps of the values it draws (folded_steps), so read
     where each node's numbers appear from value_step and grad_step.
+    mode="forward": step s computes node s's value and its tangent (phase "tangent"), the
+    derivative by the input `wrt`, and there is no backward step; mode="both": those steps,
+    then the backward ones. tangent_step[i] is the step that finds node i's tangent.
     """
 
     def __init__(
         self, root, where, precision=4, rankdir="LR", title=None, *, params=None, collapse=False,
-        example=None, max_nodes=MAX_NODES,
+        example=None, max_nodes=MAX_NODES, mode="reverse", wrt=None,
     ):  # fmt: skip
-        self.story = Story(root, precision, where, params=params, example=example)
+        self.mode = mode
+        if mode == "reverse":
+            self.story = Story(root, precision, where, params=params, example=example)
+        else:  # a Story too: the same rows, names and backward sweep, with the tangents
+            self.story = TangentStory(root, wrt, precision, where, params=params, example=example)
         self.rows = self.story.rows
         self.n = len(self.rows)
         self.title = visible(title) if title is not None else self.default_title()
@@ -58,31 +76,56 @@ class Walk:
             example=example,
             legend=False,
             max_nodes=max_nodes,
+            show=FORWARD_SHOW if mode == "forward" else DEFAULT_SHOW,
+            wrt=None if mode == "reverse" else wrt,
         )
         self.legend = picture.legend  # the colour key the page shows, as graph.svg's
         self.element_of = picture.element_of  # the SVG id that shows each node
         graph = picture.graph
         self.graph = graph  # the slide frames lay it out again and draw each step on it
         self.svg = name_tags(clean_svg(to_svg(graph)), self.rows)
-        self.steps = [self.forward_step(row) for row in self.rows]
-        self.steps += [self.backward_step(e) for e in self.story.backward]
+        if mode == "reverse":
+            self.steps = [self.forward_step(row) for row in self.rows]
+        else:
+            self.steps = [self.tangent_step(row) for row in self.rows]
+        if mode != "forward":
+            self.steps += [self.backward_step(e) for e in self.story.backward]
+        if mode == "both":  # the end of the page: the two sweeps found one number
+            said = _("Both sweeps agree: {agreement}.").format(agreement=self.story.agreement())
+            self.steps[-1]["after"] = said  # the last is a backward step: it has no `after` yet
         if any(picture.folded(i) for i in range(self.n)):
             self.steps = folded_steps(self.steps, picture)
         # value_step[i], grad_step[i]: the first steps at which node i's value, grad are known
         self.value_step, self.grad_step = step_positions(self.steps, self.n)
+        self.tangent_step = self.value_step if mode != "reverse" else None
 
     def default_title(self):
         """`Backprop through f = q * z`: the root and the op that made it (when its inputs
-        have names a reader knows; else the root and the size of the graph)."""
+        have names a reader knows; else the root and the size of the graph). In forward
+        mode `Forward mode: f = q * z`, and for both `Both modes: f = q * z`."""
         story, root = self.story, self.rows[-1]
+        name, formula = story.name(root), story.formula(root)
         if root.node.op is None:
-            return _("Backprop: {name}").format(name=story.name(root))
-        if all(self.rows[j].node.label for j in root.inputs):
-            return _("Backprop through {name} = {formula}").format(
-                name=story.name(root), formula=story.formula(root)
-            )
-        # TRANSLATORS: {n} is 2 or more
-        return _("Backprop through {name} ({n} nodes)").format(name=story.name(root), n=self.n)
+            said = {
+                "reverse": _("Backprop: {name}"),
+                "forward": _("Forward mode: {name}"),
+                "both": _("Both modes: {name}"),
+            }
+        elif all(self.rows[j].node.label for j in root.inputs):
+            said = {
+                "reverse": _("Backprop through {name} = {formula}"),
+                "forward": _("Forward mode: {name} = {formula}"),
+                "both": _("Both modes: {name} = {formula}"),
+            }
+        else:
+            said = {  # TRANSLATORS: {n} is 2 or more
+                "reverse": _("Backprop through {name} ({n} nodes)"),
+                # TRANSLATORS: {n} is 2 or more
+                "forward": _("Forward mode: {name} ({n} nodes)"),
+                # TRANSLATORS: {n} is 2 or more
+                "both": _("Both modes: {name} ({n} nodes)"),
+            }
+        return said[self.mode].format(name=name, formula=formula, n=self.n)
 
     def forward_step(self, row):
         """The step that computes `row`'s value: its incoming edges and its inputs light up."""
@@ -106,6 +149,49 @@ class Walk:
             "flow": flow,
             "context": sorted(set(row.inputs)),
         }
+
+    def tangent_step(self, row):
+        """The forward-mode step of `row`: its value and its tangent, found together.
+
+        The lines are the value's, then the tangent's in symbols (q̇ = ẋ + ẏ); the answer its
+        numbers, which a quiz hides. A leaf's tangent has no formula: 1 or 0, and why.
+        """
+        story, i = self.story, row.index
+        told = story.step(i)
+        dot = story.dotted(i)
+        if row.inputs:
+            lines, answer, why = [story.forward[i]] + told.question, told.answer, told.sentence
+            if i == self.n - 1:
+                why = ""  # `after` says it, with the derivative's equation
+        else:  # `ẋ = 1 (x is the input we follow ...)`: all of it is the answer
+            lines, answer, why = [story.forward[i]], told.question, ""
+        note = ""
+        if i == 0:
+            note = _(
+                "Forward mode finds each value together with its tangent, inputs first: how "
+                "fast the node moves while {wrt} moves at 1 ({dot} = 1) and every other input "
+                "stays still. A node's tangent is each input's tangent times its local "
+                "derivative, added up."
+            ).format(wrt=story.wrt_name, dot=story.wrt_dotted)
+        after = ""  # said once the tangent is found (a quiz would give it away before)
+        if i == self.n - 1:
+            after = _("The output's tangent is the derivative: {result}.").format(
+                result=story.result()
+            )
+        step = self.forward_step(row)
+        step.update(
+            phase="tangent",
+            heading=_("Value and tangent of {name}").format(name=story.describe(row)),
+            lines=lines,
+            answer=answer,
+            ask=dot,
+            hints=tangent_hints(story, row),
+            note=note,
+            why=why,
+            after=after,
+            tangent=told.tangent if math.isfinite(told.tangent) else None,  # JSON has no nan
+        )
+        return step
 
     def backward_step(self, e):
         """The step that finishes one gradient: the edges it arrives along light up."""
@@ -180,11 +266,12 @@ def step_positions(steps, n):
 
     A node folded inside a box has no step of its own: its value is known with the next value
     computed after it, its gradient with the next one finished after it (or the last step).
+    A forward-mode step (phase "tangent") shows the value and finds the tangent.
     """
     last = len(steps) - 1
     value, grad = [last] * n, [last] * n
     for s, step in enumerate(steps):
-        (value if step["phase"] == "forward" else grad)[step["node"]] = s
+        (grad if step["phase"] == "backward" else value)[step["node"]] = s
     for i in range(n - 2, -1, -1):
         value[i] = min(value[i], value[i + 1])
     for i in range(1, n):
@@ -207,7 +294,7 @@ def folded_steps(steps, picture):
     leaving = {j for j in range(n) for i, k in users[j] if picture.edge_of(i, k) is not None}
     kept = []
     for step in steps:
-        i, forward = step["node"], step["phase"] == "forward"
+        i, forward = step["node"], step["phase"] != "backward"  # a value (and tangent) step
         if picture.folded(i) and i not in leaving and i != n - 1:
             continue
         if forward and not picture.folded(i):
@@ -271,6 +358,26 @@ def hints(story, e):
     return [first, second]
 
 
+def tangent_hints(story, row):
+    """The quiz's hints for one forward-mode step, gentlest first: the local derivatives, then
+    the inputs' tangents (what the student multiplies them by). A leaf: what it is asked."""
+    if not row.inputs:
+        return [
+            _(
+                "Forward mode follows {wrt}: how fast does {name} move when {wrt} moves at 1?"
+            ).format(wrt=story.wrt_name, name=story.name(row))
+        ]
+    uses = [Term(row, k, None, row.locals[k], None, None, None) for k in range(len(row.inputs))]
+    # TRANSLATORS: between the items of a list of formulas: ∂f/∂q = -4, ∂f/∂r = 2
+    said = _(", ").join(story.local_line(t) for t in uses)
+    first = _("The local derivatives: {locals}.").format(locals=said)
+    tangents = _(", ").join(
+        f"{story.dotted(j)} = {story.num(story.tangents[j])}" for j in dict.fromkeys(row.inputs)
+    )
+    second = _("The inputs' tangents (already found): {tangents}.").format(tangents=tangents)
+    return [first, second]
+
+
 def root_with_grads(story, root):
     """`root`, its nodes' `.grad` set to this story's gradients while the picture is drawn.
 
@@ -282,8 +389,13 @@ def root_with_grads(story, root):
 
 
 def clean_svg(svg):
-    """Graphviz's SVG without tooltips, titles and links (they would give quiz answers away)."""
+    """Graphviz's SVG without tooltips, titles and links (they would give quiz answers away),
+    its tangent cells named v{i}-tangent as draw_dot names them (render.to_svg renames the
+    data and grad cells only)."""
     tree = ET.fromstring(svg)
+    for el in tree.iter():
+        if TANGENT_CELL.fullmatch(el.get("id", "")):
+            el.set("id", el.get("id")[2:])
     for parent in list(tree.iter()):
         for child in list(parent):
             if child.tag == f"{{{SVG}}}title":
@@ -331,26 +443,45 @@ def by_id(tree):
 
 def make_walk(
     root, where, precision=4, rankdir="LR", title=None, *, params=None, collapse=False,
-    example=None, max_nodes=MAX_NODES,
+    example=None, max_nodes=MAX_NODES, mode="reverse", wrt=None,
 ):  # fmt: skip
     """A Walk, with the nodes' own `.grad` exactly as they were before.
 
     params, collapse, example, max_nodes: as draw_dot takes them, except that a batch is
     told for one example, example 0 unless `example=` names another (see narrate.Story).
+    mode: "reverse", "forward" or "both"; wrt: the input forward mode follows (a leaf
+    Value or its label; needed for "forward" and "both", refused for "reverse").
     A graph too big to draw is refused first, before any story or picture is made.
     """
     check_title(where, title)
     if type(root) is not Value:
         raise TypeError(f"{where}: expected a Value as the root, got {type(root).__name__}")
+    check_mode(where, mode, wrt)
     order = topological_order(root)
     max_nodes = check_limit(where, "max_nodes", max_nodes)
     check_size(where, max_nodes, picture_size(order, check_collapse(where, collapse)))
+    if wrt is not None:
+        check_wrt(where, read_tape(root, params, where), wrt)
     saved = [(node, node.grad) for node in order]
     try:
         return Walk(
             root, where, precision, rankdir, title, params=params, collapse=collapse,
-            example=example, max_nodes=max_nodes,
+            example=example, max_nodes=max_nodes, mode=mode, wrt=wrt,
         )  # fmt: skip
     finally:
         for node, g in saved:
             node.grad = g
+
+
+def check_mode(where, mode, wrt):
+    """mode is one of MODES; forward mode needs the input it follows, backprop takes none."""
+    choice(where, "mode", mode, MODES)
+    if mode != "reverse" and wrt is None:
+        raise ValueError(
+            f"{where}: mode={mode!r} needs wrt=, the input forward mode follows (wrt=x)"
+        )
+    if mode == "reverse" and wrt is not None:
+        raise ValueError(
+            f"{where}: wrt={wrt!r} is for forward mode; choose mode='forward' or 'both' "
+            "(mode='reverse', backprop, finds every input's gradient at once)"
+        )
