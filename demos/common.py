@@ -99,10 +99,16 @@ class Lesson:
         """A line for the closing 'Look for' list: what the student should notice."""
         self.notes.append(text)
 
-    def pictures(self, root, filename="graph.svg", what=None, player=True, **options):
+    def pictures(
+        self, root, filename="graph.svg", what=None, player=True, mode="reverse", page=None,
+        **options,
+    ):  # fmt: skip
         """Write the graph SVG (draw_dot's options) and, with player, the backprop page for it.
 
         Both carry the lesson's title, and the page colours `params=` as graph.svg does.
+        mode: the page's sweeps, as backprop_html takes it; "forward" and "both" follow the
+        input `wrt=`, by which graph.svg then shows each box's tangent. page: what the page
+        is, in the closing list.
         """
         try:
             path = self.path(filename)
@@ -113,9 +119,13 @@ class Lesson:
         if player:
             try:  # the page embeds dot's layout of the graph, so it needs Graphviz too
                 path = self.path("backprop.html")
-                viz.backprop_html(root, path, title=self.title, params=options.get("params"))
+                sweeps = {} if mode == "reverse" else {"mode": mode, "wrt": options.get("wrt")}
+                viz.backprop_html(
+                    root, path, title=self.title, params=options.get("params"), **sweeps
+                )
                 self.wrote(
-                    path, _("step through backprop in a browser (arrow keys; Q for quiz mode)")
+                    path,
+                    page or _("step through backprop in a browser (arrow keys; Q for quiz mode)"),
                 )
             except viz.GraphvizNotFoundError:
                 self.skipped.append(no_layout("backprop.html"))

@@ -1,6 +1,7 @@
 """Lesson 21: forward vs reverse mode: one pass per input, or one pass for every input.
 
 Run it:  chainrule run forward-reverse
+Step it: chainrule step forward-reverse --forward x   (forward mode, then backprop)
 Look at: f = (x + y)·z at x = -2, y = 5, z = -4 (lesson 2's numbers) in forward mode three
 times: ẋ = 1 and the other tangents 0, then ẏ = 1, then ż = 1. Each pass carries a tangent
 from the inputs to f node by node (q̇ = ẋ + ẏ, ḟ = z·q̇ + q·ż) and gives one derivative:
@@ -9,7 +10,8 @@ with 3 inputs, o = tanh(w1·x1 + w2·x2 + w3·x3 + b): 4 forward-mode passes for
 parameters, or 1 reverse pass. The cost tables count passes and multiplications as
 autograd.mode_costs does, and as the passes really make them: n inputs and one output (a
 network's loss) favour reverse mode; one input and n outputs favour forward mode. costs.png
-plots both; graph.svg and neuron.svg show each node's tangent beside its gradient.
+plots both; graph.svg and neuron.svg show each node's tangent beside its gradient, and
+backprop.html steps through forward mode (x moving), then backprop, on the same graph.
 """
 
 from autograd import Value, backward_steps, forward_steps, jvp, mode_costs, topological_order
@@ -75,7 +77,7 @@ def count_reverse(root):
 
 
 def num(x):
-    """A number as every line of this lesson prints it: -4, 0.786448 (as the stepper does)."""
+    """A number as the stepper prints it: -4, 0.786448 (print_backward keeps lesson 2's -4.0)."""
     return fmt(x, PRECISION)
 
 
@@ -275,21 +277,21 @@ def growing(lesson):
         lesson.say("  " + "  ".join(rpad(h, c) for h, c in zip(heads, cols)))
         rows = []
         for n in sizes:
-            if key == "inputs":
+            if key == "inputs":  # a forward-mode pass per parameter, one reverse pass
                 o = neuron([1.0] * (n - 1), [0.1] * (n - 1), 0.1)
                 leaves = leaves_named(o)
                 params = [leaves[f"w{i}"] for i in range(1, n)] + [leaves["b"]]
-                forward = sum(count_forward(o, p)[1] for p in params)
-                row = {"forward_passes": n, "reverse_passes": 1, "edges": mode_costs(o, params)}
-                row.update(forward=forward, reverse=count_reverse(o))
-                row["edges"] = row["edges"].edges
-            else:
+                row = {"edges": mode_costs(o, params).edges}
+                row.update(forward_passes=len(params), reverse_passes=1)
+                row["forward"] = sum(count_forward(o, p)[1] for p in params)
+                row["reverse"] = count_reverse(o)
+            else:  # one forward-mode pass gives every y_k's tangent; a reverse pass per output
                 ys = chain(n)
                 t = ys[0].inputs[0]
-                forward = count_forward(ys[-1], t)[1]  # one pass: every y_k's tangent
-                reverse = sum(count_reverse(y) for y in ys)  # a pass from each output
-                row = {"forward_passes": 1, "reverse_passes": n, "edges": n}
-                row.update(forward=forward, reverse=reverse)
+                row = {"edges": mode_costs(ys[-1], [t]).edges}
+                row.update(forward_passes=1, reverse_passes=len(ys))
+                row["forward"] = count_forward(ys[-1], t)[1]
+                row["reverse"] = sum(count_reverse(y) for y in ys)
             row["n"] = n
             rows.append(row)
             shown = [n, row["edges"], row["forward_passes"], row["forward"]]
@@ -332,17 +334,31 @@ def run(lesson):
     f = chain_rule_example(lesson)
     o, leaves = neuron_example(lesson)
     growing(lesson)
-    lesson.pictures(f)
+    x = leaves_named(f)["x"]
+    lesson.pictures(
+        f,
+        wrt=x,
+        mode="both",
+        what=_("the graph: each box's value, its tangent by x ({dot} = 1) and its gradient").format(
+            dot=dotted("x")
+        ),
+        page=_("forward mode (x moving), then backprop, on one graph: arrow keys; Q to quiz"),
+    )
     lesson.pictures(
         o,
         "neuron.svg",
-        what=_("the neuron: each box's value and gradient"),
+        what=_(
+            "the neuron: each box's value, its tangent by w1 ({dot} = 1) and its gradient"
+        ).format(dot=dotted("w1")),
         player=False,
         params=parameters_of(o),
+        wrt=leaves["w1"],
     )
     lesson.look_for(_("each forward-mode pass gives one derivative; the reverse pass gives all"))
     lesson.look_for(
-        _("the tangent lines: q̇ = ẋ + ẏ is the chain rule read from the inputs towards f")
+        _("the tangent lines: {line} is the chain rule read from the inputs towards f").format(
+            line=f"{dotted('q')} = {dotted('x')} + {dotted('y')}"
+        )
     )
     lesson.look_for(
         _("the cost tables: forward mode's multiplications grow with n passes, reverse mode's not")

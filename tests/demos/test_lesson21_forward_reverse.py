@@ -156,6 +156,12 @@ def test_every_equation_with_numbers_on_both_sides_is_true_as_printed(tmp_path, 
     assert checked == 2 + 6 + 4 + 6 + 7
 
 
+def tooltips(svg):
+    """Every tooltip (xlink:title) in an SVG, as a reader's mouse shows it."""
+    link = "{http://www.w3.org/1999/xlink}title"
+    return {e.attrib[link] for e in ET.fromstring(svg).iter() if link in e.attrib}
+
+
 @pytest.mark.skipif(not HAVE_DOT, reason="no layout program: pip install graphviz-pure")
 def test_the_pictures_and_the_page_are_written(tmp_path):
     _results, _text, lesson = run(tmp_path)
@@ -165,10 +171,18 @@ def test_the_pictures_and_the_page_are_written(tmp_path):
         assert "costs.png" in written
         assert (tmp_path / "costs.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     graph = (tmp_path / "graph.svg").read_text(encoding="utf-8")
-    ET.fromstring(graph)
     assert "21. Forward vs reverse mode" in graph and ">q<" in graph
+    # each box carries its tangent by x beside its gradient: q moves with x, z does not
+    for tip in ("q̇ = ∂q/∂x = 1", "ż = ∂z/∂x = 0", "ḟ = ∂f/∂x = -4"):
+        assert dotted(tip) in tooltips(graph), tip
     neuron = (tmp_path / "neuron.svg").read_text(encoding="utf-8")
     assert ">w3<" in neuron and ">tanh<" in neuron
+    tip = f"ȯ = ∂o/∂w1 = {TANH_SLOPE:.4g}"  # tanh'(n) · x1, with x1 = 1
+    assert dotted(tip) in tooltips(neuron)
+    page = (tmp_path / "backprop.html").read_text(encoding="utf-8")
+    assert "<title>21. Forward vs reverse mode</title>" in page
+    # both sweeps on one page: forward mode's ḟ (x moving) met by backprop's ∂f/∂x at the end
+    assert dotted("forward mode's ḟ = -4 equals reverse mode's ∂f/∂x = -4") in page
 
 
 def test_in_chinese_it_speaks_of_forward_and_reverse_mode_with_the_same_numbers(tmp_path):
