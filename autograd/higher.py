@@ -24,6 +24,12 @@ A function a row calls that is a row itself becomes that row's node: σ in swish
 derivative, Φ (the `normal_cdf` row) in gelu's Φ(a) + a·φ(a). So gelu'' = (2 - a²)·φ(a)
 comes from the table too, and nothing here knows a derivative of its own.
 
+A gradient graph can be drawn (viz.draw_dot, the player) as what it is, the backward pass
+with its values: the nodes the sweep makes sit in one scope, ∇f (a frame beside the forward
+pass it reads from), and the gradient of each labelled node q is labelled ∂f/∂q, from the
+seed ∂f/∂f = 1 to the ∂f/∂x returned. Backprop through that graph ends at f'' (d/dx of
+∂f/∂x), and a third sweep names its own, ∂(∂f/∂x)/∂x in ∇(∂f/∂x).
+
 `grad` returns the gradients instead of adding them to `.grad` (as torch.autograd.grad
 and JAX's grad do): a `.grad` that is a Value would break every reader of `.grad` that
 expects a number (optimisers, pictures), and `backward()`'s accumulation has no meaning
@@ -34,7 +40,7 @@ import numpy as np
 
 from .backprop import local_derivatives, topological_order
 from .ops import OPS, table
-from .value import Value, _as_data, _batch, _fmt, _unary
+from .value import Value, _as_data, _batch, _fmt, _unary, scope
 
 
 class _Term:
@@ -169,8 +175,8 @@ def grad(root, inputs, create_graph=False):
 
     `inputs` is a Value (one gradient back) or a sequence of Values (a tuple back). With
     create_graph=True each gradient is a Value whose graph is the backward pass itself, so
-    it can be differentiated again; otherwise each is a number. An input that `root` does
-    not depend on gets 0.
+    it can be differentiated again (and drawn: see _name_gradients); otherwise each is a
+    number. An input that `root` does not depend on gets 0.
     """
     single = type(inputs) is Value
     wanted = [inputs] if single else _values(inputs)
@@ -183,19 +189,52 @@ def grad(root, inputs, create_graph=False):
                 f"grad: every node must hold one number, got a batch {_fmt(node.data)}"
                 " (use backward() for batches)"
             )
-    local = _value_locals if create_graph else local_derivatives
-    grads = {root: Value(1.0) if create_graph else 1.0}  # d(root)/d(root) = 1
+    if not create_graph:
+        grads = _sweep(order, root, 1.0, local_derivatives)
+        out = tuple(grads.get(x, 0.0) for x in wanted)
+    else:
+        top = _name(root)
+        with scope("∇" + top.replace(".", "·")):  # the backward pass's nodes, in one frame
+            grads = _sweep(order, root, Value(1.0), _value_locals)
+            out = tuple(grads[x] if x in grads else Value(0.0) for x in wanted)
+        _name_gradients(top, order, grads, wanted, out)
+    return out[0] if single else out
+
+
+def _sweep(order, root, seed, local):
+    """The chain rule over `order` from d(root)/d(root) = seed: {node: d(root)/d(node)}."""
+    grads = {root: seed}
     for node in reversed(order):
         g = grads.get(node)
         if g is None or node._a is None:  # root does not depend on it, or a leaf
             continue
-        # The chain rule, as in backprop.py: d(root)/d(input) += d(root)/d(node) * local.
+        # As in backprop.py: d(root)/d(input) += local * d(root)/d(node).
         for inp, d in zip(node.inputs, local(node)):
             old = grads.get(inp)
             grads[inp] = d * g if old is None else old + d * g
-    zero = Value(0.0) if create_graph else 0.0
-    out = tuple(grads.get(x, zero) for x in wanted)
-    return out[0] if single else out
+    return grads
+
+
+def _name(node):
+    """A node's name as it stands in ∂f/∂q: its label, bracketed when it is a formula ("f"
+    for an unlabelled root)."""
+    name = node.label or "f"
+    return name if name.replace(".", "_").isidentifier() else f"({name})"
+
+
+def _name_gradients(top, order, grads, wanted, out):
+    """Label the gradient graph so a picture of it reads as the backward pass.
+
+    Every node the sweep made sits in the scope ∇f (a frame in draw_dot, beside the
+    unframed forward pass it reads from); the gradient of each labelled node is labelled
+    ∂f/∂q (f: the root's label). A node of the forward pass keeps its label.
+    """
+    for node in order:
+        if node.label and node in grads:
+            grads[node].label = f"∂{top}/∂{_name(node)}"
+    for x, g in zip(wanted, out):
+        if x.label and not g.label:  # an input root does not depend on: its 0
+            g.label = f"∂{top}/∂{_name(x)}"
 
 
 def _values(inputs):

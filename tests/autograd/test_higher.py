@@ -6,11 +6,15 @@ import random
 
 import numpy as np
 import pytest
+from hypothesis import given
 
-from autograd import OPS, Value, backward, grad, hessian, hvp, topological_order
+from autograd import OPS, Value, backward, grad, hessian, hvp, scope, topological_order
+from autograd.value import _binary, _unary
 
+from .test_forward import random_graph
 from .test_ops import PARAMS as ROW_PARAMS
 from .test_ops import apply, cases
+from .test_properties import inputs, program, run
 
 # The rows' parameters as test_ops tries them, and x ** 1 and x ** 0, whose second
 # derivatives are the constant 0 (x ** 0 is the constant 1).
@@ -271,3 +275,161 @@ def test_bad_input_names_the_function_and_the_value():
     with pytest.raises(ZeroDivisionError, match=r"through pow\(0\.0, 0\.5\)"):
         grad(z**0.5, z, create_graph=True)
     assert math.isinf(grad(z**0.5, z))
+
+
+# The gradient graph, named so that a picture of it reads as the backward pass.
+def cubic():
+    """f = x³ - 2x + 1 at x = 2, each step labelled: f' = 3x² - 2 = 10, f'' = 6x = 12."""
+    x = Value(2.0, "x")
+    a = x**3
+    b = 2.0 * x
+    d = a - b
+    f = d + 1.0
+    for node, name in [(a, "a"), (b, "b"), (d, "d"), (f, "f")]:
+        node.label = name
+    return x, f
+
+
+def sum_times():
+    """f = (x + y)·z at (-2, 5, -4), as the worked examples have it."""
+    x, y, z = Value(-2.0, "x"), Value(5.0, "y"), Value(-4.0, "z")
+    q = x + y
+    q.label = "q"
+    f = q * z
+    f.label = "f"
+    return x, y, z, q, f
+
+
+def by_label(root):
+    """The labelled nodes of root's graph, by label (each label once in these graphs)."""
+    nodes = [n for n in topological_order(root) if n.label]
+    assert len({n.label for n in nodes}) == len(nodes)
+    return {n.label: n for n in nodes}
+
+
+def test_the_gradient_of_each_labelled_node_is_named_after_it():
+    x, y, z, q, f = sum_times()
+    gx, gy, gz = grad(f, [x, y, z], create_graph=True)
+    assert [g.label for g in (gx, gy, gz)] == ["∂f/∂x", "∂f/∂y", "∂f/∂z"]
+    named = by_label(gx)
+    assert set(named) == {"∂f/∂x", "∂f/∂q", "∂f/∂f", "z"}
+    assert named["∂f/∂f"].data == 1.0 and named["∂f/∂f"].op is None  # the seed, a leaf
+    assert named["∂f/∂q"].data == z.data  # ∂f/∂q = z · ∂f/∂f
+    assert named["∂f/∂q"].inputs == (z, named["∂f/∂f"])  # local times upstream
+    assert (x.label, y.label, z.label, q.label, f.label) == ("x", "y", "z", "q", "f")
+    assert gz.data == q.data == 3.0 and "∂f/∂q" not in by_label(gz)  # z's path skips q
+
+
+def test_the_backward_pass_sits_in_the_scope_nabla_f_and_the_forward_pass_keeps_its_own():
+    x, f = cubic()
+    forward = set(topological_order(f))
+    g = grad(f, x, create_graph=True)
+    made = [n for n in topological_order(g) if n not in forward]
+    assert made and {n.scope for n in made} == {"∇f"}
+    assert {n.scope for n in forward} == {""}
+    assert by_label(g).keys() == {"x", "∂f/∂x", "∂f/∂a", "∂f/∂b", "∂f/∂d", "∂f/∂f"}
+
+
+def test_backprop_through_the_gradient_graph_gives_the_second_derivative():
+    x, f = cubic()
+    g = grad(f, x, create_graph=True)
+    assert g.data == 10.0  # 3·2² - 2
+    backward(g)
+    assert x.grad == 12.0  # 6·2
+    x, y, z, q, f = sum_times()
+    gx, gy, gz = grad(f, [x, y, z], create_graph=True)
+    backward(gx)  # ∂f/∂x = z: its gradient is 1 by z, 0 by x and y
+    assert (x.grad, y.grad, z.grad) == (0.0, 0.0, 1.0)
+    assert by_label(gx)["∂f/∂f"].grad == gx.data  # ∂f/∂x is linear in the seed
+
+
+@pytest.mark.parametrize("f,point", [(rosenbrock, [-1.2, 1.0]), (network, WEIGHTS)])
+def test_labelled_gradient_graphs_give_the_float_sweeps_numbers(f, point):
+    xs = [Value(v, f"w{i}") for i, v in enumerate(point)]
+    root = f(*xs)
+    graphs = grad(root, xs, create_graph=True)
+    assert [g.data for g in graphs] == pytest.approx(list(grad(root, xs)), rel=1e-14, abs=1e-15)
+    assert [g.label for g in graphs] == [f"∂f/∂w{i}" for i in range(len(xs))]  # f: no label
+    h = np.array([grad(g, xs) for g in graphs])
+    np.testing.assert_allclose(h, hessian(f, point), rtol=1e-14, atol=1e-14)
+    v = np.random.default_rng(2).normal(size=len(point))
+    np.testing.assert_allclose(h @ v, hvp(f, point, v), rtol=1e-10, atol=1e-12)
+
+
+def test_names_in_brackets_scopes_nested_and_unlabelled_inputs_left_alone():
+    x, u = Value(1.5, "x"), Value(0.5)
+    y = Value(4.0, "y")  # the root does not depend on it: its gradient is a named 0
+    with scope("model"):
+        loss = (x * u).tanh()
+        loss.label = "loss total"
+        gx, gu, gy = grad(loss, [x, u, y], create_graph=True)
+    assert (gx.label, gu.label, gy.label) == ("∂(loss total)/∂x", "", "∂(loss total)/∂y")
+    assert gy.data == 0.0 and gx.scope == gy.scope == "model.∇(loss total)"
+    dotted = x * x
+    dotted.label = "layer1.out"  # a dot would make nested frames: the scope has none
+    assert grad(dotted, x, create_graph=True).scope == "∇layer1·out"
+
+
+def test_a_third_derivative_names_the_gradient_of_a_gradient():
+    x, f = cubic()
+    g = grad(f, x, create_graph=True)
+    g2 = grad(g, x, create_graph=True)
+    assert (g2.label, g2.scope, g2.data) == ("∂(∂f/∂x)/∂x", "∇(∂f/∂x)", 12.0)
+    assert grad(g2, x) == 6.0
+
+
+# Random graphs: every row composed with every other, fan-out everywhere.
+def replay(root, xs, at, apply_op):
+    """root's graph again with the inputs xs at the numbers (or tensors) `at`, each op by
+    apply_op(op, args); other leaves are constants."""
+    made = dict(zip(xs, at))
+    for node in topological_order(root):
+        if node not in made:
+            args = [made[i] for i in node.inputs]
+            made[node] = apply_op(node.op, args) if node.op else node.data
+    return made[root]
+
+
+def value_op(op, args):
+    args = [a if type(a) is Value else Value(a) for a in args]
+    return _binary(op, *args) if op.arity == 2 else _unary(op, args[0])
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_hessians_of_random_graphs_over_every_row_match_finite_differences(seed):
+    xs, root = random_graph(seed)
+    point = [x.data for x in xs]
+
+    def f(*vs):
+        return replay(root, xs, vs, value_op)
+
+    h = hessian(f, point)
+    np.testing.assert_allclose(h, fd_hessian(f, point), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(h, h.T, rtol=1e-10, atol=1e-10)
+
+
+@given(program, inputs)
+def test_hessians_of_random_programs_are_symmetric_and_match_finite_differences(prog, values):
+    def f(*vs):
+        return run(prog, vs)
+
+    h = hessian(f, values)
+    scale = 1.0 + np.abs(h).max()
+    np.testing.assert_allclose(h, h.T, rtol=0, atol=1e-10 * scale)
+    np.testing.assert_allclose(h, fd_hessian(f, values), rtol=1e-3, atol=1e-4 * scale)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("seed", range(12))
+def test_hessians_of_random_graphs_match_torch_create_graph(seed):
+    torch = pytest.importorskip("torch")
+    xs, root = random_graph(seed)
+
+    def torch_op(op, args):
+        a = args[0] if torch.is_tensor(args[0]) else torch.tensor(args[0], dtype=torch.float64)
+        b = args[-1] if torch.is_tensor(args[-1]) else torch.tensor(args[-1], dtype=torch.float64)
+        return TORCH_ROWS[op.name](a, b, op.param, torch, torch.nn.functional)
+
+    ours = hessian(lambda *vs: replay(root, xs, vs, value_op), [x.data for x in xs])
+    theirs = torch_hessian(lambda *ws: replay(root, xs, ws, torch_op), [x.data for x in xs])
+    np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)

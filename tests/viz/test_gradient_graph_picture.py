@@ -1,0 +1,65 @@
+"""The picture of a gradient graph (double backprop): grad(f, x, create_graph=True) drawn with
+its values, the backward pass framed as ∇f beside the forward pass it reads from, and the
+player's backprop through it ending at the second derivative."""
+
+import re
+
+import pytest
+
+from autograd import Value, grad
+from viz import backprop_html, draw_dot, narrate, to_svg
+
+
+def cubic():
+    """f = x³ - 2x + 1 at x = 2: f' = 3x² - 2 = 10, f'' = 6x = 12."""
+    x = Value(2.0, "x")
+    a = x**3
+    b = 2.0 * x
+    d = a - b
+    f = d + 1.0
+    for node, name in [(a, "a"), (b, "b"), (d, "d"), (f, "f")]:
+        node.label = name
+    return x, f
+
+
+def frame_of(source, name):
+    """The DOT text of the cluster labelled `name` (up to the cluster's closing brace)."""
+    start = source.index(f"label=<{name}>")
+    begin = source.rindex("subgraph cluster_", 0, start)
+    return source[begin : source.index("\n\t}", start)]
+
+
+def test_the_picture_frames_the_backward_pass_and_names_each_gradient():
+    x, f = cubic()
+    g = grad(f, x, create_graph=True)
+    source = draw_dot(g).source
+    inside = frame_of(source, "∇f")
+    for name in ("∂f/∂f", "∂f/∂d", "∂f/∂a", "∂f/∂b"):
+        assert f"<B>{name}</B>" in inside
+    assert "<B>x</B>" in source and "<B>x</B>" not in inside  # the input: the forward pass
+    assert source.count("cluster_") == 1
+
+
+def test_the_player_steps_backprop_through_the_gradient_to_the_second_derivative():
+    x, f = cubic()
+    g = grad(f, x, create_graph=True)
+    told = narrate(g, x)
+    assert told.grad == 12.0  # 6x at x = 2
+    assert told.text().startswith("∂(∂f/∂x)/∂x = ")
+    x2, y, z = Value(-2.0, "x"), Value(5.0, "y"), Value(-4.0, "z")
+    q = x2 + y
+    q.label = "q"
+    h = q * z
+    h.label = "f"
+    gx = grad(h, x2, create_graph=True)
+    assert narrate(gx, z).grad == 1.0  # ∂²f/∂x∂z: ∂f/∂x = z
+    page = backprop_html(g).html
+    assert "∂f/∂x" in page and "∇f" in page
+
+
+@pytest.mark.render
+def test_the_drawn_gradient_graph_shows_its_values():
+    x, f = cubic()
+    svg = to_svg(draw_dot(grad(f, x, create_graph=True)))
+    texts = re.findall(r">([^<>]+)</text>", svg)
+    assert {"∇f", "∂f/∂x", "∂f/∂a", "10", "12"} <= set(texts)
