@@ -203,3 +203,13 @@ def test_in_chinese_it_speaks_of_newtons_method_and_the_hessian_with_the_same_nu
     assert "Newton" not in text and "Hessian" not in text and "Rosenbrock" not in text
     with i18n.language("zh-CN"):
         assert lesson.title == "22. 牛顿法" and "牛顿法" in lesson.summary
+
+
+def test_the_docstring_s_step_counts_are_the_ones_the_lesson_finds(english):
+    steps = english[0]["steps"]
+    said = " ".join(newton.__doc__.split())
+    assert f"{steps['cubic']['newton']} steps to the minimum" in said
+    assert f"gradient descent takes {steps['cubic']['descent']}" in said
+    assert f"Rosenbrock valley in {steps['rosenbrock']['newton']} where" in said
+    assert f"descent needs {steps['rosenbrock']['descent']:,}" in said
+    assert steps["bowl"]["newton"] == 1 and "quadratic bowl in one step" in said
