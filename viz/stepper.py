@@ -119,6 +119,12 @@ def walk_through(story, mode, pause, out, keys, color):
     def say(text=""):
         out.write(text + "\n")
 
+    def tangent_step(n, again):
+        show_tangent(story, n, paint, say, again)
+
+    def backward_step(n, again):
+        show(story, n, paint, say, again)
+
     shown = 0
     if mode != "reverse":
         total = len(story.rows)
@@ -126,14 +132,7 @@ def walk_through(story, mode, pause, out, keys, color):
         say(paint("dim", f"  {story.rule_line()}"))
         if story.batch_note():
             say(paint("dim", f"  {story.batch_note()}"))
-        shown = pace(
-            total,
-            lambda n, again: show_tangent(story, n, paint, say, again),
-            out,
-            keys,
-            paint,
-            waiting,
-        )
+        shown = pace(total, tangent_step, out, keys, paint, waiting)
         if shown < total:
             return shown
         say("")
@@ -158,7 +157,7 @@ def walk_through(story, mode, pause, out, keys, color):
     rest = _(": {each}, from {root} back to the inputs").format(each=story.per_node(), root=f)
     say(paint("head", _("Backward pass")) + paint("dim", rest))
     total = len(story.backward)
-    n = pace(total, lambda n, again: show(story, n, paint, say, again), out, keys, paint, waiting)
+    n = pace(total, backward_step, out, keys, paint, waiting)
     if n < total:
         return shown + n
     say("")
