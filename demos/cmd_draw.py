@@ -5,7 +5,9 @@ view of one input written under --out (default out/draw).
     chainrule draw "tanh(w1*x1 + w2*x2 + b)" --at w1=0.5,x1=2,w2=-1,x2=1,b=0.1 --param w1,w2,b
 
 `chainrule step EXPR --at ...` steps through the same expression in the terminal (cli.py's
-step command takes these options from here). viz.expression reads the text.
+step command takes these options from here). viz.expression reads the text. `--forward x`
+adds forward mode for the input x: its tangent lines, and forward.html (forward mode, then
+backprop, on one page).
 """
 
 import re
@@ -17,6 +19,7 @@ from autograd import topological_order
 from viz.expression import ExpressionError
 from viz.i18n import N_, _
 from viz.notation import partial
+from viz.tangent import TangentStory
 
 from .common import Lesson, UsageError, name_of, no_layout, print_backward, print_forward
 
@@ -47,6 +50,11 @@ def add_parser(sub):
         "--path",
         metavar="NAME",
         help=_("the input whose paths to the output to draw (default: the first in the text)"),
+    )
+    p.add_argument(
+        "--forward",
+        metavar="NAME",
+        help=_("also write forward.html: forward mode for the input NAME, then backprop"),
     )
     p.add_argument("--out", help=_("folder for its files (default: out/draw)"))
     return p
@@ -116,11 +124,12 @@ def run(args):
                 name=repr(path), names=", ".join(names) or "-"
             )
         )
+    forward = forward_input(getattr(args, "forward", None), typed.root)  # before any file
     title = f"{typed.root.label} = {' '.join(typed.text.split())}"
     if typed.root.op is None:  # one name or one number: nothing to write but itself
         title = typed.root.label
     lesson = Lesson("draw", N_("a teacher's own expression"), tell, title=title)
-    lesson.typed, lesson.path_of = typed, path
+    lesson.typed, lesson.path_of, lesson.forward = typed, path, forward
     lesson(out=args.out)
     lesson.finish()
     return 0
@@ -149,6 +158,8 @@ def tell(lesson):
         for name, leaf in typed.leaves.items():
             lesson.say(f"  {partial(name_of(root), name)} = {lesson.num(leaf.grad)}")
     lesson.pictures(root, params=typed.params)
+    if lesson.forward is not None:
+        tell_forward(lesson, root)
     name = lesson.path_of
     if name is None:
         return
@@ -165,3 +176,29 @@ def tell(lesson):
         )
     except viz.GraphvizNotFoundError:  # as Lesson.pictures: say so, the numbers still count
         lesson.skipped.append(no_layout(filename))
+
+
+def tell_forward(lesson, root):
+    """--forward NAME: forward mode's tangent lines, the check against backprop, forward.html."""
+    story = TangentStory(root, lesson.forward, params=lesson.typed.params)
+    lesson.say("")
+    lesson.say(story.heading())
+    for i in range(len(story.rows)):
+        step = story.step(i)
+        lesson.say("  " + " ".join([step.question[0], *(a for a in step.answer if a[0] == "=")]))
+    lesson.say(story.agreement())
+    try:
+        path = lesson.path("forward.html")
+        viz.backprop_html(
+            root, path, mode="both", wrt=lesson.forward, title=lesson.title,
+            params=lesson.typed.params,
+        )  # fmt: skip
+        lesson.wrote(
+            path,
+            # TRANSLATORS: forward.html: {input} is the input forward mode follows
+            _("forward mode for {input}, then backprop, on one page (arrow keys)").format(
+                input=lesson.forward.label
+            ),
+        )
+    except viz.GraphvizNotFoundError:
+        lesson.skipped.append(no_layout("forward.html"))
