@@ -250,8 +250,10 @@ class TangentStory(Story):
         )  # fmt: skip
 
     def inputs(self):
-        """The graph's inputs and parameters (labelled leaves that are not constants)."""
-        return [r for r in self.rows if r.node.op is None and r.role in ("input", "parameter")]
+        """The inputs forward mode can follow: leaves that are no constants and hold one number
+        (a root that is a leaf is an input too; a batch input is no one entry of the gradient)."""
+        leaves = [r for r in self.rows if r.node.op is None and r.role != "constant"]
+        return [r for r in leaves if not isinstance(r.node.data, np.ndarray)]
 
     @spoken
     def costs_lines(self, inputs=None):

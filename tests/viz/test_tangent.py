@@ -243,3 +243,19 @@ def test_a_story_keeps_its_language_for_every_sentence_it_says_later():
     assert story.step(2).sentence == "x 每变化 1，q 就变化 1。"
     assert story.agreement() == nfd("前向模式的 ḟ = -4，等于反向模式的 ∂f/∂x = -4")
     assert story.costs_lines()[2].split() == ["前向模式", "3", "12"]
+
+
+def test_a_root_that_is_a_leaf_is_its_own_input():
+    x = Value(2.0, "x")
+    story = TangentStory(x, x)
+    assert story.tangents == [1.0]
+    assert story.result() == nfd("ẋ = ∂x/∂x = 1, after one forward-mode pass")
+    assert story.costs_lines()[0] == "The gradient of x by its 1 input (x), on a graph of 0 edges:"
+
+
+def test_the_cost_table_of_a_batch_counts_the_inputs_forward_mode_can_follow():
+    w, x = Value(0.5, "w"), Value(np.array([1.0, 2.0, 3.0]), "x")
+    loss = (w * x).mean()
+    loss.label = "L"
+    lines = TangentStory(loss, w).costs_lines()
+    assert lines[0] == "The gradient of L by its 1 input (w), on a graph of 3 edges:"
