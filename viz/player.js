@@ -227,10 +227,11 @@
     const shown = hide ? step.lines : step.lines.concat(step.answer);
     // A tangent step: the value's line, the tangent's in symbols, then its numbers; the last
     // of those that is not a bracketed reason, "(...)" or "（...）", is the tangent found.
-    const result = tangent && !hide
-      ? shown.map((text) => !/^[(\uff08]/.test(text)).lastIndexOf(true) : -1;
+    const reason = (text) => /^[(\uff08]/.test(text);
+    const result = tangent && !hide ? shown.map((text) => !reason(text)).lastIndexOf(true) : -1;
     writeLines($("lines"), shown, (k, count) => {
       if (forward || (tangent && k === 0)) return "result forward";
+      if (tangent && reason(shown[k])) return "reason";
       if (tangent) return (shown[k].startsWith("=") ? "cont" : "") + (k === result ? " result tangent" : "");
       return (k > 0 ? "cont" : "") + (k === count - 1 && !hide ? " result" : "");
     });

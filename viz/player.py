@@ -214,7 +214,7 @@ def costs_panel(walk):
     inputs = story.inputs()
     costs = mode_costs(walk.rows[-1].node, [row.node for row in inputs])
     n, edges = costs.inputs, costs.edges
-    names = _(", ").join(story.name(row) for row in inputs)
+    names = listed([story.name(row) for row in inputs])
     # TRANSLATORS: the bottom of ∂f/∂(each input), the gradient's every entry
     each = _("each input")
     each = f"∂{term(story.root_name)}/∂({each})"
@@ -231,6 +231,12 @@ def costs_panel(walk):
         for kind, name, passes, mults in rows
     )
     title, passes, mults = _("What the whole gradient costs"), _("passes"), _("multiplications")
+    # each part between the dots whole on its line: `inputs: 3 (x, y, z)` never splits
+    pieces = re.split(r"(\s*·\s*)", said)  # the parts, and between them their dots as written
+    parts = "".join(
+        html.escape(piece) if k % 2 else f'<span class="part">{html.escape(piece)}</span>'
+        for k, piece in enumerate(pieces)
+    )
     why = _(
         "Forward mode: one pass per input; reverse mode: one per output. "
         "A pass multiplies once per edge."
@@ -238,12 +244,23 @@ def costs_panel(walk):
     return (
         '<section id="costs" aria-labelledby="costs-title">'
         f'<h3 id="costs-title">{html.escape(title)}</h3>'
-        f'<p class="costs-what">{html.escape(said)}</p>'
+        f'<p class="costs-what">{parts}</p>'
         f'<table><thead><tr><td></td><th scope="col">{html.escape(passes)}</th>'
         f'<th scope="col">{html.escape(mults)}</th></tr></thead>'
         f"<tbody>{body}</tbody></table>"
         f'<p class="costs-why">{html.escape(why)}</p></section>'
     )
+
+
+def listed(names):
+    """Names as a list is written: `x, y, z` (Chinese: `x、y、z`); "-" for none."""
+    if not names:
+        return "-"
+    text = names[0]
+    for name in names[1:]:
+        # TRANSLATORS: a list of names grows one name at a time: "x, y" then "x, y, z"
+        text = _("{names}, {name}").format(names=text, name=name)
+    return text
 
 
 def json_number(x):
