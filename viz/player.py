@@ -15,13 +15,15 @@ from importlib.resources import files
 from autograd import mode_costs
 
 from .dot import MAX_NODES
-from .format import visible
+from .format import pick, visible
 from .i18n import N_, _, language, messages, resolve
 from .notation import term
 from .render import write_atomic
 from .walk import make_walk
 
 IFRAME_HEIGHT = 640  # pixels: the page inside a Jupyter output cell
+SHORT_PART = 32  # characters: a part of the cost panel's line this short is never broken
+MAX_NAMES = 8  # the cost panel names this many inputs, then says how many more
 
 # The words of player.html ({{reset}} and so on), translated when a page is built. What the
 # script writes as the student steps through is marked _("...") in player.js; the page carries
@@ -179,7 +181,7 @@ def page_data(walk, quiz):
             node |= {
                 "grad": story.num(story.grads[row.index]),
                 # what a quiz answer is checked against
-                "exact": json_number(story.grads[row.index]),
+                "exact": json_number(pick(story.grads[row.index], story.example)),
                 "grad_step": grad_step[row.index],
             }
         nodes.append(node)
@@ -214,7 +216,10 @@ def costs_panel(walk):
     inputs = story.inputs()
     costs = mode_costs(walk.rows[-1].node, [row.node for row in inputs])
     n, edges = costs.inputs, costs.edges
-    names = listed([story.name(row) for row in inputs])
+    names = [story.name(row) for row in inputs]
+    if len(names) > MAX_NAMES:
+        names = names[: MAX_NAMES - 1] + ["…"]
+    names = listed(names)
     # TRANSLATORS: the bottom of ∂f/∂(each input), the gradient's every entry
     each = _("each input")
     each = f"∂{term(story.root_name)}/∂({each})"
@@ -234,7 +239,9 @@ def costs_panel(walk):
     # each part between the dots whole on its line: `inputs: 3 (x, y, z)` never splits
     pieces = re.split(r"(\s*·\s*)", said)  # the parts, and between them their dots as written
     parts = "".join(
-        html.escape(piece) if k % 2 else f'<span class="part">{html.escape(piece)}</span>'
+        f'<span class="part">{html.escape(piece)}</span>'
+        if k % 2 == 0 and len(piece) <= SHORT_PART  # a long list of names may wrap
+        else html.escape(piece)
         for k, piece in enumerate(pieces)
     )
     why = _(

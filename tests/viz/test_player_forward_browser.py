@@ -5,6 +5,7 @@ into the quiz, the answers downloaded, the page read in English and Chinese at 1
 
 import csv
 import io
+import random
 import re
 import unicodedata
 from pathlib import Path
@@ -12,7 +13,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from autograd import Value, mode_costs, topological_order
 from demos.lesson02_chain_rule import build
+from nn import MLP
 from viz.player import backprop_html
 
 pytestmark = [pytest.mark.browser, pytest.mark.render]
@@ -226,3 +229,46 @@ def test_screenshots_of_every_page(pages, open_page, mode, lang, size):
     expect(page.locator("#next")).to_be_disabled()
     page.screenshot(path=str(SHOTS / f"{name}-last.png"))
     assert nfc(page.locator("#phase").text_content())  # a phase is always said
+
+
+def test_a_node_is_reached_with_tab_and_read_with_its_tangent(pages, open_page):
+    page = open_page(pages["both", "en"])
+    elements = [f"v{i}" for i in range(5)]
+    for _ in range(14):  # the controls first, then the graph's nodes
+        page.keyboard.press("Tab")
+        focused = page.evaluate("document.activeElement.id")
+        if focused in elements:
+            break
+    assert focused == "v0"  # x, the first box
+    expect(page.locator("#v0")).to_have_attribute(
+        "aria-label", "x: value -2, tangent 1, gradient not known yet"
+    )
+    expect(page.locator("#v4")).to_have_attribute(
+        "aria-label", "f: value not computed yet, tangent not known yet, gradient not known yet"
+    )
+    page.keyboard.press("End")
+    page.locator("#v4").focus()
+    page.keyboard.press("Enter")  # in the backward pass: f's gradient, the first backward step
+    expect(page.locator("#counter")).to_have_text("step 6 / 10")
+    expect(page.locator("#v4")).to_have_attribute(
+        "aria-label", "f: value -12, tangent -4, gradient 1"
+    )
+
+
+def test_a_long_list_of_inputs_stays_inside_the_panel(tmp_path, open_page):
+    random.seed(0)
+    model = MLP(2, [3, 1])
+    out = model([Value(1.0, "u0"), Value(-2.0, "u1")])
+    out.label = "out"
+    params = model.parameters()
+    path = tmp_path / "mlp.html"
+    backprop_html(out, path, mode="both", wrt=params[3], params=model, collapse=1)
+    page = open_page(path.as_uri(), 1280, 720)
+    page.keyboard.press("End")
+    leaves = [node for node in topological_order(out) if node.op is None and node.label]
+    costs = mode_costs(out, leaves)  # every input and parameter: 2 + 13
+    n, e = costs.inputs, costs.edges
+    expect(page.locator("#costs tr.forward")).to_have_text(f"forward mode{n}{n * e} = {n} × {e}")
+    widths = page.locator("#costs").evaluate("c => [c.scrollWidth, c.clientWidth]")
+    assert widths[0] <= widths[1]  # no name runs out of the panel
+    expect(page.locator("#costs .costs-what")).to_contain_text("…")  # not all 15 names
