@@ -247,3 +247,16 @@ def test_a_chinese_page_says_forward_mode_in_chinese():
     assert [w for text in said for w in english_left(text, {"x", "y", "z", "q", "f"})] == []
     english = page_data(backprop_html(f, mode="both", wrt=by["x"], lang="en").html)
     assert english["steps"][0]["heading"] == "Value and tangent of x"
+
+
+def test_a_batch_page_checks_the_told_examples_numbers():
+    import numpy as np
+
+    x, w = Value(np.array([1.0, 2.0, 3.0]), "x"), Value(0.5, "w")
+    loss = (x * x * w).mean()
+    loss.label = "L"
+    data = page_data(backprop_html(loss, mode="both", wrt=w, example=2).html)
+    by = {node["name"]: node for node in data["nodes"]}
+    assert by["L"]["tangent_exact"] == pytest.approx(14 / 3)  # ∂L/∂w = mean(x²)
+    assert by["x"]["exact"] == 1.0  # ∂L/∂x = 2 x w / 3 = 2 · 3 · 0.5 / 3 for example 2
+    assert by["w"]["exact"] == pytest.approx(14 / 3) and by["w"]["grad"] == "4.667"
