@@ -204,12 +204,14 @@ def test_the_chinese_page_speaks_forward_mode_and_fits_the_screen(pages, open_pa
 
 
 @pytest.mark.parametrize("lang", ["en", "zh-CN"])
-def test_the_compact_top_bar_still_fits_one_row(pages, open_page, lang):
+def test_the_compact_top_bar_and_the_cost_table_still_fit(pages, open_page, lang):
     page = open_page(pages["both", lang], 1024, 720)
     header = page.locator("header").bounding_box()
     nav = page.locator("nav").bounding_box()
     assert nav["height"] < 50 and header["height"] < 60  # one row of controls
     assert page.locator("h1").evaluate("h => h.scrollWidth <= h.clientWidth + 1")  # whole title
+    widths = page.locator("#costs").evaluate("c => [c.scrollWidth, c.clientWidth]")
+    assert widths[0] <= widths[1]  # the cost table fits the narrower panel
 
 
 @pytest.mark.parametrize("size", SIZES)
