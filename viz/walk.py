@@ -87,7 +87,7 @@ class Walk:
         if mode == "reverse":
             self.steps = [self.forward_step(row) for row in self.rows]
         else:
-            self.steps = [self.tangent_step(row) for row in self.rows]
+            self.steps = [self.value_and_tangent_step(row) for row in self.rows]
         if mode != "forward":
             self.steps += [self.backward_step(e) for e in self.story.backward]
         if mode == "both":  # the end of the page: the two sweeps found one number
@@ -150,7 +150,7 @@ class Walk:
             "context": sorted(set(row.inputs)),
         }
 
-    def tangent_step(self, row):
+    def value_and_tangent_step(self, row):
         """The forward-mode step of `row`: its value and its tangent, found together.
 
         The lines are the value's, then the tangent's in symbols (q̇ = ẋ + ẏ); the answer its
@@ -164,7 +164,7 @@ class Walk:
             if i == self.n - 1:
                 why = ""  # `after` says it, with the derivative's equation
         else:  # `ẋ = 1 (x is the input we follow ...)`: all of it is the answer
-            lines, answer, why = [story.forward[i]], told.question, ""
+            lines, answer, why = [story.forward[i]], told.question + told.answer, ""
         note = ""
         if i == 0:
             note = _(
