@@ -536,7 +536,7 @@ def forward_tangents(where, root, rows, wrt):
     """(wrt's name, [d(row)/d(wrt) for each row]): forward mode with tangent 1 on `wrt`."""
     start = rows[check_wrt(where, rows, wrt)]
     found = forward_derivative(root, start.node)
-    return start.name(), [found.of(row.node) for row in rows]
+    return full_name(start), [found.of(row.node) for row in rows]  # layer1.neuron3.w0
 
 
 def cluster(scope, n):

@@ -112,3 +112,16 @@ def test_a_wrt_that_is_not_an_input_of_the_graph_is_refused(wrt, error, message)
     assert str(raised.value).startswith(message)
     with pytest.raises(ValueError, match=r"draw_dot: Value\(.*\) is not in the graph"):
         draw_dot(f, wrt=Value(1.0, "elsewhere"))
+
+
+def test_a_weight_in_a_scope_is_named_with_its_scope_in_the_legend():
+    from nn import MLP
+
+    model = MLP(2, [2, 1])
+    y = model([Value(1.0, "u0"), Value(2.0, "u1")])
+    w0 = model.parameters()[0]
+    assert w0.scope and w0.label == "w0"  # e.g. layer1.neuron1: every neuron has a w0
+    source = unicodedata.normalize("NFC", draw_dot(y, wrt=w0, params=model).source)
+    name = f"{w0.scope}.w0"
+    assert f"tangent = ∂(box)/∂{name}, as forward mode finds it" in source
+    assert f"({w0.scope}.ẇ0 = 1: {name} moves at 1, every other input stays still)" in source
