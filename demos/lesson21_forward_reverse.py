@@ -361,7 +361,10 @@ def run(lesson):
         )
     )
     lesson.look_for(
-        _("the cost tables: forward mode's multiplications grow with n passes, reverse mode's not")
+        _(
+            "the cost tables: forward mode needs n passes, so its multiplications grow as "
+            "n × edges; reverse mode's one pass grows only with the edges"
+        )
     )
 
 

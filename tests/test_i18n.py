@@ -36,7 +36,7 @@ KEPT = {
     "babel", "dnf",
     "batchnorm", "batchnorm1d", "layernorm", "conv", "conv1d", "maxpool", "maxpool1d",
     "avgpool", "avgpool1d", "rnn", "rnncell", "gru", "grucell", "lstm", "lstmcell", "bptt",
-    "transformer", "residual", "selfattention", "multiheadattention", "eps",
+    "transformer", "residual", "selfattention", "multiheadattention", "eps", "rosenbrock",
 }  # fmt: skip
 ENGLISH_WORD = re.compile(r"[A-Za-z][A-Za-z_']{2,}")  # graphviz-pure: two kept words
 # What is code, not prose, in a message: placeholders ({name}.grad too), %(x)s, `spans`, file

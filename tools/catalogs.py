@@ -23,7 +23,7 @@ LOCALE_DIR = ROOT / "viz" / "locale"
 LANGUAGES = {"zh-CN": "zh_CN"}  # chainrule's language tag -> gettext's folder name
 # domain -> the files whose marked strings it holds (globs from the repository's root)
 SOURCES = {
-    "narration": ["viz/narrate.py", "viz/notation.py", "viz/walk.py"],
+    "narration": ["viz/narrate.py", "viz/notation.py", "viz/walk.py", "viz/tangent.py"],
     "pictures": ["viz/dot.py", "viz/path.py", "viz/frames.py", "viz/stepper.py", "viz/text.py",
                  "viz/tape.py", "viz/render.py", "viz/format.py", "viz/palette.py"],
     "player": ["viz/player.js", "viz/player.py"],
@@ -33,6 +33,7 @@ SOURCES = {
     "architectures": ["demos/lesson1[5-9]_*.py", "demos/lesson20_*.py"],
     "homework": ["viz/expression.py", "demos/cmd_*.py", "demos/worksheet.py",
                  "demos/exercises/*.py"],
+    "derivatives": ["demos/lesson2[12]_*.py"],
 }  # fmt: skip
 NOT_SOURCES = {"viz/i18n.py"}  # its docstring's example is not a message
 METHODS = {".py": "python", ".js": "javascript"}

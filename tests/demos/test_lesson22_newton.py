@@ -198,9 +198,9 @@ def test_in_chinese_it_speaks_of_newtons_method_and_the_hessian_with_the_same_nu
     ):
         assert said in text
     assert re.search(
-        rf"罗森布罗克函数 +6 +{results['steps']['rosenbrock']['descent']}$", text, re.M
+        rf"Rosenbrock 函数 +6 +{results['steps']['rosenbrock']['descent']}$", text, re.M
     )
-    assert "Newton" not in text and "Hessian" not in text and "Rosenbrock" not in text
+    assert "Newton" not in text and "Hessian" not in text
     with i18n.language("zh-CN"):
         assert lesson.title == "22. 牛顿法" and "牛顿法" in lesson.summary
 

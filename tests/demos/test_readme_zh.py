@@ -66,7 +66,7 @@ KEPT = {
     "moons", "digits", "make", "pip", "conda", "kill", "debian", "ubuntu", "fedora", "macos",
     "windows", "linux", "svg", "png", "pdf", "html", "json", "dot", "cpu", "dpi", "mib", "wheel",
     "float", "path", "stderr", "stdout", "enter", "tab", "home", "ctrl-c", "cjk", "mlp",
-    "transformer",
+    "transformer", "rosenbrock",
 }  # fmt: skip
 ENGLISH_WORD = re.compile(r"[A-Za-z][A-Za-z_'-]{2,}")
 CJK = re.compile(r"[\u3400-\u9fff]")
