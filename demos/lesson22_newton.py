@@ -47,9 +47,14 @@ PROBLEMS = {"bowl": N_("quadratic bowl"), "rosenbrock": N_("Rosenbrock")}
 
 
 def cubic(x):
-    """f(x) = x³ - 2x + 1 over Values; its constants are named, as every drawn leaf is."""
-    y = x**3 - Value(2.0, "2") * x + Value(1.0, "1")
-    y.label = "f"
+    """f(x) = x³ - 2x + 1 over Values, each step named (a = x³, b = 2x, d = a - b) so that
+    the backward pass grad builds names its gradients ∂f/∂a, ∂f/∂b, ∂f/∂d; its constants are
+    named by their value, as every drawn leaf is."""
+    a = x**3
+    b = Value(2.0, "2") * x
+    d = a - b
+    y = d + Value(1.0, "1")
+    a.label, b.label, d.label, y.label = "a", "b", "d", "f"
     return y
 
 

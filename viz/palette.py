@@ -13,7 +13,7 @@ from .i18n import N_
 ROLES = {
     "parameter": ("#F2CF7F", "#B07800", N_("parameter (passed as params=)")),
     "input": ("#AAD9F4", "#0072B2", N_("input (a leaf with a label)")),
-    "constant": ("#E6E6E6", "#8C8C8C", N_("constant (a leaf with no label)")),
+    "constant": ("#E6E6E6", "#8C8C8C", N_("constant (a number: a leaf with no name)")),
     "intermediate": ("#FFFFFF", "#666666", N_("intermediate")),
     "output": ("#7FCEB9", "#007A59", N_("output (the root)")),
 }

@@ -64,7 +64,16 @@ def role_of(node, root, params):
         return "intermediate"
     if node in params:  # Values hash by identity
         return "parameter"
-    return "input" if node.label else "constant"
+    return "input" if node.label and not named_by_its_number(node) else "constant"
+
+
+def named_by_its_number(node):
+    """A leaf labelled with its own value ("2" holding 2.0): a number in a formula, which a
+    reader sees as a constant, not an input (grad(create_graph=True) makes such leaves)."""
+    try:
+        return float(node.label.replace("\u2212", "-")) == node.data
+    except (ValueError, TypeError):  # a name, or an array of data
+        return False
 
 
 def parameter_set(params, where):
