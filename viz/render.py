@@ -60,7 +60,7 @@ writes SVG and PNG only. Install Graphviz, then open a new terminal:
 )
 
 # Graphviz writes the ID of a linked HTML-table cell as id="a_<ID>", with "-" as "&#45;".
-_CELL_ID = re.compile(r'id="a_(v\d+)&#45;(data|grad)"')
+_CELL_ID = re.compile(r'id="a_(v\d+)&#45;(data|grad|tangent)"')
 # Chinese, Japanese and Korean characters (and full-width forms): no glyphs in graphviz-pure.
 _CJK = re.compile("[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
 
