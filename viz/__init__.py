@@ -37,3 +37,8 @@ __all__ += ["backprop_frames", "backprop_html", "backprop_story", "narrate", "st
 from .expression import ExpressionError, expression  # noqa: E402
 
 __all__ += ["ExpressionError", "expression"]
+
+# Forward mode told node by node, as backprop_story tells reverse mode (issue 18).
+from .tangent import TangentStory, forward_story  # noqa: E402
+
+__all__ += ["TangentStory", "forward_story"]
