@@ -63,3 +63,15 @@ def test_the_drawn_gradient_graph_shows_its_values():
     svg = to_svg(draw_dot(grad(f, x, create_graph=True)))
     texts = re.findall(r">([^<>]+)</text>", svg)
     assert {"∇f", "∂f/∂x", "∂f/∂a", "10", "12"} <= set(texts)
+
+
+def test_a_leaf_named_by_its_own_number_is_a_constant_and_a_name_stays_an_input():
+    from viz.tape import role_of
+
+    two, x, named_two = Value(2.0, "2"), Value(2.0, "x"), Value(3.0, "2")
+    minus = Value(-1.0, "\u22121")  # the minus sign a picture prints
+    roles = [role_of(v, None, set()) for v in (two, x, named_two, minus)]
+    assert roles == ["constant", "input", "input", "constant"]  # "2" holding 3 is a name
+    g = grad(x**3 - two * x + Value(1.0, "1"), [x], create_graph=True)[0]
+    source = draw_dot(g).source
+    assert "constant (a number: a leaf with no name)" in source  # the legend says so
