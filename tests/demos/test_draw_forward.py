@@ -4,24 +4,12 @@ backprop.html, in English and Chinese; a name that is no input is exit 2 and wri
 
 import json
 import re
-import unicodedata
 
 import pytest
 
 from demos import cli
 
-EXPR = ["(x + y) * z", "--at", "x=-2,y=5,z=-4"]
-
-
-def nfd(text):
-    """`text` with each dotted letter as letter + U+0307, as viz.tangent writes it."""
-    return unicodedata.normalize("NFD", text)
-
-
-def run(capsys, *args):
-    status = cli.main(list(args))
-    out, err = capsys.readouterr()
-    return status, out, err
+from .test_step_forward import EXPR, nfd, run
 
 
 def page_data(path):

@@ -9,17 +9,7 @@ import pytest
 from autograd import Value, grad
 from viz import backprop_html, draw_dot, narrate, to_svg
 
-
-def cubic():
-    """f = x³ - 2x + 1 at x = 2: f' = 3x² - 2 = 10, f'' = 6x = 12."""
-    x = Value(2.0, "x")
-    a = x**3
-    b = 2.0 * x
-    d = a - b
-    f = d + 1.0
-    for node, name in [(a, "a"), (b, "b"), (d, "d"), (f, "f")]:
-        node.label = name
-    return x, f
+from ..autograd.test_higher import cubic  # f = x³ - 2x + 1 at 2, each step labelled
 
 
 def frame_of(source, name):
