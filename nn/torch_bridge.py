@@ -193,10 +193,10 @@ def _neuron_pieces(neurons, prefixes, where, path, softmax=False):
     keys = [
         _activation_key(n.act, where, _join(path, f"{p}act")) for n, p in zip(neurons, prefixes)
     ]
-    for p, key in zip(prefixes, keys):
+    for n, p, key in zip(neurons, prefixes, keys):
         if key != keys[0]:
-            _refuse(where, _join(path, f"{p}act"), neurons[0], "differs in activation from "
-                    "the layer's first neuron; torch applies one to the whole layer")  # fmt: skip
+            reason = "differs from the first neuron's activation; torch applies one to a layer"
+            _refuse(where, _join(path, f"{p}act"), n.act, reason)
     nin = len(neurons[0].w)
     out = [(tnn.Linear(nin, len(neurons)), _weights(prefixes, nin))]
     if keys[0] is not None:
@@ -544,7 +544,7 @@ def _from(t, where):
         d = t.query.in_features
         scale = {1.0 / math.sqrt(d): True, 1.0: False}.get(t.scale, t.scale)
         return SelfAttention(d, t.causal, scale, t.query.bias is not None, rng)
-    raise AssertionError(f"{where}: {kind.__name__} passed the check but has no builder")
+    raise RuntimeError(f"{where}: {kind.__name__} passed the check but has no builder (a bug)")
 
 
 def _mlp_plan(items, tnn):
@@ -605,7 +605,7 @@ def from_torch(module):
     twin, names = _build(model, "from_torch")
     theirs = module.state_dict()
     if set(theirs) != set(twin.state_dict()):  # the two directions disagree: a bug here
-        raise AssertionError(f"from_torch: names {sorted(theirs)} != {sorted(twin.state_dict())}")
+        raise RuntimeError(f"from_torch: names {sorted(theirs)} != {sorted(twin.state_dict())}")
     state = {}
     for n, cs in names.items():
         state.update(zip(cs, theirs[n].flatten().tolist()))

@@ -3,6 +3,7 @@ to 1e-12, before and after an SGD step; round trips give identical predictions; 
 pieces are refused by path; a missing torch is an ImportError saying what to install."""
 
 import random
+import subprocess
 import sys
 
 import numpy as np
@@ -316,6 +317,19 @@ def test_twin_computes_the_same_outputs_and_gradients_before_and_after_a_step(ca
 
 @pytest.mark.torch
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_in_eval_mode_under_no_grad_the_twin_predicts_the_same(case):
+    import torch
+
+    model, layout, X = problem(case, 5)
+    twin = to_torch(model.eval())  # torch takes its inference fast paths here
+    assert not twin.training
+    with torch.no_grad():
+        theirs = run_twin(layout, twin, torch.tensor(X))
+    close([v.data for v in layout(model, X)[0]], theirs.numpy())
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_round_trip_to_torch_and_back_gives_identical_predictions_and_state(case):
     import torch
 
@@ -516,7 +530,7 @@ def test_to_torch_refuses_a_layer_whose_neurons_differ_in_activation():
     layer = nn.Layer(2, 2, activation="relu", rng=0)
     layer.neurons[1].act = nn.activations.tanh
     with pytest.raises(
-        ValueError, match=r"to_torch: neurons\.1\.act \(Neuron\) differs in activation"
+        ValueError, match=r"to_torch: neurons\.1\.act \(function tanh\) differs from the first"
     ):
         to_torch(layer)
 
@@ -596,3 +610,12 @@ def test_without_torch_each_function_says_how_to_install_it(call, monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` now fails
     with pytest.raises(ImportError, match=r"needs PyTorch.*pip install 'chainrule\[torch\]'"):
         call(nn.Linear(2, 1, rng=0))
+
+
+def test_importing_the_bridges_does_not_import_torch():
+    code = (
+        "import sys, nn.torch_bridge, autograd.torch_replay, viz.compare; "
+        "print('torch' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
