@@ -84,14 +84,6 @@ def grad_order(layout, g):
     return g.transpose(1, 2).flatten() if layout is channels_first else g.flatten()
 
 
-def input_shape(layout, model, rng):
-    n = int(rng.integers(1, 4))
-    if layout is cell:
-        parts = 2 if isinstance(model, nn.LSTMCell) else 1
-        return n, model.input_size + parts * model.hidden_size
-    return None  # the case gives its own
-
-
 def randomise(model, seed):
     """Every parameter a random number (torch-like inits leave biases 0 and gammas 1)."""
     rng = random.Random(seed)
@@ -106,50 +98,75 @@ def randomise(model, seed):
     return model.load_state_dict(state)
 
 
-# (id, model from a seed, layout, input shape from an rng)
+# (id, model from a seed, layout, input shape from (an rng, the model)): the seed also draws
+# the widths, kernels and heads that the input's shape does not fix
 ACTIVATIONS = [
     "sigmoid", "tanh", "relu", "leaky_relu", "prelu", "elu", "swish", "silu", "gelu",
     "softplus", "step",
 ]  # fmt: skip
-FEATURES = lambda c: lambda r: (int(r.integers(1, 4)), c)  # noqa: E731
-SEQ = lambda c: lambda r: (int(r.integers(1, 3)), int(r.integers(1, 5)), c)  # noqa: E731
-NCL = lambda c: lambda r: (int(r.integers(1, 3)), c, int(r.integers(4, 8)))  # noqa: E731
+
+
+def w(seed, k=0):
+    """A width from 1 to 4, the k-th drawn from the seed."""
+    return 1 + random.Random(1000 * seed + k).randrange(4)
+
+
+def FEATURES(c):
+    return lambda r, m: (int(r.integers(1, 4)), c)
+
+
+def SEQ(c=None):  # c None: the model's embed_dim
+    return lambda r, m: (int(r.integers(1, 3)), int(r.integers(1, 5)), c or m.embed_dim)
+
+
+def NCL(c):
+    return lambda r, m: (int(r.integers(1, 3)), c, int(r.integers(5, 9)))
+
+
+def CELL(r, m):
+    parts = 2 if isinstance(m, nn.LSTMCell) else 1
+    return int(r.integers(1, 4)), m.input_size + parts * m.hidden_size
+
+
+def ROWS(n):
+    return lambda r, m: (n, m.num_features)
+
 
 CASES = [
     *[
-        (
-            f"mlp-{a}",
-            lambda s, a=a: nn.MLP(3, [4, 5, 2], activation=a, rng=s),
-            features,
-            FEATURES(3),
-        )
+        (f"mlp-{a}", lambda s, a=a: nn.MLP(3, [w(s), w(s, 1), 2], a, rng=s), features, FEATURES(3))
         for a in ACTIVATIONS
     ],
     (
         "mlp-softmax-output",
-        lambda s: nn.MLP(2, [4, 3], "tanh", "softmax", rng=s),
+        lambda s: nn.MLP(2, [w(s), 3], "tanh", "softmax", rng=s),
         features,
         FEATURES(2),
     ),
     (
         "mlp-sigmoid-output",
-        lambda s: nn.MLP(2, [3, 1], "elu", "sigmoid", rng=s),
+        lambda s: nn.MLP(2, [w(s), 1], "elu", "sigmoid", rng=s),
         features,
         FEATURES(2),
     ),
     (
         "mlp-dropout-eval",
-        lambda s: nn.MLP(3, [4, 2], dropout=0.3, rng=s).eval(),
+        lambda s: nn.MLP(3, [w(s), 2], dropout=0.3, rng=s).eval(),
         features,
         FEATURES(3),
     ),
-    ("mlp-maxout", lambda s: nn.MLP(3, [4, 2], "maxout", rng=s, pieces=3), features, FEATURES(3)),
-    ("linear", lambda s: nn.Linear(3, 2, rng=s), features, FEATURES(3)),
+    (
+        "mlp-maxout",
+        lambda s: nn.MLP(3, [w(s), 2], "maxout", rng=s, pieces=w(s, 1)),
+        features,
+        FEATURES(3),
+    ),
+    ("linear", lambda s: nn.Linear(3, w(s), rng=s), features, FEATURES(3)),
     ("linear-one-output", lambda s: nn.Linear(3, 1, rng=s), features, FEATURES(3)),
-    ("projection-no-bias", lambda s: Projection(3, 2, bias=False, rng=s), features, FEATURES(3)),
-    ("layer-gelu", lambda s: nn.Layer(3, 2, activation="gelu", rng=s), features, FEATURES(3)),
+    ("projection-no-bias", lambda s: Projection(3, w(s), bias=False, rng=s), features, FEATURES(3)),
+    ("layer-gelu", lambda s: nn.Layer(3, w(s), activation="gelu", rng=s), features, FEATURES(3)),
     ("neuron", lambda s: nn.Neuron(3, activation="tanh", rng=s), features, FEATURES(3)),
-    ("maxout", lambda s: nn.Maxout(3, 2, pieces=3, rng=s), features, FEATURES(3)),
+    ("maxout", lambda s: nn.Maxout(3, w(s), pieces=w(s, 1), rng=s), features, FEATURES(3)),
     ("perceptron", lambda s: nn.Perceptron(3), features, FEATURES(3)),
     ("dropout-eval", lambda s: nn.Dropout(0.5).eval(), features, FEATURES(3)),
     (
@@ -169,66 +186,76 @@ CASES = [
             nn.Softplus(),
             nn.Linear(4, 3, rng=s),
             nn.Softmax(),
-        ),
+        ),  # fmt: skip
         features,
         FEATURES(3),
-    ),  # fmt: skip
-    ("batchnorm-train", lambda s: nn.BatchNorm1d(3, momentum=0.3), whole_batch, lambda r: (4, 3)),
-    (
-        "batchnorm-cumulative",
-        lambda s: nn.BatchNorm1d(2, momentum=None),
-        whole_batch,
-        lambda r: (3, 2),
     ),
-    ("batchnorm-eval", lambda s: nn.BatchNorm1d(3).eval(), whole_batch, lambda r: (3, 3)),
+    ("batchnorm-train", lambda s: nn.BatchNorm1d(w(s), momentum=0.3), whole_batch, ROWS(4)),
+    ("batchnorm-cumulative", lambda s: nn.BatchNorm1d(w(s), momentum=None), whole_batch, ROWS(3)),
+    ("batchnorm-eval", lambda s: nn.BatchNorm1d(w(s)).eval(), whole_batch, ROWS(3)),
     (
         "batchnorm-no-stats",
-        lambda s: nn.BatchNorm1d(2, affine=False, track_running_stats=False),
+        lambda s: nn.BatchNorm1d(w(s), affine=False, track_running_stats=False),
         whole_batch,
-        lambda r: (3, 2),
+        ROWS(3),
     ),
     ("layernorm", lambda s: nn.LayerNorm(4, eps=1e-3), features, FEATURES(4)),
     ("layernorm-sequence", lambda s: nn.LayerNorm(3), sequences, SEQ(3)),
-    ("conv1d", lambda s: nn.Conv1d(2, 3, 3, stride=2, padding=1, rng=s), channels_first, NCL(2)),
-    ("conv1d-no-bias", lambda s: nn.Conv1d(1, 2, 2, bias=False, rng=s), channels_first, NCL(1)),
-    ("maxpool", lambda s: nn.MaxPool1d(3, 2, 1), channels_first, NCL(2)),
-    ("avgpool", lambda s: nn.AvgPool1d(2, padding=1), channels_first, NCL(3)),
-    ("rnn-tanh", lambda s: nn.RNNCell(2, 3, rng=s), cell, None),
+    (
+        "conv1d",
+        lambda s: nn.Conv1d(2, w(s), w(s, 1), stride=w(s, 2), padding=s % 2, rng=s),
+        channels_first,
+        NCL(2),
+    ),
+    ("conv1d-no-bias", lambda s: nn.Conv1d(1, w(s), 2, bias=False, rng=s), channels_first, NCL(1)),
+    ("maxpool", lambda s: nn.MaxPool1d(w(s) + 1, w(s, 1), 1), channels_first, NCL(2)),
+    ("avgpool", lambda s: nn.AvgPool1d(w(s) + 1, padding=1), channels_first, NCL(3)),
+    ("rnn-tanh", lambda s: nn.RNNCell(w(s), w(s, 1), rng=s), cell, CELL),
     (
         "rnn-relu-no-bias",
-        lambda s: nn.RNNCell(3, 2, bias=False, nonlinearity="relu", rng=s),
+        lambda s: nn.RNNCell(w(s), w(s, 1), bias=False, nonlinearity="relu", rng=s),
         cell,
-        None,
+        CELL,
     ),
-    ("gru", lambda s: nn.GRUCell(2, 3, rng=s), cell, None),
-    ("lstm", lambda s: nn.LSTMCell(3, 2, rng=s), cell, None),
-    ("self-attention", lambda s: nn.SelfAttention(3, rng=s), sequences, SEQ(3)),
+    ("gru", lambda s: nn.GRUCell(w(s), w(s, 1), rng=s), cell, CELL),
+    ("lstm", lambda s: nn.LSTMCell(w(s), w(s, 1), rng=s), cell, CELL),
+    ("self-attention", lambda s: nn.SelfAttention(w(s), rng=s), sequences, SEQ()),
     (
         "self-attention-causal-unscaled",
-        lambda s: nn.SelfAttention(2, causal=True, scale=False, bias=False, rng=s),
+        lambda s: nn.SelfAttention(w(s), causal=True, scale=False, bias=False, rng=s),
         sequences,
-        SEQ(2),
+        SEQ(),
     ),
     (
         "self-attention-scale-number",
-        lambda s: nn.SelfAttention(2, scale=0.7, rng=s),
+        lambda s: nn.SelfAttention(w(s), scale=0.7, rng=s),
         sequences,
-        SEQ(2),
+        SEQ(),
     ),
-    ("multi-head-attention", lambda s: nn.MultiHeadAttention(4, 2, rng=s), sequences, SEQ(4)),
+    (
+        "multi-head-attention",
+        lambda s: nn.MultiHeadAttention(w(s) * w(s, 1), w(s), rng=s),
+        sequences,
+        SEQ(),
+    ),
     (
         "multi-head-attention-causal-no-bias",
-        lambda s: nn.MultiHeadAttention(6, 3, causal=True, bias=False, rng=s),
+        lambda s: nn.MultiHeadAttention(w(s) * w(s, 1), w(s), causal=True, bias=False, rng=s),
         sequences,
-        SEQ(6),
+        SEQ(),
     ),
-    ("feed-forward", lambda s: nn.FeedForward(3, 5, rng=s), sequences, SEQ(3)),
-    ("transformer-block", lambda s: nn.TransformerBlock(4, 2, 6, rng=s), sequences, SEQ(4)),
+    ("feed-forward", lambda s: nn.FeedForward(3, w(s), rng=s), sequences, SEQ(3)),
+    (
+        "transformer-block",
+        lambda s: nn.TransformerBlock(w(s) * w(s, 1), w(s), w(s, 2), rng=s),
+        sequences,
+        SEQ(),
+    ),
     (
         "transformer-block-causal",
-        lambda s: nn.TransformerBlock(4, 1, 3, causal=True, rng=s),
+        lambda s: nn.TransformerBlock(w(s) * w(s, 1), w(s), w(s, 2), causal=True, rng=s),
         sequences,
-        SEQ(4),
+        SEQ(),
     ),
     (
         "residual-prelu-layer",
@@ -236,7 +263,12 @@ CASES = [
         features,
         FEATURES(2),
     ),
-    ("residual-stack", lambda s: nn.deep_stack(3, 3, residual=True, rng=s), features, FEATURES(3)),
+    (
+        "residual-stack",
+        lambda s: nn.deep_stack(3, w(s), residual=True, rng=s),
+        features,
+        FEATURES(3),
+    ),
 ]
 
 
@@ -301,8 +333,7 @@ def problem(case, seed):
     _, make, layout, shape = case
     model = randomise(make(seed), seed)
     rng = np.random.default_rng(seed)
-    size = input_shape(layout, model, rng) if shape is None else shape(rng)
-    return model, layout, rng.standard_normal(size)
+    return model, layout, rng.standard_normal(shape(rng, model))
 
 
 @pytest.mark.torch
