@@ -77,6 +77,8 @@ def run_twin(layout, twin, Xt):
         if isinstance(twin, torch.nn.LSTMCell):
             return torch.cat(twin(x, (state[:, :H], state[:, H:])), -1).flatten()
         return twin(x, state).flatten()
+    if type(twin) is torch.nn.MultiheadAttention:  # torch's own: query, key and value apart
+        return twin(Xt, Xt, Xt, need_weights=False)[0].flatten()
     return twin(Xt).flatten()
 
 
@@ -423,82 +425,112 @@ def test_to_torch_leaves_torchs_random_generator_where_it_was():
 
 
 def torch_cases():
-    import torch
-    from torch import nn as tnn
-
-    torch.manual_seed(0)
-    f64 = torch.float64
+    """(id, torch module from a seed and torch.nn, layout, input shape from the seed)."""
     return [
         (
             "sequential-mlp",
-            tnn.Sequential(tnn.Linear(3, 5), tnn.Tanh(), tnn.Linear(5, 2)),
+            lambda s, t: t.Sequential(t.Linear(3, w(s)), t.Tanh(), t.Linear(w(s), 2)),
             features,
-            (4, 3),
+            lambda s: (w(s, 1), 3),
         ),
         (
             "sequential-prelu-dropout",
-            tnn.Sequential(
-                tnn.Linear(3, 4), tnn.PReLU(4), tnn.Dropout(0.2), tnn.Linear(4, 2), tnn.Sigmoid()
+            lambda s, t: t.Sequential(
+                t.Linear(3, w(s)), t.PReLU(w(s)), t.Dropout(0.2), t.Linear(w(s), 2), t.Sigmoid()
             ).eval(),
             features,
-            (3, 3),
+            lambda s: (w(s, 1), 3),
         ),
         (
             "sequential-mixed",
-            tnn.Sequential(
-                tnn.Linear(3, 4, bias=False),
-                tnn.LeakyReLU(0.2),
-                tnn.PReLU(),
-                tnn.Linear(4, 4),
-                tnn.Softplus(),
-                tnn.GELU(),
-                tnn.ELU(0.5),
-                tnn.SiLU(),
-                tnn.Softmax(dim=-1),
-            ),
+            lambda s, t: t.Sequential(
+                t.Linear(3, 4, bias=False),
+                t.LeakyReLU(0.2),
+                t.PReLU(),
+                t.Linear(4, w(s)),
+                t.Softplus(),
+                t.GELU(),
+                t.ELU(0.5),
+                t.SiLU(),
+                t.Softmax(dim=-1),
+            ),  # fmt: skip
             features,
-            (3, 3),
+            lambda s: (w(s, 1), 3),
         ),
-        ("batchnorm", tnn.BatchNorm1d(3, momentum=0.2), whole_batch, (4, 3)),
-        ("layernorm", tnn.LayerNorm(4, eps=1e-4), features, (3, 4)),
-        ("conv1d", tnn.Conv1d(2, 3, 3, stride=2, padding=(1,)), channels_first, (2, 2, 7)),
-        ("maxpool", tnn.MaxPool1d(2), channels_first, (1, 2, 6)),
-        ("avgpool", tnn.AvgPool1d(3, 2, 1), channels_first, (2, 3, 6)),
-        ("rnn", tnn.RNNCell(2, 3, nonlinearity="relu"), cell, (3, 5)),
-        ("gru", tnn.GRUCell(3, 2), cell, (2, 5)),
-        ("lstm", tnn.LSTMCell(2, 2, bias=False), cell, (2, 6)),
-        ("mha", _mha(tnn), sequences, (2, 3, 4)),
+        (
+            "batchnorm",
+            lambda s, t: t.BatchNorm1d(w(s), momentum=0.2),
+            whole_batch,
+            lambda s: (w(s, 1) + 1, w(s)),
+        ),
+        ("layernorm", lambda s, t: t.LayerNorm(w(s), eps=1e-4), features, lambda s: (3, w(s))),
+        (
+            "conv1d",
+            lambda s, t: t.Conv1d(w(s), w(s, 1), w(s, 2), stride=w(s, 3), padding=(s % 2,)),
+            channels_first,
+            lambda s: (2, w(s), 8),
+        ),
+        ("maxpool", lambda s, t: t.MaxPool1d(w(s) + 1), channels_first, lambda s: (1, 2, 6)),
+        ("avgpool", lambda s, t: t.AvgPool1d(3, w(s), 1), channels_first, lambda s: (2, 3, 6)),
+        (
+            "rnn",
+            lambda s, t: t.RNNCell(w(s), w(s, 1), nonlinearity="relu"),
+            cell,
+            lambda s: (3, w(s) + w(s, 1)),
+        ),
+        ("gru", lambda s, t: t.GRUCell(w(s), w(s, 1)), cell, lambda s: (2, w(s) + w(s, 1))),
+        (
+            "lstm",
+            lambda s, t: t.LSTMCell(w(s), w(s, 1), bias=s % 2 == 0),
+            cell,
+            lambda s: (2, w(s) + 2 * w(s, 1)),
+        ),
+        (
+            "mha",
+            lambda s, t: t.MultiheadAttention(w(s) * w(s, 1), w(s), bias=s != 1, batch_first=True),
+            sequences,
+            lambda s: (2, 3, w(s) * w(s, 1)),
+        ),
+        (
+            "causal-mha",
+            lambda s, t: causal_attention(w(s) * w(s, 1), w(s)),
+            sequences,
+            lambda s: (2, w(s, 2), w(s) * w(s, 1)),
+        ),
         (
             "encoder-layer",
-            tnn.TransformerEncoderLayer(4, 2, 6, dropout=0.0, batch_first=True, norm_first=True),
+            lambda s, t: t.TransformerEncoderLayer(
+                w(s) * w(s, 1), w(s), w(s, 2), dropout=0.0, batch_first=True, norm_first=True
+            ),
             sequences,
-            (2, 3, 4),
+            lambda s: (2, 3, w(s) * w(s, 1)),
         ),
-    ], f64
+    ]
 
 
-def _mha(tnn):
+def causal_attention(embed_dim, num_heads):
+    """The bridge's own torch module for causal self-attention (nn.torch_modules imports torch)."""
     from nn.torch_modules import MultiHeadSelfAttention
 
-    return MultiHeadSelfAttention(4, 2, causal=True)
+    return MultiHeadSelfAttention(embed_dim, num_heads, causal=True)
 
 
 @pytest.mark.torch
-def test_from_torch_of_torchs_modules_computes_the_same_outputs_and_gradients():
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("case", torch_cases(), ids=[c[0] for c in torch_cases()])
+def test_from_torch_of_torchs_modules_computes_the_same_outputs_and_gradients(case, seed):
     import torch
 
-    cases, f64 = torch_cases()
-    for name, twin, layout, shape in cases:
-        with torch.no_grad():
-            for p in twin.parameters():
-                p.uniform_(-1.0, 1.0)
-        twin = twin.to(f64)
-        model = from_torch(twin)
-        X = np.random.default_rng(len(name)).standard_normal(shape)
-        try:
-            compare(model, twin, layout, X)
-        except AssertionError as err:
-            raise AssertionError(f"{name}: {err}") from None
+    _, make, layout, shape = case
+    torch.manual_seed(seed)
+    twin = make(seed, torch.nn)
+    with torch.no_grad():
+        for p in twin.parameters():  # torch's inits leave biases 0 and gammas 1
+            p.uniform_(-1.0, 1.0)
+    twin = twin.to(torch.float64)
+    model = from_torch(twin)
+    assert model.training == twin.training
+    compare(model, twin, layout, np.random.default_rng(seed).standard_normal(shape(seed)))
 
 
 @pytest.mark.torch
