@@ -197,6 +197,9 @@ def _neuron_pieces(neurons, prefixes, where, path, softmax=False):
         if key != keys[0]:
             reason = "differs from the first neuron's activation; torch applies one to a layer"
             _refuse(where, _join(path, f"{p}act"), n.act, reason)
+    if keys[0] is not None and keys[0][0] == "softmax":  # over one value: always 1
+        _refuse(where, _join(path, f"{prefixes[0]}act"), neurons[0].act, "is a neuron's "
+                "activation; a softmax layer is Layer(..., activation='softmax')")  # fmt: skip
     nin = len(neurons[0].w)
     out = [(tnn.Linear(nin, len(neurons)), _weights(prefixes, nin))]
     if keys[0] is not None:

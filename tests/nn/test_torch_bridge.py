@@ -577,6 +577,11 @@ REFUSED = [
         ValueError,
         "to_torch: f.layers.0 (Swish) has a learnable beta",
     ),
+    (
+        nn.Layer(2, 2, activation=nn.Softmax(), rng=0),
+        ValueError,
+        "to_torch: neurons.0.act (Softmax) is a neuron's activation",
+    ),
 ]
 
 
