@@ -34,6 +34,7 @@ SOURCES = {
     "homework": ["viz/expression.py", "demos/cmd_*.py", "demos/worksheet.py",
                  "demos/exercises/*.py"],
     "derivatives": ["demos/lesson2[12]_*.py"],
+    "pytorch": ["demos/lesson23_*.py", "viz/compare.py"],
 }  # fmt: skip
 NOT_SOURCES = {"viz/i18n.py"}  # its docstring's example is not a message
 METHODS = {".py": "python", ".js": "javascript"}

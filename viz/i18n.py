@@ -26,7 +26,7 @@ LANGUAGES = {"en": "English", "zh-CN": "简体中文"}
 # 15-20 architectures, 21-22 derivatives (forward mode, second derivatives).
 DOMAINS = (
     "narration", "pictures", "player", "basics", "training", "architectures", "cli", "homework",
-    "derivatives",
+    "derivatives", "pytorch",
 )  # fmt: skip
 LOCALE_DIR = pathlib.Path(__file__).with_name("locale")
 GETTEXT_NAMES = {"zh-CN": "zh_CN"}  # the folder gettext expects under locale/
