@@ -193,6 +193,12 @@ def test_the_chinese_page_speaks_forward_mode_and_fits_the_screen(pages, open_pa
     expect(page.locator("#after")).to_have_text(
         f"输出的切向量就是导数：f{D} = ∂f/∂x = -4，只用了一遍前向模式计算。"
     )
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("ArrowLeft")  # back at q: "x 每变化 1，q 就变化 1。"
+    expect(page.locator(".why")).to_contain_text("q 就变化 1")
+    expect(page.locator(".why")).to_have_css("font-style", "normal")  # Chinese is not slanted
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{mode}-zh-CN-{size[0]}.png"))
     panel = page.locator("#panel").bounding_box()
