@@ -2,13 +2,17 @@
 
 A module finds its parameters by walking its own attributes (Values, modules, and lists of
 either) in the order they were set, so names are stable: `layers.0.neurons.3.w.1`. Its state
-saves to JSON (never pickle: loading a pickle can run code) and loads back checked.
+saves to JSON (never pickle: loading a pickle can run code) and loads back checked. The file
+also describes the model ("architecture": each module's type and constructor arguments), so
+`load_model(path)` rebuilds it, and can keep how it was trained ("training": fit's recipe).
 """
 
+import inspect
 import json
 import math
 import numbers
 import os
+import random
 
 from autograd import Value
 from autograd.files import read_limited, write_atomic
@@ -185,18 +189,22 @@ class Module:
                 getattr(owner, attr)[i] = value
         return self
 
-    def save(self, path):
+    def save(self, path, training=None):
         """Write the parameters to `path` as JSON, atomically: a crash leaves the old file.
 
+        The file also holds "architecture" (describe(self): what load_model rebuilds) and,
+        given `training` (the History nn.fit returned), "training": fit's recipe and the loss
+        per epoch ("losses"), which nn.torch_script's script trains from and compares with.
         autograd.files.write_atomic's rules: a symlink is written through to its target, the file
         keeps its permission bits, a read-only file is refused (PermissionError), and temp
         files left by a killed save are cleaned up.
         """
+        where = f"save({os.fspath(path)!r})"
         state = self.state_dict()
         bad = [n for n, v in state.items() if not _is_number(v) or not math.isfinite(v)]
         if bad:
             raise ValueError(
-                f"save({os.fspath(path)!r}): JSON holds only finite numbers; "
+                f"{where}: JSON holds only finite numbers; "
                 f"{_listed([f'{n} = {state[n]!r}' for n in bad])}"
             )
         payload = {
@@ -204,9 +212,15 @@ class Module:
             "version": VERSION,
             "model": type(self).__name__,
             "parameters": state,
+            "architecture": describe(self),
         }
-        text = json.dumps(payload, indent=1) + "\n"
-        write_atomic(path, text, f"save({os.fspath(path)!r})", durable=True)
+        if training is not None:
+            payload["training"] = _training(training, where)
+        try:
+            text = json.dumps(payload, indent=1, allow_nan=False) + "\n"
+        except ValueError:  # NaN or infinity in the training section (the state is checked)
+            raise ValueError(f"{where}: training holds a number JSON cannot (NaN, inf)") from None
+        write_atomic(path, text, where, durable=True)
 
     def load(self, path):
         """Read parameters saved by save(); a bad file raises and leaves the model unchanged.
@@ -216,33 +230,39 @@ class Module:
         holds (1e999, a 401-digit integer). Errors about a parameter name it.
         """
         where = f"load({os.fspath(path)!r})"
-        raw = read_limited(path, where, MAX_FILE_BYTES)
-        try:
-            payload = json.loads(
-                raw.decode("utf-8"),
-                parse_constant=_reject_constant,
-                parse_int=_parse_int,
-                object_pairs_hook=_no_repeats,
-            )
-        except RecursionError:
-            raise ValueError(f"{where}: not a chainrule model file (nested too deeply)") from None
-        except UnicodeDecodeError:
-            raise ValueError(f"{where}: not a chainrule model file (not UTF-8 text)") from None
-        except json.JSONDecodeError as err:
-            raise ValueError(
-                f"{where}: not valid JSON ({err.msg} at line {err.lineno}, column {err.colno}); "
-                "the file is truncated or corrupt"
-            ) from None
-        except ValueError as err:  # NaN, Infinity or a repeated name, from the hooks below
-            raise ValueError(f"{where}: {err}") from None
-        if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-            raise ValueError(f"{where}: not a chainrule model file (no 'format': {FORMAT!r})")
-        if payload.get("version") != VERSION:
-            raise ValueError(
-                f"{where}: file version {payload.get('version')!r}, this chainrule reads {VERSION}"
-            )
+        payload = _read(path, where)
         saved_from = payload.get("model", "?")
         return self.load_state_dict(payload.get("parameters"), f"{where} (saved from {saved_from})")
+
+
+def _read(path, where):
+    """The checked contents of a model file (see Module.load for what is refused)."""
+    raw = read_limited(path, where, MAX_FILE_BYTES)
+    try:
+        payload = json.loads(
+            raw.decode("utf-8"),
+            parse_constant=_reject_constant,
+            parse_int=_parse_int,
+            object_pairs_hook=_no_repeats,
+        )
+    except RecursionError:
+        raise ValueError(f"{where}: not a chainrule model file (nested too deeply)") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{where}: not a chainrule model file (not UTF-8 text)") from None
+    except json.JSONDecodeError as err:
+        raise ValueError(
+            f"{where}: not valid JSON ({err.msg} at line {err.lineno}, column {err.colno}); "
+            "the file is truncated or corrupt"
+        ) from None
+    except ValueError as err:  # NaN, Infinity or a repeated name, from the hooks below
+        raise ValueError(f"{where}: {err}") from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise ValueError(f"{where}: not a chainrule model file (no 'format': {FORMAT!r})")
+    if payload.get("version") != VERSION:
+        raise ValueError(
+            f"{where}: file version {payload.get('version')!r}, this chainrule reads {VERSION}"
+        )
+    return payload
 
 
 class Sequential(Module):
@@ -312,3 +332,226 @@ def _no_repeats(pairs):
         repeated = sorted({k for k in names if names.count(k) > 1})
         raise ValueError(f"the name {repeated[0]!r} appears twice (which one is meant?)")
     return dict(pairs)
+
+
+# --- The model file's "architecture": each module's type and constructor arguments --------
+# {"type": "MLP", "args": {"nin": 2, "nouts": [16, 1], "activation": "relu", ...}}; modules
+# inside one (Sequential's, Residual's, an activation given as a module) are described the
+# same way. A module this table lacks is {"type": ..., "cannot_rebuild": why}.
+
+
+def _arguments():
+    """{class: its constructor's arguments read off an instance} for every module a model file
+    rebuilds. Imported here: those modules import this one."""
+    from . import activations as A
+    from .conv import AvgPool1d, Conv1d, MaxPool1d
+    from .layers import MLP, Dropout, Layer, Linear, Maxout, MaxoutNeuron, Neuron
+    from .norm import BatchNorm1d, LayerNorm
+    from .perceptron import Perceptron
+    from .recurrent import GRUCell, LSTMCell, RNNCell
+    from .residual import Residual
+
+    def neurons(layer):  # nin, nout, activation and pieces of a Layer (or an MLP's layer)
+        first = layer.neurons[0]
+        maxout = isinstance(first, MaxoutNeuron)
+        activation = "maxout" if maxout else "softmax" if layer.softmax else _act(first.act)
+        return {
+            "nin": len(first.pieces[0].w if maxout else first.w), "nout": len(layer.neurons),
+            "activation": activation, "pieces": len(first.pieces) if maxout else 2,
+        }  # fmt: skip
+
+    def mlp(m):
+        layers = [neurons(layer) for layer in m.layers]
+        return {
+            "nin": layers[0]["nin"], "nouts": [each["nout"] for each in layers],
+            "activation": layers[0]["activation"] if len(layers) > 1 else "relu",
+            "output_activation": layers[-1]["activation"],
+            "dropout": m.dropout.p if m.dropout is not None else 0.0,
+            "pieces": next((each["pieces"] for each in layers), 2),
+        }  # fmt: skip
+
+    def window(m):
+        return {"kernel_size": m.kernel_size, "stride": m.stride, "padding": m.padding}
+
+    def cell(m):
+        return {"input_size": m.input_size, "hidden_size": m.hidden_size, "bias": m.bias}
+
+    plain = (A.Sigmoid, A.Tanh, A.ReLU, A.SiLU, A.GELU, A.Softplus, A.Step, A.Softmax, A.PReLU)
+    return {
+        **{kind: lambda m: {} for kind in plain},
+        A.LeakyReLU: lambda m: {"alpha": m.alpha},
+        A.ELU: lambda m: {"alpha": m.alpha},
+        A.Swish: lambda m: {"learnable": True} if isinstance(m.beta, Value) else {"beta": m.beta},
+        Sequential: lambda m: {"modules": [describe(each) for each in m.layers]},
+        Residual: lambda m: {"module": describe(m.f)},
+        MLP: mlp,
+        Layer: neurons,
+        Linear: lambda m: {k: v for k, v in neurons(m).items() if k in ("nin", "nout")},
+        Maxout: lambda m: {k: v for k, v in neurons(m).items() if k != "activation"},
+        Neuron: lambda m: {"nin": len(m.w), "nonlin": m.act is not None, "activation": _act(m.act)},
+        MaxoutNeuron: lambda m: {"nin": len(m.pieces[0].w), "pieces": len(m.pieces)},
+        Dropout: lambda m: {"p": m.p},
+        Perceptron: lambda m: {"nin": len(m.w), "lr": m.lr},
+        BatchNorm1d: lambda m: {
+            "num_features": m.num_features,
+            "eps": m.eps,
+            "momentum": m.momentum,
+            "affine": m.affine,
+            "track_running_stats": m.track_running_stats,
+        },  # fmt: skip
+        LayerNorm: lambda m: {
+            "normalized_shape": m.normalized_shape,
+            "eps": m.eps,
+            "elementwise_affine": m.elementwise_affine,
+        },  # fmt: skip
+        Conv1d: lambda m: {
+            "in_channels": m.in_channels,
+            "out_channels": m.out_channels,
+            **window(m),
+            "bias": bool(m.bias),
+        },  # fmt: skip
+        MaxPool1d: window,
+        AvgPool1d: window,
+        RNNCell: lambda m: {**cell(m), "nonlinearity": m.nonlinearity},
+        GRUCell: cell,
+        LSTMCell: cell,
+    }
+
+
+class _NoDescription(Exception):
+    """A piece the architecture table cannot describe (a function of one's own, say)."""
+
+
+def _act(act):
+    """A neuron's activation as the model file says it: None, a name, or a module's description."""
+    from .activations import ACTIVATIONS
+
+    if act is None:
+        return None
+    if isinstance(act, Module):
+        return describe(act)
+    names = [name for name, f in ACTIVATIONS.items() if f is act and not isinstance(f, type)]
+    if not names:
+        raise _NoDescription(f"its activation {act!r} is not one of nn's named ones")
+    return names[0]
+
+
+def describe(module):
+    """The architecture of `module` as JSON-able dicts (see above), checked by rebuilding it."""
+    kind, table = type(module), _arguments()
+    if kind not in table:
+        return {"type": kind.__name__, "cannot_rebuild": "the model file does not describe it"}
+    try:
+        description = {"type": kind.__name__, "args": table[kind](module)}
+    except _NoDescription as err:
+        return {"type": kind.__name__, "cannot_rebuild": str(err)}
+    inner = _first_missing(description)
+    if inner is not None:
+        return description  # a piece inside says why; load_model names it
+    rebuilt = _build(description, table)
+    if _shape(rebuilt) != _shape(module):  # a layer changed by hand after it was made
+        return {"type": kind.__name__, "cannot_rebuild": "it was changed after it was made"}
+    return description
+
+
+def _shape(model):
+    """What a description must give back: each module's type, state names, and activations."""
+    acts = [_act(m.act) if hasattr(m, "act") else None for m in model.modules()]
+    softmax = [getattr(m, "softmax", None) for m in model.modules()]
+    return [type(m) for m in model.modules()], list(model.state_dict()), acts, softmax
+
+
+def _first_missing(description, path=""):
+    """(path, description) of the first piece that cannot be rebuilt, or None."""
+    if not isinstance(description, dict):
+        return None
+    if "cannot_rebuild" in description or "args" not in description:
+        return path or "the model", description
+    for key, value in description["args"].items():
+        items = value if isinstance(value, list) else [value]
+        for i, item in enumerate(items):
+            inner = f"{key}.{i}" if isinstance(value, list) else key
+            found = _first_missing(item, f"{path}.{inner}" if path else inner)
+            if found is not None:
+                return found
+    return None
+
+
+def _check_description(description, table, where, path="the model"):
+    """Refuse, naming `path`, a description no module here can be built from (before building)."""
+    names = {kind.__name__: kind for kind in table}
+    if not isinstance(description, dict) or not isinstance(description.get("type"), str):
+        raise ValueError(f"{where}: {path} is not described by a type and args: {description!r}")
+    name = description["type"]
+    if "cannot_rebuild" in description:
+        raise ValueError(
+            f"{where}: {path} ({name}) cannot be rebuilt: {description['cannot_rebuild']}"
+        )
+    if name not in names:
+        known = ", ".join(sorted(names))
+        raise ValueError(
+            f"{where}: {path} has the unknown type {name!r}; the file can rebuild {known}"
+        )
+    args = description.get("args")
+    accepted = inspect.signature(names[name]).parameters
+    extra = [] if not isinstance(args, dict) else [k for k in args if k not in accepted]
+    if not isinstance(args, dict) or extra:
+        raise ValueError(f"{where}: {path} ({name}) has arguments {args!r}, not {name}'s")
+    for key, value in args.items():
+        for i, item in enumerate(value if isinstance(value, list) else [value]):
+            if isinstance(item, dict):
+                inner = f"{key}.{i}" if isinstance(value, list) else key
+                _check_description(item, table, where, f"{path}.{inner}")
+
+
+def _build(description, table):
+    """The module a (checked) description gives; weights drawn from a private generator."""
+    kind = {k.__name__: k for k in table}[description["type"]]
+    args = {
+        key: [_build(v, table) if isinstance(v, dict) else v for v in value]
+        if isinstance(value, list) and key == "modules"
+        else _build(value, table)
+        if isinstance(value, dict)
+        else value
+        for key, value in description["args"].items()
+    }
+    if kind is Sequential:
+        return Sequential(*args["modules"])
+    if "rng" in inspect.signature(kind).parameters:
+        args["rng"] = random.Random(0)  # the weights are loaded next: keep the global generator
+    model = kind(**args)
+    for m in model.modules():  # Dropout's coins from Python's generator, as a new Dropout's
+        if hasattr(m, "rng") and type(m).__name__ == "Dropout":
+            m.rng = random
+    return model
+
+
+def load_model(path):
+    """A new model rebuilt from the file's architecture, its weights loaded (see Module.load)."""
+    where = f"load_model({os.fspath(path)!r})"
+    payload = _read(path, where)
+    description = payload.get("architecture")
+    if description is None:
+        raise ValueError(
+            f"{where}: the file has no architecture (saved by an older chainrule): build the "
+            f"model as it was ({payload.get('model', '?')}) and call model.load(path)"
+        )
+    table = _arguments()
+    _check_description(description, table, where)
+    try:
+        model = _build(description, table)
+    except (TypeError, ValueError) as err:  # an argument the constructor refuses
+        raise ValueError(f"{where}: the architecture does not build: {err}") from None
+    return model.load_state_dict(payload.get("parameters"), where)
+
+
+def _training(training, where):
+    """The file's "training" section from a History (its recipe and losses) or a recipe."""
+    recipe = getattr(training, "recipe", training)
+    if recipe is None:
+        why = getattr(training, "recipe_missing", None) or "it has none"
+        raise ValueError(f"{where}: the History has no recipe to save: {why}")
+    if not isinstance(recipe, dict) or not {"loss", "optimizer", "X", "y"} <= set(recipe):
+        raise TypeError(f"{where}: training must be the History nn.fit returned, got {training!r}")
+    losses = getattr(training, "loss", recipe.get("losses"))
+    return {**recipe, "losses": None if losses is None else list(losses)}

@@ -37,7 +37,8 @@ from .losses import (
 )
 from .module import Module
 from .norm import BatchNorm1d
-from .optim import Optimizer, _check, clip_grad_norm_
+from .optim import SGD, Adam, Optimizer, RMSprop, _check, clip_grad_norm_
+from .schedules import CosineAnnealingLR, ExponentialLR, LinearLR, StepLR
 
 
 def _argmax(out, y):
@@ -187,6 +188,10 @@ class History:
     lr: list = field(default_factory=list)
     seconds: list = field(default_factory=list)
     steps: int = 0
+    # How to redo this fit elsewhere (nn.torch_script writes it as a PyTorch loop): a plain,
+    # JSON-able dict (see _recipe), or None with the reason in recipe_missing.
+    recipe: dict = field(default=None, repr=False)
+    recipe_missing: str = None
 
 
 class DivergedError(FloatingPointError):
@@ -195,6 +200,69 @@ class DivergedError(FloatingPointError):
     def __init__(self, message, step, epoch, history):
         super().__init__(message)
         self.step, self.epoch, self.history = step, epoch, history
+
+
+# What a recipe says of each optimiser and schedule nn has: {class: its settings}, read from
+# the instance; anything else (a subclass, an optimiser of one's own) makes no recipe.
+_OPTIMISERS = {
+    SGD: lambda o: {"momentum": o.momentum, "nesterov": o.nesterov, "weight_decay": o.weight_decay},
+    Adam: lambda o: {"betas": [o.beta1, o.beta2], "eps": o.eps, "weight_decay": o.weight_decay},
+    RMSprop: lambda o: {"alpha": o.alpha, "eps": o.eps, "weight_decay": o.weight_decay},
+}
+_SCHEDULES = {
+    StepLR: lambda s: {"step_size": s.step_size, "gamma": s.gamma},
+    ExponentialLR: lambda s: {"gamma": s.gamma},
+    CosineAnnealingLR: lambda s: {"T_max": s.T_max, "eta_min": s.eta_min},
+    LinearLR: lambda s: {"start_factor": s.start, "end_factor": s.end, "total_iters": s.total},
+}
+
+
+def _fresh(optimizer):
+    """Whether the optimiser has taken no step yet (a fresh torch one then takes the same)."""
+    if isinstance(optimizer, SGD):
+        return optimizer.velocity is None
+    if isinstance(optimizer, Adam):
+        return optimizer.t == 0
+    return not optimizer.v.any()  # RMSprop: its running mean of g^2 starts at 0
+
+
+def _recipe(model, X, y, loss, optimizer, scheduler, settings):
+    """(recipe, None): everything needed to redo this fit, as plain JSON-able numbers and names;
+    or (None, why not). The recipe holds the data and the parameters before training ("start"),
+    so a copy trained from it takes the same steps and reaches the same losses."""
+    if not isinstance(loss, str):
+        return None, f"the loss is a function ({loss!r}); a recipe names one of {', '.join(LOSSES)}"
+    if settings["shuffle"] and not isinstance(settings["seed"], int):
+        return None, f"the seed is {settings['seed']!r}; a recipe reproduces an int seed's order"
+    kind = type(optimizer)
+    if kind not in _OPTIMISERS:
+        return None, f"the optimiser is a {kind.__name__}; a recipe knows SGD, Adam and RMSprop"
+    params = model.parameters()
+    mine = optimizer.params
+    if len(mine) != len(params) or any(a is not b for a, b in zip(mine, params)):
+        return None, "the optimiser does not update exactly model.parameters(), in their order"
+    if not _fresh(optimizer):
+        return None, f"the {kind.__name__} has stepped before this fit (its state carries over)"
+    lr, schedule = optimizer.lr, None
+    if scheduler is not None:
+        if type(scheduler) not in _SCHEDULES or scheduler.optimizer is not optimizer:
+            return (
+                None,
+                f"the scheduler {scheduler!r} is not one of nn.schedules' on this optimiser",
+            )
+        if scheduler.last_epoch != 0:
+            return None, f"the scheduler has stepped {scheduler.last_epoch} times before this fit"
+        lr = scheduler.base_lr
+        schedule = {"type": type(scheduler).__name__, **_SCHEDULES[type(scheduler)](scheduler)}
+    return {
+        "loss": loss,
+        "optimizer": {"type": kind.__name__, "lr": lr, **_OPTIMISERS[kind](optimizer)},
+        "scheduler": schedule,
+        **settings,
+        "X": X.tolist(),
+        "y": y.tolist(),
+        "start": model.state_dict(),
+    }, None
 
 
 def _forward(model, Xb, batched):
@@ -516,7 +584,9 @@ def fit(
     batch as one Value per feature, one graph per batch (the default, fast); False builds one
     graph per example, as micrograd does. verbose (Keras's name): None shows tqdm's bar when
     `stream` (tqdm's file, default sys.stderr) is a terminal or in Jupyter; True or False
-    forces it on or off. History.loss includes the penalties.
+    forces it on or off. History.loss includes the penalties. History.recipe says how to
+    redo this fit (model.save(path, training=history) keeps it; nn.torch_script writes it as
+    a PyTorch loop), or is None with the reason in History.recipe_missing.
     tape: None replays a recorded graph for batched steps (autograd.tape, several times
     faster) unless a custom loss or active Dropout rules it out; True insists, False never.
     """
@@ -534,6 +604,15 @@ def fit(
     clipping = clip_grad_norm is not None
     replay = _replay(tape, model, loss, loss_fn, batched, l2, l1, params, optimizer, clipping)
     history = History()
+    settings = {
+        "epochs": epochs, "batch_size": loader.batch_size, "shuffle": bool(shuffle),
+        "seed": int(seed) if isinstance(seed, (int, np.integer)) else seed,
+        "l1": float(l1), "l2": float(l2),
+        "clip_grad_norm": None if clip_grad_norm is None else float(clip_grad_norm),
+    }  # fmt: skip
+    history.recipe, history.recipe_missing = _recipe(
+        model, X, y, loss, optimizer, scheduler, settings
+    )
     steps = epochs * len(loader)
     bar = _progress_bar(verbose, steps, stream)
     step, last = 0, None
