@@ -9,6 +9,8 @@ the trained networks' outputs. Then the PyTorch script chainrule wrote for the m
 curves; graph.svg and backprop.html are the graph torch.autograd differentiates as well.
 """
 
+import os
+
 import numpy as np
 
 from autograd import Value
@@ -18,9 +20,11 @@ from nn.losses import mse_loss
 from nn.optim import SGD
 from nn.schedules import LinearLR
 from nn.torch_bridge import to_torch
+from nn.torch_script import torch_script
 from nn.train import fit, predict
 from viz.format import rpad
 from viz.i18n import N_, _, pgettext
+from viz.render import write_atomic
 
 from . import lesson03_part_lifetime as lifetime
 from . import lesson09_moons as moons
@@ -28,7 +32,10 @@ from . import plots
 from .common import Lesson, parameters_of
 
 STEPS = 20
-MISSING_TORCH = N_("the PyTorch column: torch is not installed (pip install 'chainrule[torch]')")
+SCRIPT = "train_torch.py"
+MISSING_TORCH = N_(
+    "the PyTorch column and train_torch.py: torch is not installed (pip install 'chainrule[torch]')"
+)
 
 
 def part_lifetime_model():
@@ -149,13 +156,13 @@ def have_torch():
 def side_by_side(lesson, setup, torch):
     """Train `setup` in chainrule and, from the same weights, in PyTorch; print both columns.
 
-    Returns chainrule's losses, PyTorch's (None without torch), and the trained twin.
+    Returns chainrule's History, PyTorch's losses (None without torch), and the trained twin.
     """
     twin = to_torch(setup["model"]) if torch else None  # before fit changes the weights
-    ours = train_chainrule(setup).loss
+    history = train_chainrule(setup)
     theirs = train_torch(twin, setup) if torch else None
-    columns(lesson, ours, theirs)
-    return ours, theirs, twin
+    columns(lesson, history.loss, theirs)
+    return history, theirs, twin
 
 
 def outputs(setup, twin):
@@ -175,7 +182,7 @@ def part_lifetime(lesson, setup, torch):
     lesson.say(said.format(x0=x0, x1=x1, target=f"{lifetime.TARGET:g}", lr=setup["lr"]))
     twin = to_torch(setup["model"]) if torch else None
     before, twin_before = outputs(setup, twin)
-    ours, theirs, twin = side_by_side(lesson, setup, torch)
+    history, theirs, twin = side_by_side(lesson, setup, torch)
     after, twin_after = outputs(setup, twin)
     if torch:
         said = _("  y before training: chainrule {ours}, PyTorch {theirs}; after {steps} steps: "
@@ -198,13 +205,14 @@ def part_lifetime(lesson, setup, torch):
         )
         lesson.say(said.format(n=len(gaps), gap=max(gaps)))
     return dict(
-        chainrule=ours, torch=theirs, y=[before[0], after[0]],
+        chainrule=history.loss, torch=theirs, y=[before[0], after[0]],
         twin=None if twin is None else [twin_before[0], twin_after[0]],
     )  # fmt: skip
 
 
 def two_moons(lesson, setup, torch):
-    """Lesson 9's network: its first 20 steps in both libraries; its weights saved first."""
+    """Lesson 9's network: its first 20 steps in both libraries, then the script (torch_script)
+    that trains it in PyTorch, beside the model file it reads."""
     said = _(
         "Two moons (lesson 9): MLP(2, [16, 16, 1]) with ReLU, {n} points; hinge loss + "
         "{l2:g} x sum w^2; SGD, learning rate {start:g} -> {end:g} over {epochs} steps "
@@ -213,7 +221,7 @@ def two_moons(lesson, setup, torch):
     start, end, epochs = setup["schedule"]
     n, l2 = len(setup["X"]), setup["l2"]
     lesson.say(said.format(n=n, l2=l2, start=start, end=end, epochs=epochs, steps=STEPS))
-    ours, theirs, twin = side_by_side(lesson, setup, torch)
+    history, theirs, twin = side_by_side(lesson, setup, torch)
     scores, twin_scores = outputs(setup, twin)
     gap = None
     if torch:
@@ -222,7 +230,27 @@ def two_moons(lesson, setup, torch):
             "  after {steps} steps the {n} scores in the two libraries differ by {gap:.1e} or less"
         )
         lesson.say(said.format(steps=STEPS, n=n, gap=gap))
-    return dict(chainrule=ours, torch=theirs, scores=scores, largest_score_difference=gap)
+    model_file = lesson.path("moons.json")
+    setup["model"].save(model_file, training=history)  # fit's recipe too: data, start, steps
+    what = _("the moons network: architecture, trained weights and how nn.fit trained it")
+    lesson.wrote(model_file, what)
+    found = dict(chainrule=history.loss, torch=theirs, scores=scores, largest_score_difference=gap)
+    return found, history, model_file
+
+
+def write_script(lesson, model, history, model_file):
+    """train_torch.py: nn.torch_script's PyTorch script for `model`, trained as `history` says."""
+    path = lesson.path(SCRIPT)
+    write_atomic(path, torch_script(model, training=history, model_file=model_file))
+    lesson.wrote(path, _("the PyTorch script: it rebuilds the network and trains it again"))
+    lesson.say("")
+    said = _(
+        "The PyTorch script chainrule wrote for the moons network (nn.torch_script): it rebuilds "
+        "the MLP with torch.nn, loads the starting weights from {model_file} and trains "
+        "{steps} steps as nn.fit did, printing its loss beside chainrule's. Run it:"
+    )
+    lesson.say(said.format(model_file=os.path.basename(model_file), steps=STEPS))
+    lesson.say(f"  python {path} --model {model_file}")
 
 
 def run(lesson):
@@ -238,7 +266,7 @@ def run(lesson):
     lesson.say("")
     part = part_lifetime(lesson, both["lifetime"], torch)
     lesson.say("")
-    moon = two_moons(lesson, both["moons"], torch)
+    moon, history, model_file = two_moons(lesson, both["moons"], torch)
     lesson.record(lifetime=part, moons=moon)
     if torch:
         largest = max(
@@ -251,6 +279,7 @@ def run(lesson):
             "floats, each rounding in its own order, so the last digit or two may differ."
         )
         lesson.say(said.format(largest=largest))
+        write_script(lesson, both["moons"]["model"], history, model_file)
     series = {}
     for name, each in ((N_("part lifetime"), part), (N_("two moons"), moon)):
         series[_("{network}, chainrule").format(network=_(name))] = each["chainrule"]
@@ -273,6 +302,9 @@ def run(lesson):
         _("PyTorch's twin starts from the article's 0.867, as lesson 3 does, and the moons "
           "network's loss falls in both libraries alike, bumps included")
     )  # fmt: skip
+    if torch:
+        said = _("{script}, run, prints the moons table again: its loss beside chainrule's, epoch by epoch")
+        lesson.look_for(said.format(script=SCRIPT))
 
 
 LESSON = Lesson(

@@ -3,12 +3,15 @@ column is lesson 3's (and a hand computation's), the moons column lesson 9's, ev
 true as printed, the lesson without torch, its pictures, and the same lesson in Chinese."""
 
 import importlib.util
+import os
 import re
+import subprocess
 import sys
 
 import numpy as np
 import pytest
 
+import viz
 from autograd import topological_order
 from demos import cli
 from demos import lesson03_part_lifetime as lifetime
@@ -86,6 +89,23 @@ def test_every_printed_row_is_true_as_printed(english):
     assert f"after 20 steps the 100 scores in the two libraries differ by {gap:.1e} or less" in text
 
 
+@pytest.mark.torch
+def test_the_script_it_wrote_runs_as_printed_and_ends_at_chainrule_s_loss(english):
+    results, text, lesson = english
+    script, model_file = re.search(r"^  python (\S+) --model (\S+)$", text, re.M).groups()
+    assert {script, model_file} <= {path for path, _ in lesson.files}
+    done = subprocess.run(
+        [sys.executable, script, "--model", model_file],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    epochs = re.findall(r"^epoch +(\d+) +loss (\d\.\d+)", done.stdout, re.M)
+    assert [int(e) for e, _ in epochs] == list(range(1, 21))
+    ours = results["moons"]["chainrule"]
+    np.testing.assert_allclose([float(v) for _, v in epochs], ours, rtol=0, atol=1e-11)
+    assert float(epochs[-1][1]) == pytest.approx(ours[-1], abs=1e-11)  # the same last loss
+
+
 def test_part_lifetime_is_lesson_3_s_network_and_the_article_s_formulas(english, tmp_path):
     results, text, _ = english
     part = results["lifetime"]
@@ -126,9 +146,12 @@ def test_without_torch_the_lesson_prints_the_chainrule_column_and_how_to_install
     assert len(rows) == 40 and all(r[2] == "" for r in rows)  # one column: chainrule's
     np.testing.assert_allclose(results["lifetime"]["chainrule"], hand_losses(20), rtol=1e-12)
     assert "PyTorch  " not in text and "difference" not in text
-    assert "(skipped the PyTorch column: torch is not installed " in text
+    assert "(skipped the PyTorch column and train_torch.py: torch is not installed " in text
     assert "pip install 'chainrule[torch]'" in text
     assert "y before training: 0.867066; after 20 steps:" in text
+    written = {os.path.basename(path) for path, _ in lesson.files}
+    assert "moons.json" in written and "train_torch.py" not in written
+    assert "the PyTorch column and train_torch.py: torch is not installed" in text
 
 
 @pytest.mark.skipif(not HAVE_MATPLOTLIB, reason="matplotlib is not installed")
@@ -151,6 +174,25 @@ def test_the_lesson_in_chinese_says_it_in_chinese_with_the_same_numbers(english,
         assert "    步  chainrule          PyTorch            差值" in zh_text
         assert "两列损失之间最大的差：" in zh_text
     assert "留意：" in zh_text and "Look for" not in zh_text
+    if results["lifetime"]["torch"] is not None:  # the script's comments are Chinese too
+        script = next(path for path, _ in lesson.files if path.endswith("train_torch.py"))
+        with open(script, encoding="utf-8") as f:
+            assert "chainrule 写的 PyTorch 脚本" in f.readline()
     with i18n.language("zh-CN"):
         assert lesson.title == "23. PyTorch 中的同一个网络"
     assert lesson.title == "23. The network in PyTorch"
+
+
+@pytest.mark.browser
+@pytest.mark.render
+def test_the_chinese_title_fits_the_player_s_top_bar_at_1024_px(browser, tmp_path):
+    page_file = tmp_path / "backprop.html"
+    with i18n.language("zh-CN"):
+        title = cli.LESSONS["pytorch"].title
+        viz.backprop_html(lesson23.build(), str(page_file), title=title)
+    page = browser.new_page(viewport={"width": 1024, "height": 640})
+    page.goto(page_file.as_uri())
+    heading = page.locator("h1")
+    assert heading.inner_text() == title == "23. PyTorch 中的同一个网络"
+    assert not heading.evaluate("h => h.scrollWidth > h.clientWidth")  # no ellipsis
+    page.close()
