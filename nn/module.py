@@ -230,13 +230,13 @@ class Module:
         holds (1e999, a 401-digit integer). Errors about a parameter name it.
         """
         where = f"load({os.fspath(path)!r})"
-        payload = _read(path, where)
+        payload = read_model_file(path, where)
         saved_from = payload.get("model", "?")
         return self.load_state_dict(payload.get("parameters"), f"{where} (saved from {saved_from})")
 
 
-def _read(path, where):
-    """The checked contents of a model file (see Module.load for what is refused)."""
+def read_model_file(path, where="read_model_file"):
+    """The checked contents of a model file as a dict (Module.load says what is refused)."""
     raw = read_limited(path, where, MAX_FILE_BYTES)
     try:
         payload = json.loads(
@@ -493,6 +493,8 @@ def _check_description(description, table, where, path="the model"):
             f"{where}: {path} has the unknown type {name!r}; the file can rebuild {known}"
         )
     args = description.get("args")
+    if args is None:
+        raise ValueError(f"{where}: {path} ({name}) has no 'args' (its constructor's arguments)")
     accepted = inspect.signature(names[name]).parameters
     extra = [] if not isinstance(args, dict) else [k for k in args if k not in accepted]
     if not isinstance(args, dict) or extra:
@@ -529,7 +531,7 @@ def _build(description, table):
 def load_model(path):
     """A new model rebuilt from the file's architecture, its weights loaded (see Module.load)."""
     where = f"load_model({os.fspath(path)!r})"
-    payload = _read(path, where)
+    payload = read_model_file(path, where)
     description = payload.get("architecture")
     if description is None:
         raise ValueError(

@@ -672,7 +672,8 @@ def _main_code(recipe, model_file, ddp):
             "    # every process runs this file; torchrun tells each its rank and the world size",
             '    if "RANK" not in os.environ:',
             "        raise SystemExit(",
-            '            "Start it with torchrun: torchrun --standalone --nproc_per_node=2 " + sys.argv[0]',
+            "            "
+            '"Start it with torchrun: torchrun --standalone --nproc_per_node=2 " + sys.argv[0]',
             "        )",
             '    dist.init_process_group("gloo")',
             "    # DDP copies process 0's weights to every process and averages gradients in "
