@@ -137,6 +137,15 @@ class Walk:
                 "The forward pass computes every value from its inputs, inputs first. "
                 "The gradients (grad) stay unknown until the backward pass."
             )
+            if any("∇" in str(r.node.scope) for r in self.rows):  # grad(create_graph=True)
+                note = sentences(
+                    note,
+                    _(
+                        "This graph is itself a gradient (the ∇ frame): its forward pass is "
+                        "the backward pass of the function it came from, so backprop through "
+                        "it finds second derivatives."
+                    ),
+                )
         return {
             "phase": "forward",
             "node": i,

@@ -65,3 +65,20 @@ def test_a_leaf_named_by_its_own_number_is_a_constant_and_a_name_stays_an_input(
     g = grad(x**3 - two * x + Value(1.0, "1"), [x], create_graph=True)[0]
     source = draw_dot(g).source
     assert "constant (a number: a leaf with no name)" in source  # the legend says so
+
+
+def test_the_player_says_a_gradient_graph_is_a_backward_pass_and_a_plain_one_does_not():
+    import json
+
+    x, f = cubic()
+    (g,) = grad(f, [x], create_graph=True)
+    g.backward()
+
+    def first_note(root, lang="en"):
+        page = backprop_html(root, lang=lang).html
+        data = re.search(r'<script type="application/json"[^>]*>(.*?)</script>', page, re.S)
+        return json.loads(data[1])["steps"][0]["note"]
+
+    assert "This graph is itself a gradient" in first_note(g)
+    assert "二阶导数" in first_note(g, "zh-CN")
+    assert "itself a gradient" not in first_note(f)
