@@ -16,6 +16,7 @@ from .gradcheck import GradcheckError, GradcheckResult, gradcheck, numerical_gra
 from .higher import grad, hessian, hvp
 from .ops import OPS, Op
 from .tape import Tape
+from .torch_replay import Compared, compare_torch, to_torch, torch_ops  # torch only when called
 
 __all__ = [
     "OPS",
@@ -23,6 +24,7 @@ __all__ = [
     "GradcheckError",
     "GradcheckResult",
     "ModeCosts",
+    "Compared",
     "Op",
     "Step",
     "Tangents",
@@ -30,6 +32,7 @@ __all__ = [
     "Value",
     "backward",
     "backward_steps",
+    "compare_torch",
     "detect_anomaly",
     "forward_derivative",
     "forward_steps",
@@ -43,5 +46,7 @@ __all__ = [
     "no_grad",
     "numerical_grad",
     "scope",
+    "to_torch",
+    "torch_ops",
     "topological_order",
 ]

@@ -61,6 +61,7 @@ from .perceptron import Perceptron, PerceptronReport
 from .recurrent import GRUCell, LSTMCell, RNNCell, unroll
 from .residual import Residual, deep_stack
 from .schedules import CosineAnnealingLR, ExponentialLR, LinearLR, LRScheduler, StepLR
+from .torch_bridge import from_torch, to_torch, torch_state_names  # torch only when called
 from .train import DivergedError, History, evaluate, fit, predict
 from .transformer import FeedForward, TransformerBlock
 
@@ -131,6 +132,7 @@ __all__ = [
     "diagnostics",
     "evaluate",
     "fit",
+    "from_torch",
     "functional",
     "grad_norms",
     "init",
@@ -149,6 +151,8 @@ __all__ = [
     "recurrent",
     "residual",
     "schedules",
+    "to_torch",
+    "torch_state_names",
     "train_test_split",
     "transformer",
     "unroll",
