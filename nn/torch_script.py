@@ -732,13 +732,13 @@ def torch_script(
     its "Run it" line shows. Comments in `lang` ('en', 'zh-CN'; None: the current language).
     """
     lang = _language(lang)
-    _torch("torch_script")
-    import torch
-
     _check_model(model)
     recipe = None if training is None else _recipe_of(training)
     if ddp and recipe is None:
         raise ValueError("torch_script: ddp=True trains: give training= (fit's History)")
+    _torch("torch_script")
+    import torch
+
     tnn, own = _torch("torch_script")
     twin = to_torch(model)
     classes = set()
