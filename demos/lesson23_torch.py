@@ -4,9 +4,10 @@ Run it:  chainrule run pytorch     (the PyTorch half needs pip install 'chainrul
 Look at: lesson 3's part-lifetime network and lesson 9's two-moons MLP, each trained 20 steps
 by chainrule's fit and, from the same weights, by its torch twin (nn.torch_bridge.to_torch)
 with torch.optim: the two loss columns agree to the last digit or two of float64, and so do
-the trained networks' outputs. Then the PyTorch script chainrule wrote for the moons network
-(nn.torch_script): run it, and it prints the chainrule column again. losses.png draws all four
-curves; graph.svg and backprop.html are the graph torch.autograd differentiates as well.
+the trained networks' outputs. Then moons.json (the model file, fit's recipe inside) and
+train_torch.py, the PyTorch script nn.torch_script wrote from it: run it, and it prints its
+loss beside chainrule's for every epoch. losses.png draws all four curves; graph.svg and
+backprop.html are the part-lifetime graph, the one torch.autograd differentiates as well.
 """
 
 import os
@@ -241,7 +242,8 @@ def two_moons(lesson, setup, torch):
 def write_script(lesson, model, history, model_file):
     """train_torch.py: nn.torch_script's PyTorch script for `model`, trained as `history` says."""
     path = lesson.path(SCRIPT)
-    write_atomic(path, torch_script(model, training=history, model_file=model_file))
+    script = torch_script(model, training=history, model_file=model_file, script_name=SCRIPT)
+    write_atomic(path, script)
     lesson.wrote(path, _("the PyTorch script: it rebuilds the network and trains it again"))
     lesson.say("")
     said = _(
@@ -251,6 +253,12 @@ def write_script(lesson, model, history, model_file):
     )
     lesson.say(said.format(model_file=os.path.basename(model_file), steps=STEPS))
     lesson.say(f"  python {path} --model {model_file}")
+    said = _(
+        "The same script from the command line (add --ddp for the DistributedDataParallel "
+        "version, where a model goes when it outgrows one machine):"
+    )
+    lesson.say(said)
+    lesson.say(f"  chainrule export {model_file} --torch {path}")
 
 
 def run(lesson):
@@ -303,7 +311,10 @@ def run(lesson):
           "network's loss falls in both libraries alike, bumps included")
     )  # fmt: skip
     if torch:
-        said = _("{script}, run, prints the moons table again: its loss beside chainrule's, epoch by epoch")
+        said = _(
+            "{script}, run, prints the moons table again: its loss beside chainrule's, epoch "
+            "by epoch"
+        )
         lesson.look_for(said.format(script=SCRIPT))
 
 

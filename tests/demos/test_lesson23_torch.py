@@ -106,6 +106,18 @@ def test_the_script_it_wrote_runs_as_printed_and_ends_at_chainrule_s_loss(englis
     assert float(epochs[-1][1]) == pytest.approx(ours[-1], abs=1e-11)  # the same last loss
 
 
+@pytest.mark.torch
+def test_chainrule_export_as_printed_writes_the_same_script(english, capsys):
+    _, text, _ = english
+    command = re.search(r"^  chainrule (export \S+ --torch (\S+))$", text, re.M)
+    with open(command.group(2), encoding="utf-8") as f:
+        written = f.read()
+    assert cli.main(command.group(1).split()) == 0
+    assert "Wrote " + command.group(2) in capsys.readouterr().out
+    with open(command.group(2), encoding="utf-8") as f:
+        assert f.read() == written  # the lesson's script is the command's, byte for byte
+
+
 def test_part_lifetime_is_lesson_3_s_network_and_the_article_s_formulas(english, tmp_path):
     results, text, _ = english
     part = results["lifetime"]
