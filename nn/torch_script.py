@@ -220,6 +220,32 @@ ZH = {
         "{world} 个进程每个都需要一个样本，最小的批量只有 {smallest} 个"
     ),
     "only process 0 prints": "只有 0 号进程打印",
+    # the classes copied from nn.torch_modules (torch has no such layer)
+    "The perceptron's step: 1 where x >= 0, else 0; its derivative is 0 everywhere.": (
+        "感知机的阶跃函数：x >= 0 时为 1，否则为 0；它的导数处处为 0。"
+    ),
+    "0 * sign(x) keeps the output in the graph (sign's derivative is 0), so backward()": (
+        "0 * sign(x) 让输出留在计算图里（sign 的导数是 0），所以 backward()"
+    ),
+    "through a step gives zeros, as chainrule's step does, instead of an error.": (
+        "经过阶跃函数时得到 0，和 chainrule 的 step 一样，而不是报错。"
+    ),
+    "x * sigmoid(beta * x) with a constant beta (beta = 1 is torch's SiLU).": (
+        "x * sigmoid(beta * x)，beta 是常数（beta = 1 就是 torch 的 SiLU）。"
+    ),
+    "`out_features` maxout units: each the largest of `pieces` affine functions of x.": (
+        "`out_features` 个 maxout 单元：每个取 `pieces` 个仿射函数里最大的那个。"
+    ),
+    "One Linear holds every piece, unit by unit: rows j·pieces .. j·pieces + pieces - 1 are": (
+        "一个 Linear 按单元依次存放所有分段：第 j·pieces .. j·pieces + pieces - 1 行是"
+    ),
+    "unit j's pieces, so `linear.weight` reads as chainrule's neurons.j.pieces.k.w.": (
+        "第 j 个单元的分段，所以 `linear.weight` 读起来就是 chainrule 的 neurons.j.pieces.k.w。"
+    ),
+    "the gradient goes to the largest piece only": "梯度只流向最大的那一段",
+    "x + f(x): the skip connection (nn.residual.Residual).": (
+        "x + f(x)：跳跃连接（nn.residual.Residual）。"
+    ),
     "Start it with torchrun: ": "请用 torchrun 启动：",
 }
 
