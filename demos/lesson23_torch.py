@@ -266,10 +266,16 @@ def run(lesson):
     if not torch:
         lesson.skipped.append(_(MISSING_TORCH))
     both = setups(lesson.seed)
-    said = _(
-        "Two networks, each trained {steps} steps twice: by chainrule's nn.fit, and by its "
-        "PyTorch twin (nn.to_torch: the same weights, in 64-bit floats) with torch.optim."
-    )
+    if torch:
+        said = _(
+            "Two networks, each trained {steps} steps twice: by chainrule's nn.fit, and by its "
+            "PyTorch twin (nn.to_torch: the same weights, in 64-bit floats) with torch.optim."
+        )
+    else:
+        said = _(
+            "Two networks, each trained {steps} steps by chainrule's nn.fit. With PyTorch "
+            "installed, each is trained a second time beside it, by its PyTorch twin."
+        )
     lesson.say(said.format(steps=STEPS))
     lesson.say("")
     part = part_lifetime(lesson, both["lifetime"], torch)
@@ -293,29 +299,31 @@ def run(lesson):
         series[_("{network}, chainrule").format(network=_(name))] = each["chainrule"]
         if torch:
             series[_("{network}, PyTorch").format(network=_(name))] = each["torch"]
+    if torch:
+        title = _("The same losses in chainrule and PyTorch")
+        what = _("one line per network: each PyTorch curve (dashed) lies exactly on chainrule's")
+    else:
+        title = _("The losses in chainrule")
+        what = _("each network's loss, step by step (chainrule's alone: torch is not installed)")
     plots.curves(
-        lesson,
-        "losses.png",
-        series,
-        _("The same losses in chainrule and PyTorch"),
-        xlabel=_("step"),
-        log=True,
-        pairs=torch,
-        what=_("one line per network: each PyTorch curve (dashed) lies exactly on chainrule's"),
+        lesson, "losses.png", series, title, xlabel=_("step"), log=True, pairs=torch, what=what
     )
     root = build()
     lesson.pictures(root, params=parameters_of(root))
+    if not torch:
+        lesson.look_for(
+            _("the part-lifetime network starts from the article's 0.867, as in lesson 3")
+        )
+        return
     lesson.look_for(_("the two loss columns agree to about 1e-16: one network, two libraries"))
     lesson.look_for(
         _("PyTorch's twin starts from the article's 0.867, as lesson 3 does, and the moons "
           "network's loss falls in both libraries alike, bumps included")
     )  # fmt: skip
-    if torch:
-        said = _(
-            "{script}, run, prints the moons table again: its loss beside chainrule's, epoch "
-            "by epoch"
-        )
-        lesson.look_for(said.format(script=SCRIPT))
+    said = _(
+        "{script}, run, prints the moons table again: its loss beside chainrule's, epoch by epoch"
+    )
+    lesson.look_for(said.format(script=SCRIPT))
 
 
 LESSON = Lesson(

@@ -25,13 +25,14 @@ ROW = re.compile(r"^ +(\d+)  (\d\.\d{15})(?:  (\d\.\d{15})  (\S+))?$", re.M)
 
 
 def run(out, lang="en"):
-    """Run the lesson into `out`: its numbers, its printed text, the lesson."""
+    """Run the lesson into `out`: its numbers, its printed text, the files it wrote (a copy:
+    the next run of the same Lesson replaces its list)."""
     lines = []
     lesson = cli.LESSONS["pytorch"]
     with i18n.language(lang):
         results = lesson(out=str(out), small=True, echo=lines.append)
         lesson.finish()
-    return results, "\n".join(lines), lesson
+    return results, "\n".join(lines), list(lesson.files)
 
 
 @pytest.fixture(scope="module")
@@ -91,9 +92,9 @@ def test_every_printed_row_is_true_as_printed(english):
 
 @pytest.mark.torch
 def test_the_script_it_wrote_runs_as_printed_and_ends_at_chainrule_s_loss(english):
-    results, text, lesson = english
+    results, text, files = english
     script, model_file = re.search(r"^  python (\S+) --model (\S+)$", text, re.M).groups()
-    assert {script, model_file} <= {path for path, _ in lesson.files}
+    assert {script, model_file} <= {path for path, _ in files}
     done = subprocess.run(
         [sys.executable, script, "--model", model_file],
         capture_output=True, text=True, timeout=300, check=False,
@@ -152,7 +153,7 @@ def test_without_torch_the_lesson_prints_the_chainrule_column_and_how_to_install
     monkeypatch, tmp_path
 ):
     monkeypatch.setitem(sys.modules, "torch", None)  # as if it were not installed
-    results, text, lesson = run(tmp_path)
+    results, text, files = run(tmp_path)
     assert results["lifetime"]["torch"] is None and results["moons"]["torch"] is None
     rows = ROW.findall(text)
     assert len(rows) == 40 and all(r[2] == "" for r in rows)  # one column: chainrule's
@@ -161,22 +162,27 @@ def test_without_torch_the_lesson_prints_the_chainrule_column_and_how_to_install
     assert "(skipped the PyTorch column and train_torch.py: torch is not installed " in text
     assert "pip install 'chainrule[torch]'" in text
     assert "y before training: 0.867066; after 20 steps:" in text
-    written = {os.path.basename(path) for path, _ in lesson.files}
+    assert "trained 20 steps by chainrule's nn.fit. With PyTorch installed" in text
+    assert "two loss columns" not in text  # no Look-for line about a column that is not there
+    written = {os.path.basename(path) for path, _ in files}
     assert "moons.json" in written and "train_torch.py" not in written
     assert "the PyTorch column and train_torch.py: torch is not installed" in text
+    if HAVE_MATPLOTLIB:
+        assert "losses.png  - each network's loss, step by step (chainrule's alone" in text
 
 
+@pytest.mark.torch
 @pytest.mark.skipif(not HAVE_MATPLOTLIB, reason="matplotlib is not installed")
 def test_the_loss_plot_is_written_and_named(english):
-    _, text, lesson = english
-    written = {path.rsplit("/", 1)[-1]: what for path, what in lesson.files}
-    assert "losses.png" in written and "dashed" in written["losses.png"]
+    _, text, files = english
+    written = {os.path.basename(path): what for path, what in files}
+    assert "losses.png" in written and "PyTorch curve (dashed)" in written["losses.png"]
     assert "losses.png  - one line per network" in text
 
 
 def test_the_lesson_in_chinese_says_it_in_chinese_with_the_same_numbers(english, tmp_path):
     results, text, _ = english
-    chinese, zh_text, lesson = run(tmp_path, "zh-CN")
+    chinese, zh_text, files = run(tmp_path, "zh-CN")
     np.testing.assert_equal(chinese, results)
     assert "零件使用寿命（第 3 课）：MLP(2, [2, 1])，激活函数为 Sigmoid" in zh_text
     assert "双月数据（第 9 课）：MLP(2, [16, 16, 1])，激活函数为 ReLU，100 个点" in zh_text
@@ -187,9 +193,10 @@ def test_the_lesson_in_chinese_says_it_in_chinese_with_the_same_numbers(english,
         assert "两列损失之间最大的差：" in zh_text
     assert "留意：" in zh_text and "Look for" not in zh_text
     if results["lifetime"]["torch"] is not None:  # the script's comments are Chinese too
-        script = next(path for path, _ in lesson.files if path.endswith("train_torch.py"))
+        script = next(path for path, _ in files if path.endswith("train_torch.py"))
         with open(script, encoding="utf-8") as f:
             assert "chainrule 写的 PyTorch 脚本" in f.readline()
+    lesson = cli.LESSONS["pytorch"]
     with i18n.language("zh-CN"):
         assert lesson.title == "23. PyTorch 中的同一个网络"
     assert lesson.title == "23. The network in PyTorch"
