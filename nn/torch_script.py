@@ -324,7 +324,7 @@ def _layer_code(t, tnn, own, classes, indent=""):
     if kind is own.Maxout:
         return f"Maxout({t.linear.in_features}, {t.out_features}, {t.pieces})"
     if kind is own.Residual:
-        return f"Residual({_layer_code(t.f, tnn, own, classes, indent)})"
+        return f"Residual(\n{inner}{_layer_code(t.f, tnn, own, classes, inner)}\n{indent})"
     raise RuntimeError(f"torch_script: no code for torch's {kind.__name__} (a bug)")
 
 
@@ -358,8 +358,12 @@ def _names_code(model, twin):
     lines = []
     for name, names in torch_state_names(model).items():
         pattern = _pattern(names, shapes[name])
-        shown = json.dumps(pattern if pattern is not None else names)
-        lines.append(f"    {json.dumps(name)}: {shown},")
+        if pattern is not None:
+            lines.append(f"    {json.dumps(name)}: {json.dumps(pattern)},")
+            continue
+        lines.append(f"    {json.dumps(name)}: [")  # no pattern: every name, in torch's order
+        lines += [f"        {json.dumps(each)}," for each in names]
+        lines.append("    ],")
     return "NAMES = {\n" + "\n".join(lines) + "\n}"
 
 

@@ -170,15 +170,18 @@ def test_the_ddp_script_reaches_the_same_losses_under_torchrun_with_two_processe
     assert out.count("largest difference") == 1  # only process 0 prints
 
 
-def test_the_script_is_short_plain_torch_and_formatted(tmp_path):
-    _, history, path = trained("micrograd_demo", tmp_path)
-    text = torch_script(load_model(path), training=history, model_file=path, lang="en")
-    assert "nn.Sequential(\n        nn.Linear(2, 16),\n        nn.ReLU()," in text
-    assert "torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)" in text
-    assert '"0.weight": "layers.0.neurons.{0}.w.{1}",' in text  # the name table as patterns
+@pytest.mark.parametrize("case", ["micrograd_demo", "many_modules"])
+@pytest.mark.parametrize("ddp", [False, True])
+def test_the_script_is_short_plain_torch_and_formatted(case, ddp, tmp_path):
+    _, history, path = trained(case, tmp_path)
+    text = torch_script(load_model(path), training=history, model_file=path, ddp=ddp, lang="en")
+    if case == "micrograd_demo":
+        assert "nn.Sequential(\n        nn.Linear(2, 16),\n        nn.ReLU()," in text
+        assert "torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)" in text
+        assert '"0.weight": "layers.0.neurons.{0}.w.{1}",' in text  # the names as patterns
+        assert len(text.splitlines()) < (170 if ddp else 140)
     assert "torch.set_default_dtype(torch.float64)" in text
     assert not re.search(r"^\s*(import|from) (nn|autograd|viz|demos)\b", text, re.M)
-    assert len(text.splitlines()) < 160
     script = tmp_path / "script.py"
     script.write_text(text)
     ruff = [sys.executable, "-m", "ruff"]
