@@ -43,22 +43,17 @@ def _language(lang):
     i18n = sys.modules.get("viz.i18n")
     if i18n is not None:
         return i18n.resolve(lang, where="torch_script")
-    if lang is None:
-        for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
-            if os.environ.get(name):
-                lang = os.environ[name].split(":")[0]
-                break
-        else:
-            return "en"
-    tag = str(lang).split(".")[0].replace("_", "-").lower()
+    names = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
+    asked = (
+        lang
+        if lang is not None
+        else next((os.environ[n].split(":")[0] for n in names if os.environ.get(n)), "en")
+    )
+    tag = str(asked).split(".")[0].replace("_", "-").lower()
     if tag.startswith("zh"):
         return "zh-CN"
-    if tag in ("en", "c", "posix") or tag.startswith("en-"):
-        return "en"
-    if lang is not None and not isinstance(lang, str):
-        raise ValueError(f"torch_script: lang={lang!r}; choose one of 'en', 'zh-CN' (or None)")
-    if any(os.environ.get(n) == lang for n in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")):
-        return "en"  # an environment asking for a language chainrule lacks: English
+    if lang is None or tag in ("en", "c", "posix") or tag.startswith("en-"):
+        return "en"  # (an environment asking for a language chainrule lacks gets English)
     raise ValueError(f"torch_script: lang={lang!r}; choose one of 'en', 'zh-CN' (or None)")
 
 
