@@ -344,12 +344,14 @@ def _arguments():
     """{class: its constructor's arguments read off an instance} for every module a model file
     rebuilds. Imported here: those modules import this one."""
     from . import activations as A
+    from .attention import MultiHeadAttention, Projection, SelfAttention
     from .conv import AvgPool1d, Conv1d, MaxPool1d
     from .layers import MLP, Dropout, Layer, Linear, Maxout, MaxoutNeuron, Neuron
     from .norm import BatchNorm1d, LayerNorm
     from .perceptron import Perceptron
     from .recurrent import GRUCell, LSTMCell, RNNCell
     from .residual import Residual
+    from .transformer import FeedForward, TransformerBlock
 
     def neurons(layer):  # nin, nout, activation and pieces of a Layer (or an MLP's layer)
         first = layer.neurons[0]
@@ -375,6 +377,15 @@ def _arguments():
 
     def cell(m):
         return {"input_size": m.input_size, "hidden_size": m.hidden_size, "bias": m.bias}
+
+    def attention(m):
+        return {"embed_dim": m.embed_dim, "causal": m.causal, "bias": m.query.bias}
+
+    def block(m):
+        if (m.norm1.eps, m.norm2.eps) != (1e-5, 1e-5):  # set by hand (from_torch does)
+            raise _NoDescription(f"its layer norms have eps {m.norm1.eps:g}, {m.norm2.eps:g}")
+        return {"embed_dim": m.embed_dim, "num_heads": m.num_heads, "ff_dim": m.ff_dim,
+                "causal": m.causal}  # fmt: skip
 
     plain = (A.Sigmoid, A.Tanh, A.ReLU, A.SiLU, A.GELU, A.Softplus, A.Step, A.Softmax, A.PReLU)
     return {
@@ -415,6 +426,14 @@ def _arguments():
         RNNCell: lambda m: {**cell(m), "nonlinearity": m.nonlinearity},
         GRUCell: cell,
         LSTMCell: cell,
+        Projection: lambda m: {"nin": len(m.neurons[0].w), "nout": len(m.neurons), "bias": m.bias},
+        SelfAttention: lambda m: {**attention(m), "scale": m.scale},
+        MultiHeadAttention: lambda m: {**attention(m), "num_heads": m.num_heads},
+        FeedForward: lambda m: {
+            "embed_dim": len(m.linear1.neurons[0].w),
+            "ff_dim": len(m.linear1.neurons),
+        },  # fmt: skip
+        TransformerBlock: block,
     }
 
 

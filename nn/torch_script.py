@@ -17,19 +17,27 @@ import sys
 import numpy as np
 
 from . import activations as A
+from .attention import MultiHeadAttention, Projection, SelfAttention
+from .conv import AvgPool1d, Conv1d, MaxPool1d
 from .layers import MLP, Dropout, Layer, Linear, Maxout, MaxoutNeuron, Neuron
 from .module import Module, Sequential, describe
 from .norm import BatchNorm1d, LayerNorm
 from .perceptron import Perceptron
+from .recurrent import GRUCell, LSTMCell, RNNCell
 from .residual import Residual
-from .torch_bridge import _torch, to_torch, torch_state_names
+from .torch_bridge import _build, _torch
+from .transformer import FeedForward, TransformerBlock
 
-# The chainrule modules a script can rebuild: what takes one example's features (N, C). The
-# sequence models (Conv1d, attention, recurrent cells) have twins but no script yet.
+# The chainrule modules a script rebuilds (every one nn.to_torch converts). Those reading
+# sequences are rebuilt and loaded, but not trained: nn.fit trains models of features (N, C).
+SEQUENCES = (
+    Conv1d, MaxPool1d, AvgPool1d, RNNCell, GRUCell, LSTMCell, SelfAttention, MultiHeadAttention,
+    TransformerBlock,
+)  # fmt: skip
 SUPPORTED = (
     Sequential, MLP, Layer, Linear, Maxout, Neuron, MaxoutNeuron, Perceptron, Residual, Dropout,
     BatchNorm1d, LayerNorm, A.Sigmoid, A.Tanh, A.ReLU, A.SiLU, A.GELU, A.Softplus, A.Step,
-    A.Softmax, A.LeakyReLU, A.ELU, A.PReLU, A.Swish,
+    A.Softmax, A.LeakyReLU, A.ELU, A.PReLU, A.Swish, Projection, FeedForward, *SEQUENCES,
 )  # fmt: skip
 
 
@@ -238,6 +246,37 @@ ZH = {
         "第 j 个单元的分段，所以 `linear.weight` 读起来就是 chainrule 的 neurons.j.pieces.k.w。"
     ),
     "the gradient goes to the largest piece only": "梯度只流向最大的那一段",
+    "True above the diagonal: position i may not look at positions after i.": (
+        "对角线以上为 True：位置 i 不能看它后面的位置。"
+    ),
+    "One attention head (nn.attention.SelfAttention): softmax(Q Kᵀ · scale) V, no out "
+    "projection.": (
+        "一个注意力头（nn.attention.SelfAttention）：softmax(Q Kᵀ · scale) V，没有输出投影。"
+    ),
+    "scale: the scores' factor (1/√d for chainrule's scale=True, 1 for False). Input (N, L, d).": (
+        "scale：分数的系数（chainrule 的 scale=True 时为 1/√d，False 时为 1）。输入 (N, L, d)。"
+    ),
+    "torch.nn.MultiheadAttention called as chainrule's is: forward(x) = attention(x, x, x).": (
+        "像 chainrule 那样调用 torch.nn.MultiheadAttention：forward(x) = attention(x, x, x)。"
+    ),
+    "The same parameters under the same names (in_proj_weight, out_proj.weight, ...), so its": (
+        "同样的参数，同样的名字（in_proj_weight、out_proj.weight ……），所以它的"
+    ),
+    "state_dict loads into a plain MultiheadAttention. batch_first: input (N, L, embed_dim),": (
+        "state_dict 可以载入普通的 MultiheadAttention。batch_first：输入 (N, L, embed_dim)，"
+    ),
+    "or (L, embed_dim) for one sequence. causal: each position sees itself and earlier ones.": (
+        "一个序列时为 (L, embed_dim)。causal：每个位置只看它自己和前面的位置。"
+    ),
+    "torch.nn.TransformerEncoderLayer that always applies the causal mask (causal=True blocks).": (
+        "总是使用因果掩码的 torch.nn.TransformerEncoderLayer（causal=True 的块）。"
+    ),
+    "Inputs as torch lays them out: Conv1d and the pools (N, C, L), attention and the": (
+        "输入按 torch 的布局：Conv1d 和池化层是 (N, C, L)，注意力和"
+    ),
+    "Transformer block (N, L, C); a recurrent cell takes (N, input) and the state.": (
+        "Transformer 块是 (N, L, C)；循环单元接收 (N, input) 和状态。"
+    ),
     "x + f(x): the skip connection (nn.residual.Residual).": (
         "x + f(x)：跳跃连接（nn.residual.Residual）。"
     ),
@@ -266,14 +305,19 @@ def _check_model(model):
         if type(m) not in SUPPORTED:
             names = ", ".join(sorted({k.__name__ for k in SUPPORTED}))
             raise ValueError(
-                f"torch_script: {path or 'the model'} ({type(m).__name__}) has no script yet; "
-                f"torch_script writes {names} (nn.to_torch(model) converts more)"
+                f"torch_script: {path or 'the model'} ({type(m).__name__}) has no PyTorch "
+                f"script; torch_script writes {names}"
             )
 
 
 def _number(x):
     """A float as code: 0.01, 1e-05, and whole numbers without a point where torch wants ints."""
     return repr(float(x))
+
+
+def _one(x):
+    """torch keeps some 1-D sizes as (k,) tuples."""
+    return x[0] if isinstance(x, tuple) else x
 
 
 def _layer_code(t, tnn, own, classes, indent=""):
@@ -311,6 +355,36 @@ def _layer_code(t, tnn, own, classes, indent=""):
             f"nn.LayerNorm({t.normalized_shape[0]}, eps={_number(t.eps)}, "
             f"elementwise_affine={t.elementwise_affine})"
         )
+    if kind is tnn.Conv1d:
+        bias = "" if t.bias is not None else ", bias=False"
+        return (
+            f"nn.Conv1d({t.in_channels}, {t.out_channels}, {t.kernel_size[0]}, "
+            f"stride={t.stride[0]}, padding={t.padding[0]}{bias})"
+        )
+    if kind in (tnn.MaxPool1d, tnn.AvgPool1d):
+        k, stride, padding = (_one(getattr(t, a)) for a in ("kernel_size", "stride", "padding"))
+        return f"nn.{kind.__name__}({k}, stride={stride}, padding={padding})"
+    if kind in (tnn.RNNCell, tnn.GRUCell, tnn.LSTMCell):
+        extra = f", nonlinearity={json.dumps(t.nonlinearity)}" if kind is tnn.RNNCell else ""
+        return f"nn.{kind.__name__}({t.input_size}, {t.hidden_size}, bias={t.bias}{extra})"
+    if kind in (tnn.TransformerEncoderLayer, own.CausalEncoderLayer):
+        if kind is own.CausalEncoderLayer:
+            classes.update((own.causal_mask, kind))
+        name = (
+            "nn.TransformerEncoderLayer" if kind is tnn.TransformerEncoderLayer else kind.__name__
+        )
+        args = {
+            "d_model": t.self_attn.embed_dim,
+            "nhead": t.self_attn.num_heads,
+            "dim_feedforward": t.linear1.out_features,
+            "dropout": 0.0,
+            "activation": '"relu"',
+            "layer_norm_eps": _number(t.norm1.eps),
+            "batch_first": True,
+            "norm_first": True,
+        }  # fmt: skip  (chainrule's block: pre-norm, ReLU, no dropout)
+        lines = "".join(f"{inner}{k}={v},\n" for k, v in args.items())
+        return f"{name}(\n{lines}{indent})"
     classes.add(kind)  # one of nn.torch_modules': its class goes into the script
     if kind is own.Step:
         return "Step()"
@@ -318,6 +392,18 @@ def _layer_code(t, tnn, own, classes, indent=""):
         return f"Swish({_number(t.beta)})"
     if kind is own.Maxout:
         return f"Maxout({t.linear.in_features}, {t.out_features}, {t.pieces})"
+    if kind is own.SelfAttention:
+        bias = t.query.bias is not None
+        return (
+            f"SelfAttention({t.query.in_features}, causal={t.causal}, "
+            f"scale={_number(t.scale)}, bias={bias})"
+        )
+    if kind is own.MultiHeadSelfAttention:
+        classes.add(own.causal_mask)
+        bias = t.in_proj_bias is not None
+        return (
+            f"MultiHeadSelfAttention({t.embed_dim}, {t.num_heads}, causal={t.causal}, bias={bias})"
+        )
     if kind is own.Residual:
         return f"Residual(\n{inner}{_layer_code(t.f, tnn, own, classes, inner)}\n{indent})"
     raise RuntimeError(f"torch_script: no code for torch's {kind.__name__} (a bug)")
@@ -347,11 +433,11 @@ def _pattern(names, shape):
     return ".".join(pattern)
 
 
-def _names_code(model, twin):
+def _names_code(twin, table):
     """The NAMES table: {torch tensor: chainrule name pattern (or the list of names)}."""
     shapes = {k: tuple(v.shape) for k, v in twin.state_dict().items()}
     lines = []
-    for name, names in torch_state_names(model).items():
+    for name, names in table.items():
         pattern = _pattern(names, shapes[name])
         if pattern is not None:
             lines.append(f"    {json.dumps(name)}: {json.dumps(pattern)},")
@@ -364,7 +450,11 @@ def _names_code(model, twin):
 
 def _classes_code(classes, own):
     """The source of the nn.torch_modules classes the network uses, in that file's order."""
-    used = [c for c in (own.Step, own.Swish, own.Maxout, own.Residual) if c in classes]
+    order = (
+        own.Step, own.Swish, own.Maxout, own.Residual, own.causal_mask, own.SelfAttention,
+        own.MultiHeadSelfAttention, own.CausalEncoderLayer,
+    )  # fmt: skip
+    used = [c for c in order if c in classes]
     return "\n\n".join(inspect.getsource(c) for c in used)
 
 
@@ -610,8 +700,7 @@ def _train_code(recipe, outputs, ddp, batchnorm, dropout):
 # --- The whole script ---------------------------------------------------------------------------
 
 _HEAD = '''"""PyTorch script written by chainrule: the same network, the same weights
-{training_line}
-It reads the chainrule model file (model.save(path, training=history)).
+{training_line}It reads the chainrule model file (model.save(path, training=history)).
 {ddp_doc}
 {run_title}
     {run}
@@ -635,6 +724,11 @@ When to use it: when a model or its data outgrows one machine (or one GPU). Each
 process holds a copy of the model and reads its share of every batch; during
 backward() DDP averages the gradients of all processes, so every copy takes the same
 step. What does not change: the model, the loss, the optimiser, the loop."""
+
+_LAYOUT = """\
+    # Inputs as torch lays them out: Conv1d and the pools (N, C, L), attention and the
+    # Transformer block (N, L, C); a recurrent cell takes (N, input) and the state.
+"""
 
 _NAMES_COMMENT = """\
 # Where each chainrule number goes. chainrule names every number (layers.0.neurons.3.w.1:
@@ -759,13 +853,20 @@ def torch_script(
     lang = _language(lang)
     _check_model(model)
     recipe = None if training is None else _recipe_of(training)
+    reads = next((m for m in model.modules() if isinstance(m, SEQUENCES)), None)
+    if recipe is not None and reads is not None:
+        raise ValueError(
+            f"torch_script: the model has a {type(reads).__name__}, which reads sequences; "
+            "nn.fit trains models of features, so the script can rebuild it but not train it"
+        )
     if ddp and recipe is None:
         raise ValueError("torch_script: ddp=True trains: give training= (fit's History)")
     _torch("torch_script")
     import torch
 
     tnn, own = _torch("torch_script")
-    twin = to_torch(model)
+    twin, table = _build(model, "torch_script")  # to_torch's twin and its name table
+    twin.to(torch.float64)
     classes = set()
     layers = _layer_code(twin, tnn, own, classes, "    ")
     outputs = None
@@ -782,7 +883,7 @@ def torch_script(
     parts = [
         _HEAD.format(
             training_line=(
-                "and the same training loop, so it prints the same loss every epoch."
+                "and the same training loop, so it prints the same loss every epoch.\n"
                 if recipe is not None
                 else ""
             ),
@@ -805,9 +906,10 @@ def torch_script(
     parts.append(
         "def build_model():\n"
         f"    # The network, layer by layer; in chainrule it is {summary}\n"
-        f"    return {layers}"
+        + (_LAYOUT if any(isinstance(m, SEQUENCES) for m in model.modules()) else "")
+        + f"    return {layers}"
     )
-    parts.append(_NAMES_COMMENT + _names_code(model, twin))
+    parts.append(_NAMES_COMMENT + _names_code(twin, table))
     parts.append(_LOAD)
     if recipe is not None:
         batchnorm = any(isinstance(m, BatchNorm1d) for m in model.modules())

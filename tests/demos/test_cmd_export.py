@@ -105,8 +105,8 @@ def test_export_in_chinese_says_so_and_writes_chinese_comments(tmp_path, capsys)
             r"load_model\('.*old.json'\): the file has no architecture",
         ),
         (
-            lambda d: save(nn.Sequential(nn.Conv1d(2, 2, 1, rng=0)), d / "conv.json"),
-            r"torch_script: layers.0 \(Conv1d\) has no script yet",
+            lambda d: save(nn.MLP(2, [2], output_activation=abs, rng=0), d / "own.json"),
+            r"load_model\('.*own.json'\): the model \(MLP\) cannot be rebuilt: its activation",
         ),
     ],
 )  # fmt: skip

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import nn
+from nn.attention import Projection
 from nn.module import describe, load_model, read_model_file
 
 
@@ -45,6 +46,13 @@ MODELS = {
     "batch norm": lambda r: nn.Sequential(nn.Linear(2, 3, rng=r), nn.BatchNorm1d(3), nn.ReLU()),
     "conv": lambda r: nn.Sequential(nn.Conv1d(2, 3, 2, padding=1, rng=r), nn.MaxPool1d(2)),
     "cells": lambda r: nn.Sequential(nn.GRUCell(2, 3, rng=r)),
+    "rnn": lambda r: nn.RNNCell(2, 3, nonlinearity="relu", rng=r),
+    "lstm": lambda r: nn.LSTMCell(2, 3, bias=False, rng=r),
+    "attention": lambda r: nn.SelfAttention(4, causal=True, scale=0.3, rng=r),
+    "heads": lambda r: nn.MultiHeadAttention(4, 2, bias=False, rng=r),
+    "transformer": lambda r: nn.TransformerBlock(4, 2, 6, causal=True, rng=r),
+    "feed-forward": lambda r: nn.FeedForward(4, 6, rng=r),
+    "projection": lambda r: Projection(3, 2, bias=False, rng=r),
 }
 
 
@@ -94,18 +102,36 @@ def test_the_architecture_reads_as_constructor_arguments(tmp_path):
     }
 
 
+class Doubler(nn.Module):
+    """A module of one's own: the file cannot know its constructor."""
+
+    def __init__(self):
+        self.k = nn.Linear(4, 4, rng=0)
+
+    def forward(self, x):
+        return [2 * v for v in self.k(x)]
+
+
 def test_a_model_the_file_cannot_describe_says_so_and_load_model_refuses_it_by_name(tmp_path):
-    block = nn.Sequential(nn.Linear(4, 4, rng=0), nn.TransformerBlock(4, 2, 8, rng=0))
-    block.save(tmp_path / "m.json")
+    model = nn.Sequential(nn.Linear(4, 4, rng=0), Doubler())
+    model.save(tmp_path / "m.json")
     saved = json.loads((tmp_path / "m.json").read_text())["architecture"]
-    assert saved["args"]["modules"][1]["type"] == "TransformerBlock"
-    assert "cannot_rebuild" in saved["args"]["modules"][1]
+    assert saved["args"]["modules"][1] == {
+        "type": "Doubler",
+        "cannot_rebuild": "the model file does not describe it",
+    }
     with pytest.raises(ValueError, match=r"load_model\('.*m.json'\): the model.modules.1 "
-                       r"\(TransformerBlock\) cannot be rebuilt"):  # fmt: skip
+                       r"\(Doubler\) cannot be rebuilt"):  # fmt: skip
         load_model(tmp_path / "m.json")
-    other = nn.Sequential(nn.Linear(4, 4, rng=1), nn.TransformerBlock(4, 2, 8, rng=1))
+    other = nn.Sequential(nn.Linear(4, 4, rng=1), Doubler())
     other.load(tmp_path / "m.json")  # the weights still load into a model built by hand
-    assert other.state_dict() == block.state_dict()
+    assert other.state_dict() == model.state_dict()
+
+
+def test_a_transformer_block_whose_norms_were_changed_is_not_described():
+    block = nn.TransformerBlock(4, 2, 8, rng=0)
+    block.norm1.eps = block.norm2.eps = 1e-6
+    assert describe(block)["cannot_rebuild"] == "its layer norms have eps 1e-06, 1e-06"
 
 
 def test_a_model_changed_by_hand_after_it_was_made_is_not_described_as_its_constructor():

@@ -13,7 +13,7 @@ import pytest
 
 import nn
 from nn.module import load_model
-from nn.torch_script import torch_script
+from nn.torch_script import SUPPORTED, torch_script
 
 pytestmark = pytest.mark.torch
 TOL = 1e-10
@@ -231,7 +231,9 @@ KEPT = {  # names a Chinese comment keeps as they are written
     "syncbatchnorm", "batchnorm1d", "name", "number", "model", "pt", "log", "standalone",
     "nproc_per_node", "json", "py", "save", "state_dict", "path", "training", "history",
     "layers", "neurons", "clip_grad_norm", "format", "nn", "python", "sequential", "linear",
-    "cpu", "beta", "silu", "maxout", "pieces",
+    "cpu", "beta", "silu", "maxout", "pieces", "conv1d", "transformer", "input", "true",
+    "false", "multiheadattention", "scale", "causal", "batch_first", "embed_dim",
+    *(kind.__name__.lower() for kind in SUPPORTED),  # the model's class, in its summary
 }  # fmt: skip
 
 
@@ -283,7 +285,7 @@ def test_english_is_the_default_and_lang_none_follows_the_language_in_force():
 def test_without_viz_lang_none_reads_the_environment(tmp_path):
     code = (
         "import sys, nn\n"
-        "from nn.torch_script import torch_script\n"
+        "from nn.torch_script import SUPPORTED, torch_script\n"
         "text = torch_script(nn.MLP(2, [3, 1], rng=0))\n"
         "assert 'viz' not in sys.modules\n"
         "print(text.splitlines()[0])\n"
@@ -297,20 +299,85 @@ def test_without_viz_lang_none_reads_the_environment(tmp_path):
 # --- Refusals -------------------------------------------------------------------------------
 
 
+class Doubler(nn.Module):
+    def forward(self, x):
+        return [2 * v for v in x]
+
+
 @pytest.mark.parametrize(
     ("model", "said"),
     [
-        (lambda: nn.Sequential(nn.Conv1d(2, 2, 1, rng=0)), r"layers.0 \(Conv1d\) has no script"),
-        (
-            lambda: nn.Sequential(nn.Linear(4, 4, rng=0), nn.TransformerBlock(4, 2, 8, rng=0)),
-            r"layers.1 \(TransformerBlock\) has no script yet; torch_script writes .*MLP",
-        ),
-        (lambda: nn.SelfAttention(4, rng=0), r"the model \(SelfAttention\) has no script"),
+        (lambda: nn.Sequential(nn.Linear(2, 2, rng=0), Doubler()), r"layers.1 \(Doubler\) has no "
+         r"PyTorch script; torch_script writes .*MLP"),
+        (lambda: nn.Sequential(nn.Swish(learnable=True)), r"layers.0 \(Swish\) has a learnable"),
+        (lambda: mixed_layer(), r"layers.0.neurons.1.act \(function tanh\) differs from the first"),
     ],
-)
+)  # fmt: skip
 def test_a_model_the_script_cannot_rebuild_is_refused_naming_the_piece(model, said):
-    with pytest.raises(ValueError, match=r"torch_script: " + said):
+    with pytest.raises((TypeError, ValueError), match=r"torch_script: " + said):
         torch_script(model())
+
+
+def mixed_layer():
+    model = nn.MLP(2, [2, 1], rng=0)
+    model.layers[0].neurons[1].act = nn.activations.tanh  # torch applies one to a layer
+    return model
+
+
+def test_a_model_reading_sequences_is_rebuilt_but_not_trained(tmp_path):
+    X, y = moons()
+    model = nn.Sequential(nn.Linear(2, 2, rng=0))
+    history = nn.fit(model, X, y[:, None] * [1, 1], loss="mse", epochs=1, verbose=False,
+                     optimizer=nn.SGD(model.parameters()))  # fmt: skip
+    conv = nn.Sequential(nn.Conv1d(2, 2, 1, rng=0))
+    with pytest.raises(ValueError, match=r"torch_script: the model has a Conv1d, which reads "
+                       r"sequences; nn.fit trains models of features"):  # fmt: skip
+        torch_script(conv, training=history)
+
+
+SEQUENCE_MODELS = {
+    "conv and pools": lambda: nn.Sequential(
+        nn.Conv1d(2, 3, 2, padding=1, rng=1), nn.ReLU(), nn.MaxPool1d(2),
+        nn.AvgPool1d(2, stride=1, padding=1),
+    ),
+    "rnn": lambda: nn.RNNCell(2, 3, nonlinearity="relu", rng=1),
+    "gru": lambda: nn.GRUCell(2, 3, rng=1),
+    "lstm": lambda: nn.LSTMCell(2, 3, bias=False, rng=1),
+    "attention": lambda: nn.SelfAttention(4, causal=True, scale=0.4, rng=1),
+    "heads": lambda: nn.MultiHeadAttention(4, 2, causal=True, rng=1),
+    "heads without bias": lambda: nn.MultiHeadAttention(4, 2, bias=False, rng=1),
+    "transformer": lambda: nn.TransformerBlock(4, 2, 8, rng=1),
+    "causal transformer": lambda: nn.TransformerBlock(4, 2, 8, causal=True, rng=1),
+    "feed-forward": lambda: nn.FeedForward(4, 6, rng=1),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", SEQUENCE_MODELS)
+def test_every_model_to_torch_converts_has_a_script_building_the_same_module(kind, tmp_path):
+    import torch
+
+    from nn.torch_bridge import to_torch
+
+    model = SEQUENCE_MODELS[kind]()
+    text = torch_script(model, model_file="m.json", lang="en")
+    namespace = {"__name__": "loaded"}
+    exec(text, namespace)
+    built = namespace["build_model"]()
+    namespace["load_chainrule"](built, model.state_dict())
+    twin = to_torch(model)
+    assert repr(built) == repr(twin)
+    ours, theirs = built.state_dict(), twin.state_dict()
+    assert list(ours) == list(theirs)
+    assert all(torch.equal(ours[k], theirs[k]) for k in ours)
+    script = tmp_path / "script.py"
+    script.write_text(text)
+    ruff = [sys.executable, "-m", "ruff"]
+    assert (
+        subprocess.run([*ruff, "format", "--check", str(script)], capture_output=True).returncode
+        == 0
+    )
+    zh = torch_script(model, model_file="m.json", lang="zh-CN")
+    assert [(line, english_words(line)) for line in prose(zh) if english_words(line)] == []
 
 
 def test_a_history_without_a_recipe_or_a_bad_lang_is_refused_before_anything_is_written():
@@ -332,7 +399,7 @@ def test_without_torch_the_error_says_how_to_install_it():
     code = (
         "import sys; sys.modules['torch'] = None\n"
         "import nn\n"
-        "from nn.torch_script import torch_script\n"
+        "from nn.torch_script import SUPPORTED, torch_script\n"
         "torch_script(nn.MLP(2, [1], rng=0))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
