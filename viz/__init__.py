@@ -42,3 +42,8 @@ __all__ += ["ExpressionError", "expression"]
 from .tangent import TangentStory, forward_story  # noqa: E402
 
 __all__ += ["TangentStory", "forward_story"]
+
+# The same graph checked against torch.autograd, leaf by leaf (issue 19; torch only when called).
+from .compare import Comparison, compare_torch  # noqa: E402
+
+__all__ += ["Comparison", "compare_torch"]

@@ -295,7 +295,8 @@ def test_every_lesson_is_listed_in_reading_order():
     assert names[13] == "regularisation"
     beyond = ["skip-connections", "batch-norm", "convolution", "bptt", "self-attention"]
     assert names[14:20] == beyond + ["transformer"]  # issue 16: past the MLP
-    assert names[20:] == ["forward-reverse", "newton"]  # issue 18: the derivatives themselves
+    assert names[20:22] == ["forward-reverse", "newton"]  # issue 18: the derivatives themselves
+    assert names[22:] == ["pytorch"]  # issue 19: the same network in PyTorch
 
 
 def test_cli_step_refuses_a_lesson_without_one_graph(capsys):

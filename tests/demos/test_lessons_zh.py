@@ -33,6 +33,7 @@ KEPT = {
     "batchnorm", "batchnorm1d", "layernorm", "conv", "conv1d", "maxpool", "maxpool1d",
     "avgpool", "avgpool1d", "rnn", "rnncell", "gru", "grucell", "lstm", "lstmcell", "bptt",
     "transformer", "residual", "selfattention", "multiheadattention", "eps", "rosenbrock",
+    "export",
 }  # fmt: skip
 ENGLISH_WORD = re.compile(r"[A-Za-z][A-Za-z_'-]{2,}")
 CODE = re.compile(
