@@ -54,7 +54,7 @@ from .losses import (
     cross_entropy,
     mse_loss,
 )
-from .module import Module, Sequential
+from .module import Module, Sequential, load_model, read_model_file
 from .norm import BatchNorm1d, LayerNorm
 from .optim import SGD, Adam, Optimizer, RMSprop, clip_grad_norm_, clip_grad_value_
 from .perceptron import Perceptron, PerceptronReport
@@ -62,6 +62,7 @@ from .recurrent import GRUCell, LSTMCell, RNNCell, unroll
 from .residual import Residual, deep_stack
 from .schedules import CosineAnnealingLR, ExponentialLR, LinearLR, LRScheduler, StepLR
 from .torch_bridge import from_torch, to_torch, torch_state_names  # torch only when called
+from .torch_script import torch_script
 from .train import DivergedError, History, evaluate, fit, predict
 from .transformer import FeedForward, TransformerBlock
 
@@ -137,6 +138,7 @@ __all__ = [
     "grad_norms",
     "init",
     "load_digits",
+    "load_model",
     "logic_gate",
     "losses",
     "make_blobs",
@@ -148,10 +150,12 @@ __all__ = [
     "optim",
     "positional_encoding",
     "predict",
+    "read_model_file",
     "recurrent",
     "residual",
     "schedules",
     "to_torch",
+    "torch_script",
     "torch_state_names",
     "train_test_split",
     "transformer",

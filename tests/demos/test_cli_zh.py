@@ -36,6 +36,7 @@ KEPT = {
     # the teacher's commands: metavars, the files they read and write, function names
     "expr", "dir", "names", "key", "answers", "txt", "html", "csv", "results", "graph",
     "backprop", "sigmoid", "tanh", "sgd", "utf-",
+    "model", "ddp",  # chainrule export MODEL.json --torch OUT.py --ddp
 }  # fmt: skip
 ENGLISH_WORD = re.compile(r"[A-Za-z][A-Za-z_-]{2,}")
 
@@ -74,7 +75,7 @@ def test_help_in_chinese_has_argparses_words_and_ours_and_no_english_sentence(tm
     done = chainrule("--lang", spelling, "--help", cwd=tmp_path)
     assert (done.returncode, done.stderr) == (0, "")
     assert done.stdout.startswith("用法：chainrule [-h] [--lang LANG]")
-    assert "{list,run,step,doctor,draw,worksheet,check,exercise} ..." in done.stdout
+    assert "{list,run,step,doctor,draw,worksheet,check,exercise,export}\n" in done.stdout
     for words in (
         "反向传播课程。",
         "位置参数：",
@@ -88,7 +89,7 @@ def test_help_in_chinese_has_argparses_words_and_ours_and_no_english_sentence(tm
 
 
 @pytest.mark.parametrize(
-    "command", ["list", "run", "step", "doctor", "draw", "worksheet", "check", "exercise"]
+    "command", ["list", "run", "step", "doctor", "draw", "worksheet", "check", "exercise", "export"]
 )
 def test_every_subcommands_help_is_chinese_and_takes_lang_after_its_name(tmp_path, command):
     done = chainrule(command, "--help", "--lang", "zh-CN", cwd=tmp_path)
@@ -149,7 +150,8 @@ def test_list_in_chinese_lines_up_the_summaries_by_display_width(tmp_path):
         (["run", "moons", "--seed", "4294967296"], "seed 最大为 4294967295"),
         (
             ["bogus"],
-            "chainrule: 参数 {list,run,step,doctor,draw,worksheet,check,exercise}：无效的选择：",
+            "chainrule: 参数 {list,run,step,doctor,draw,worksheet,check,exercise,export}："
+            "无效的选择：",
         ),
         (["run", "moons", "--sed", "1"], "chainrule: 无法识别的参数：--sed 1"),
         (["run", "moons", "--no-plots=1"], "参数 --no-plots：这个选项不带值，却给了 '1'"),
