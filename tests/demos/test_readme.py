@@ -72,3 +72,29 @@ def test_the_hessian_the_readme_quotes_is_what_hessian_gives():
     h = eval(call, {"hessian": autograd.hessian})  # the README's own line, as a reader types it
     quoted = re.search(r"is\s+(\[\[[^\]]+\], \[[^\]]+\]\])", text).group(1)
     assert h.tolist() == ast.literal_eval(quoted)  # [[402, -400], [-400, 200]]
+
+
+@pytest.mark.torch
+def test_the_pytorch_example_runs_saves_the_recipe_and_compares_the_gradients(
+    tmp_path, monkeypatch, capsys
+):
+    import nn
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## From chainrule to PyTorch") :]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(tmp_path)
+    namespace = {}
+    exec(compile(code, "README example", "exec"), namespace)
+    table = capsys.readouterr().out.strip().splitlines()
+    assert table[0] == "# ∂f/∂leaf, from chainrule and from torch.autograd"
+    assert table[-1].startswith("largest difference: ")
+    assert float(table[-1].split(": ")[1]) < 1e-15
+    model, twin = namespace["model"], namespace["twin"]
+    rebuilt = nn.load_model(tmp_path / "moons.json")  # the file alone rebuilds the network
+    X = namespace["X"][:5].tolist()  # five points, each a list of its two features
+    assert [rebuilt(x).data for x in X] == [model(x).data for x in X]
+    import torch
+
+    out = twin(torch.tensor(X, dtype=torch.float64)).detach().reshape(-1).tolist()
+    assert out == pytest.approx([model(x).data for x in X], abs=1e-12)

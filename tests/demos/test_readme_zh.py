@@ -33,6 +33,7 @@ SECTIONS = {
     "Pictures of the graph": "计算图的图片",
     "Training networks": "训练网络",
     "Beyond the MLP": "越过 MLP",
+    "From chainrule to PyTorch": "从 chainrule 到 PyTorch",
     "Stepping through backprop in class": "在课堂上逐步演示反向传播",
     "What is where": "文件在哪里",
     "How it differs from micrograd": "与 micrograd 的不同",
@@ -66,7 +67,7 @@ KEPT = {
     "moons", "digits", "make", "pip", "conda", "kill", "debian", "ubuntu", "fedora", "macos",
     "windows", "linux", "svg", "png", "pdf", "html", "json", "dot", "cpu", "dpi", "mib", "wheel",
     "float", "path", "stderr", "stdout", "enter", "tab", "home", "ctrl-c", "cjk", "mlp",
-    "transformer", "rosenbrock",
+    "transformer", "rosenbrock", "gpu",
 }  # fmt: skip
 ENGLISH_WORD = re.compile(r"[A-Za-z][A-Za-z_'-]{2,}")
 CJK = re.compile(r"[\u3400-\u9fff]")
