@@ -10,6 +10,7 @@ loss beside chainrule's for every epoch. losses.png draws all four curves; graph
 backprop.html are the part-lifetime graph, the one torch.autograd differentiates as well.
 """
 
+import ast
 import os
 
 import numpy as np
@@ -239,6 +240,14 @@ def two_moons(lesson, setup, torch):
     return found, history, model_file
 
 
+def heart(script):
+    """The script's network and training loop: its build_model and train functions, as written."""
+    tree = ast.parse(script)
+    wanted = ("build_model", "train")
+    found = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name in wanted]
+    return "\n\n".join(ast.get_source_segment(script, node) for node in found)
+
+
 def write_script(lesson, model, history, model_file):
     """train_torch.py: nn.torch_script's PyTorch script for `model`, trained as `history` says."""
     path = lesson.path(SCRIPT)
@@ -253,6 +262,11 @@ def write_script(lesson, model, history, model_file):
     )
     lesson.say(said.format(model_file=os.path.basename(model_file), steps=STEPS))
     lesson.say(f"  python {path} --model {model_file}")
+    lesson.say("")
+    lesson.say(_("Its network and its training loop, as {script} has them:").format(script=SCRIPT))
+    for line in heart(script).splitlines():
+        lesson.say(f"    {line}" if line else "")
+    lesson.say("")
     said = _(
         "The same script from the command line (add --ddp for the DistributedDataParallel "
         "version, where a model goes when it outgrows one machine):"

@@ -4,6 +4,7 @@ true as printed, the lesson without torch, its pictures, and the same lesson in 
 
 import importlib.util
 import os
+import pathlib
 import re
 import subprocess
 import sys
@@ -105,6 +106,23 @@ def test_the_script_it_wrote_runs_as_printed_and_ends_at_chainrule_s_loss(englis
     ours = results["moons"]["chainrule"]
     np.testing.assert_allclose([float(v) for _, v in epochs], ours, rtol=0, atol=1e-11)
     assert float(epochs[-1][1]) == pytest.approx(ours[-1], abs=1e-11)  # the same last loss
+
+
+@pytest.mark.torch
+def test_it_prints_the_script_s_network_and_training_loop_as_the_file_has_them(english):
+    _results, text, _files = english
+    script = re.search(r"^  python (\S+) --model", text, re.M)[1]
+    written = pathlib.Path(script).read_text(encoding="utf-8")
+    after = text.split("as train_torch.py has them:\n", 1)[1].splitlines()
+    shown = []
+    for line in after:  # the indented lines, up to the next sentence
+        if line and not line.startswith("    "):
+            break
+        shown.append(line[4:])
+    code = "\n".join(shown).strip()
+    assert code.startswith("def build_model():") and "loss.backward()" in code
+    for block in code.split("\n\n"):
+        assert block in written  # every line shown is the script's own, in its order
 
 
 @pytest.mark.torch
