@@ -54,7 +54,8 @@ def _ops(torch):
     }
 
 
-def _torch(where):
+def import_torch(where):
+    """torch, or an ImportError naming `where` and how to install it (torch is optional)."""
     try:
         import torch
     except ImportError:
@@ -67,12 +68,12 @@ def _torch(where):
 
 def torch_ops():
     """The torch function for each op of the table, by name (imports torch)."""
-    return _ops(_torch("torch_ops"))
+    return _ops(import_torch("torch_ops"))
 
 
 def to_torch(root):
     """(torch tensor computing `root`, {leaf Value: its float64 leaf tensor}) from the graph."""
-    torch = _torch("to_torch")
+    torch = import_torch("to_torch")
     if type(root) is not Value:
         raise TypeError(f"to_torch: expected a Value, got {type(root).__name__}")
     order = topological_order(root)
@@ -116,7 +117,7 @@ class Compared:
 def compare_torch(root):
     """Each leaf's d(root)/d(leaf) from the engine and from torch.autograd, in topological
     order; every `.grad` is left as it was. A batch root counts as its sum, as backward()."""
-    torch = _torch("compare_torch")
+    torch = import_torch("compare_torch")
     troot, leaves = to_torch(root)
     (troot.sum() if troot.ndim else troot).backward()
     order, saved = _fresh_pass(root)  # the engine's gradients, fresh, then put back

@@ -20,6 +20,8 @@ import inspect
 import math
 import random
 
+from autograd.torch_replay import import_torch
+
 from . import activations as A
 from .attention import MultiHeadAttention, Projection, SelfAttention
 from .conv import AvgPool1d, Conv1d, MaxPool1d
@@ -38,13 +40,7 @@ SOFTPLUS_THRESHOLD = 40.0
 
 def _torch(where):
     """torch.nn and nn.torch_modules, or an ImportError saying how to install torch."""
-    try:
-        import torch  # noqa: F401  (imported here: torch is optional)
-    except ImportError:
-        raise ImportError(
-            f"{where} needs PyTorch, which is not installed: pip install 'chainrule[torch]' "
-            "(torch==2.13.0)"
-        ) from None
+    import_torch(where)  # imported here, not at the top: torch is optional
     from torch import nn as tnn
 
     from . import torch_modules
