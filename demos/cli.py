@@ -22,7 +22,7 @@ from viz.format import pad, width
 from viz.i18n import _
 
 from . import cmd_check, cmd_draw, cmd_exercise, cmd_export, cmd_worksheet, doctor
-from .common import SEEDS, MissingExtra, UsageError, parameters_of
+from .common import SEEDS, MissingExtra, UsageError, complain, parameters_of
 
 # Every demos/lessonNN_*.py, in the order of its number: a new lesson file is found by itself.
 MODULES = [
@@ -287,13 +287,6 @@ def check_renderer():
                 choices=", ".join(("auto", *render.RENDERERS)),
             )
         ) from None
-
-
-def complain(status, text):
-    """Say `text` as one line on stderr (when there is one); returns the exit status."""
-    if sys.stderr is not None:  # `2>&-`: print(file=None) would write to stdout instead
-        print(f"chainrule: {text}", file=sys.stderr)
-    return status
 
 
 def main(argv=None):

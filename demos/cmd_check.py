@@ -22,13 +22,14 @@ import io
 import json
 import math
 import os
-import sys
 import unicodedata
 from dataclasses import dataclass, field
 
 from viz.format import fmt, pad, read_number, rpad, visible, width
 from viz.i18n import _, current, ngettext, pgettext
 from viz.render import write_atomic
+
+from .common import complain
 
 FORMAT, VERSION = "chainrule-worksheet-key", 1  # what key.json says it is (HW.md's format)
 COLUMNS = ("student", "sheet", "question", "answer")  # ANSWERS.csv's header, in any order
@@ -619,7 +620,7 @@ def run(args):
         key = read_key(args.key)
         rows = [row for path in args.answers for row in read_answers(path)]
     except BadFile as err:
-        return complain(err)
+        return complain(1, err)
     results, problems = mark(key, rows)
     out = args.out or os.path.dirname(os.path.abspath(args.answers[0]))
     written = [os.path.join(out, "results.csv"), os.path.join(out, "results.html")]
@@ -627,16 +628,9 @@ def run(args):
         write_atomic(written[0], results_csv(results))
         write_atomic(written[1], results_html(key, results, problems))
     except OSError as err:
-        return complain(_("cannot write the results: {error}").format(error=err))
+        return complain(1, _("cannot write the results: {error}").format(error=err))
     for line in report(key, results, problems):
         print(visible(line))  # a name holding ESC cannot clear the screen
     print()
     print(_("Wrote {csv} and {html}").format(csv=written[0], html=written[1]))
     return 0
-
-
-def complain(text):
-    """Say `text` as one line on stderr; the exit status 1 (a file was not right)."""
-    if sys.stderr is not None:
-        print(f"chainrule: {text}", file=sys.stderr)
-    return 1

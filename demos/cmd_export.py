@@ -9,7 +9,6 @@ fit's recipe. This module reads the command line and says what was written and h
 """
 
 import os
-import sys
 
 from nn.module import load_model, read_model_file
 from nn.torch_script import torch_script
@@ -17,7 +16,7 @@ from viz import i18n
 from viz.i18n import _
 from viz.render import write_atomic
 
-from .common import MissingExtra, UsageError
+from .common import MissingExtra, UsageError, complain
 
 
 def add_parser(sub):
@@ -52,13 +51,6 @@ def add_parser(sub):
     return p
 
 
-def complain(text):
-    """Say `text` as one line on stderr; the exit status 1 (the file or the write failed)."""
-    if sys.stderr is not None:
-        print(f"chainrule: {text}", file=sys.stderr)
-    return 1
-
-
 def run(args):
     """Write the script for args.model to args.torch; returns the exit status."""
     if os.path.abspath(args.torch) == os.path.abspath(args.model):
@@ -73,14 +65,15 @@ def run(args):
     except FileNotFoundError:
         raise UsageError(_("there is no model file {path}").format(path=repr(args.model))) from None
     except (OSError, ValueError) as err:
-        return complain(err)
+        return complain(1, err)
     training = saved.get("training")
     if args.ddp and training is None:
         return complain(
+            1,
             _(
                 "{path} keeps no training recipe, and --ddp trains: save the model with "
                 "`model.save(path, training=history)`"
-            ).format(path=repr(args.model))
+            ).format(path=repr(args.model)),
         )
     try:
         script = torch_script(
@@ -98,11 +91,11 @@ def run(args):
             )
         ) from None
     except (TypeError, ValueError) as err:  # a piece with no script, a recipe with no torch form
-        return complain(err)
+        return complain(1, err)
     try:
         write_atomic(args.torch, script)
     except OSError as err:
-        return complain(_("cannot write the script: {error}").format(error=err))
+        return complain(1, _("cannot write the script: {error}").format(error=err))
     if training is None:
         print(
             _("Wrote {out}: the model in PyTorch, with the weights from {model}.").format(

@@ -39,6 +39,13 @@ def out_dir(name):
     return pathlib.Path(root) / name
 
 
+def complain(status, text):
+    """Say `text` as one line on stderr (when there is one); returns the exit status."""
+    if sys.stderr is not None:  # `2>&-`: print(file=None) would write to stdout instead
+        print(f"chainrule: {text}", file=sys.stderr)
+    return status
+
+
 class UsageError(Exception):
     """A mistake on the command line: `chainrule` says it in one line on stderr, exit status 2."""
 
