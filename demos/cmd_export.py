@@ -62,8 +62,8 @@ def run(args):
     try:
         saved = read_model_file(args.model, repr(args.model))  # its errors name the file
         model = load_model(args.model)
-    except FileNotFoundError:
-        raise UsageError(_("there is no model file {path}").format(path=repr(args.model))) from None
+    except FileNotFoundError:  # a failure, as `chainrule check` says of a missing key
+        return complain(1, _("there is no model file {path}").format(path=repr(args.model)))
     except (OSError, ValueError) as err:
         return complain(1, err)
     training = saved.get("training")
