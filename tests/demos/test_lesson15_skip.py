@@ -117,15 +117,21 @@ def value(part):
     return None
 
 
-@pytest.mark.parametrize("lang", ["en", "zh-CN"])
-def test_every_equation_with_numbers_on_both_sides_is_true_as_printed(tmp_path, lang):
-    _results, text, _ = run(tmp_path, lang)
+def true_equations(text):
+    """How many equalities between numbers `text` prints, each asserted true (to 1e-6)."""
     checked = 0
     for line, parts in equations(text):
         values = [v for v in map(value, parts) if v is not None]
         for a, b in zip(values, values[1:]):
             assert a == pytest.approx(b, rel=1e-6), line
             checked += 1
+    return checked
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-CN"])
+def test_every_equation_with_numbers_on_both_sides_is_true_as_printed(tmp_path, lang):
+    _results, text, _ = run(tmp_path, lang)
+    checked = true_equations(text)
     # the chain: 3 blocks' u and ∂h/∂x, their product, the 4 path groups, the sum, the bound
     # and the loss
     assert checked == 13

@@ -20,10 +20,15 @@ def teaching_section():
     return text[start:end]
 
 
+def first_code(heading):
+    """The first Python block after `heading` in README.md."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    return text[text.index(heading) :].split("```python\n", 1)[1].split("```", 1)[0]
+
+
 @pytest.mark.render  # it saves an SVG
 def test_the_five_line_example_runs_and_writes_its_two_files(tmp_path, monkeypatch):
-    section = teaching_section()
-    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    code = first_code("## Teaching with chainrule")
     assert len(code.strip().splitlines()) == 5
     monkeypatch.chdir(tmp_path)
     namespace = {}
@@ -51,9 +56,7 @@ def test_every_picture_the_section_shows_is_in_docs_and_parses():
 
 @pytest.mark.render  # it saves an SVG
 def test_the_beyond_the_mlp_example_runs_and_draws_the_block_folded_by_part(tmp_path, monkeypatch):
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text[text.index("## Beyond the MLP") :]
-    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    code = first_code("## Beyond the MLP")
     monkeypatch.chdir(tmp_path)
     namespace = {}
     exec(compile(code, "README example", "exec"), namespace)
@@ -80,9 +83,7 @@ def test_the_pytorch_example_runs_saves_the_recipe_and_compares_the_gradients(
 ):
     import nn
 
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text[text.index("## From chainrule to PyTorch") :]
-    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    code = first_code("## From chainrule to PyTorch")
     monkeypatch.chdir(tmp_path)
     namespace = {}
     exec(compile(code, "README example", "exec"), namespace)
