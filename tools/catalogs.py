@@ -35,6 +35,7 @@ SOURCES = {
                  "demos/exercises/*.py"],
     "derivatives": ["demos/lesson2[12]_*.py"],
     "pytorch": ["demos/lesson23_*.py", "viz/compare.py"],
+    "classroom": ["viz/misconceptions.py"],
 }  # fmt: skip
 NOT_SOURCES = {"viz/i18n.py"}  # its docstring's example is not a message
 METHODS = {".py": "python", ".js": "javascript"}

@@ -23,10 +23,11 @@ import pathlib
 LANGUAGES = {"en": "English", "zh-CN": "简体中文"}
 # One catalog per part of chainrule, so each is translated (and reviewed) on its own:
 # tools/catalogs.py lists the files each holds. Lessons 1-7 are the basics, 8-14 training,
-# 15-20 architectures, 21-22 derivatives (forward mode, second derivatives).
+# 15-20 architectures, 21-22 derivatives (forward mode, second derivatives), classroom the
+# live class (misconception hints).
 DOMAINS = (
     "narration", "pictures", "player", "basics", "training", "architectures", "cli", "homework",
-    "derivatives", "pytorch",
+    "derivatives", "pytorch", "classroom",
 )  # fmt: skip
 LOCALE_DIR = pathlib.Path(__file__).with_name("locale")
 GETTEXT_NAMES = {"zh-CN": "zh_CN"}  # the folder gettext expects under locale/
