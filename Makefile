@@ -4,10 +4,10 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 comma  := ,
 # Lessons plot with matplotlib and read digits through scikit-learn; slide handouts (PDF) bind
-# their pages with pypdf: all come with make. Where a Chromium is installed, Playwright too,
+# their pages with pypdf; `chainrule serve` runs on Starlette and uvicorn: all come with make. Where a Chromium is installed, Playwright too,
 # so `make test` runs the browser tests (it drives that Chromium; it downloads none).
 CHROMIUM := $(shell command -v chromium || command -v chromium-browser || command -v google-chrome)
-EXTRAS ?= dev,plot,digits,slides$(if $(CHROMIUM),$(comma)browser)
+EXTRAS ?= dev,plot,digits,slides,serve$(if $(CHROMIUM),$(comma)browser)
 # Reinstall when pyproject.toml or the wanted extras change, and only then.
 STAMP   = $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)-$(subst $(comma),-,$(EXTRAS))
 
@@ -59,5 +59,5 @@ clean:
 # The pictures the README shows (docs/*.svg, *.png), regenerated from the lessons; committed.
 .PHONY: docs
 docs:
-	@$(MAKE) --no-print-directory setup EXTRAS=dev,plot,digits,slides,browser
+	@$(MAKE) --no-print-directory setup EXTRAS=dev,plot,digits,slides,serve,browser
 	$(PY) docs/pictures.py

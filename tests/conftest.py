@@ -66,13 +66,18 @@ def _missing(marker):
         return "slow: builds and installs the wheel; set CHAINRULE_TEST_INSTALL=1 (CI does)"
     if marker == "cjk_font" and not cjk_font():
         return "no CJK font (Debian/Ubuntu: apt-get install fonts-noto-cjk)"
+    if marker == "serve" and not all(
+        importlib.util.find_spec(m) for m in ("starlette", "uvicorn", "websockets", "segno")
+    ):
+        return "the classroom server is not installed (pip install 'chainrule[serve]')"
     if marker == "torch" and importlib.util.find_spec("torch") is None:
         return "torch is not installed (pip install 'chainrule[torch]', torch==2.13.0)"
     return None
 
 
 def pytest_runtest_setup(item):
-    for marker in ("render", "system_dot", "browser", "cjk_font", "torch", "notebook", "install"):
+    markers = ("render", "system_dot", "browser", "cjk_font", "torch", "notebook", "install", "serve")
+    for marker in markers:
         if item.get_closest_marker(marker) is None:
             continue
         reason = _missing(marker)
