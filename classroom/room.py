@@ -191,7 +191,7 @@ class Room:
             names = labels()
             right = asked.question.right
             groups = {}
-            for sid, (text, value) in asked.answers.items():
+            for sid, (_text, value) in asked.answers.items():
                 verdict = verdicts[sid]
                 kind = "other" if verdict is None else verdict.kind
                 shown = fmt(value) if value == value else "nan"

@@ -46,8 +46,9 @@ def serving(graph=None, *, lan=False, lang="en", out=None):
     room = Room(graph, lang=lang, code=code, token=teacher_token(), lan=lan, out=out,
                 join_url=f"http://127.0.0.1:{port}/?code={code}")  # fmt: skip
     app = make_app(room)
-    config = uvicorn.Config(app, log_level="warning", ws="websockets-sansio", ws_max_size=4 * MAX_FRAME,
-                            lifespan="off")  # fmt: skip
+    config = uvicorn.Config(
+        app, log_level="warning", ws="websockets-sansio", ws_max_size=4 * MAX_FRAME, lifespan="off"
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listening]}, daemon=True)
     thread.start()
