@@ -32,6 +32,14 @@
   const SPEEDS = [3000, 2000, 1300, 800, 450]; // milliseconds per step, slow to fast
   let at = 0, timer = null, quiz = Boolean(data.quiz);
   let answers = {}; // step index -> {tries: [typed, ...], right, revealed}
+  // The live classroom (classroom/static/teacher.js) drives this page through
+  // window.chainrulePlayer (at the end). While the room answers about step `held`, the number
+  // that step finds stays "?" on the graph, and at that step the panel hides it as a quiz
+  // question would, with `heldLine` ("The room is answering: ∂f/∂x = ?") in its place.
+  let held = null, heldLine = "";
+  const CELL = { forward: "data", backward: "grad", tangent: "tangent" }; // what a phase finds
+  const heldBack = (i, word) => held !== null && steps[held].node === i && CELL[steps[held].phase] === word;
+  const holding = () => held !== null && held === at;
 
   // ---- Which element draws which node --------------------------------------------------
   // A node's element is its own box v{i}, or the folded box it sits in (several nodes).
@@ -63,11 +71,12 @@
   const settled = (s) => Boolean(record(s) && (record(s).right || record(s).revealed));
   // A backward (or tangent) step in quiz mode is an open question until answered or revealed.
   const isOpen = (s) => quiz && asks(s) && !settled(s);
-  const waiting = () => isOpen(at);
+  const waiting = () => isOpen(at) && !holding(); // the room's question, not the quiz's
   // A number found at step s is shown from then on, except while its own question is open.
   const shownFrom = (s) => s === null || at > s || (at === s && !waiting());
-  const gradKnown = (i) => shownFrom(nodes[i].grad_step);
-  const tangentKnown = (i) => shownFrom(nodes[i].tangent_step);
+  const gradKnown = (i) => shownFrom(nodes[i].grad_step) && !heldBack(i, "grad");
+  const tangentKnown = (i) => shownFrom(nodes[i].tangent_step) && !heldBack(i, "tangent");
+  const valueKnown = (i) => reached(nodes[i].value_step) && !heldBack(i, "data");
   // An edge's local derivative is used by forward mode at its op's step, by backprop at its
   // input's: it is shown from the first of them.
   const localKnown = (i, j) => ("tangent_step" in nodes[i] && reached(nodes[i].tangent_step)) ||
@@ -109,7 +118,8 @@
         [`o${i}`, `r${i}`].forEach((id) => mark(id, "cr-future"));
         node.inputs.forEach((j, k) => mark(`e${i}_${k}`, "cr-future"));
       }
-      setCell(i, "data", computed ? node.data : null, at === node.value_step);
+      const known = valueKnown(i);
+      setCell(i, "data", known ? node.data : null, known && at === node.value_step);
       if ("tangent" in node) {
         const known = tangentKnown(i);
         setCell(i, "tangent", known ? node.tangent : null, known && at === node.tangent_step);
@@ -150,7 +160,7 @@
   function labelElement(id) {
     // The name and numbers as text, for a screen reader; a hidden gradient stays hidden.
     const i = owner(id), node = nodes[i];
-    const value = reached(node.value_step)
+    const value = valueKnown(i)
       ? format(_("value {value}"), { value: node.data }) : _("value not computed yet");
     const grad = hasGrad && gradKnown(i)
       ? format(_("gradient {grad}"), { grad: node.grad }) : _("gradient not known yet");
@@ -216,7 +226,7 @@
   }
 
   function drawPanel() {
-    const step = steps[at], hide = waiting(), forward = step.phase === "forward";
+    const step = steps[at], hide = waiting() || holding(), forward = step.phase === "forward";
     const tangent = step.phase === "tangent";
     if (tangent) {
       // TRANSLATORS: the phase of a forward-mode step; {dot} is the chosen input's tangent, ẋ
@@ -224,7 +234,8 @@
     } else $("phase").textContent = forward ? _("Forward pass") : _("Backward pass");
     $("phase").className = "phase " + step.phase;
     writeMath($("heading"), step.heading);
-    const shown = hide ? step.lines : step.lines.concat(step.answer);
+    // (a forward step's line ends in the value: held, it goes)
+    const shown = holding() && forward ? [] : hide ? step.lines : step.lines.concat(step.answer);
     // A tangent step: the value's line, the tangent's in symbols, then its numbers; the last
     // of those that is not a bracketed reason, "(...)" or "（...）", is the tangent found.
     const reason = (text) => /^[(\uff08]/.test(text);
@@ -235,8 +246,8 @@
       if (tangent) return (shown[k].startsWith("=") ? "cont" : "") + (k === result ? " result tangent" : "");
       return (k > 0 ? "cont" : "") + (k === count - 1 && !hide ? " result" : "");
     });
-    $("ask").hidden = !hide;
-    if (hide) writeMath($("ask-label"), format(_("Your turn: {ask} = ?"), { ask: step.ask }));
+    $("ask").hidden = !waiting();
+    if (waiting()) writeMath($("ask-label"), format(_("Your turn: {ask} = ?"), { ask: step.ask }));
     drawVerdict();
     drawUses(hide ? [] : step.uses);
     // TRANSLATORS: why a gradient is what it is (zero, say), in brackets under the lines.
@@ -249,7 +260,7 @@
     $("prev").disabled = at === 0;
     $("next").disabled = at === total - 1;
     $("quiz").checked = quiz;
-    announce(step, hide);
+    announce(step, hide, shown);
   }
 
   function drawUses(uses) {
@@ -273,6 +284,12 @@
   function drawVerdict() {
     // What the student's answers at this step earned, and the hints a wrong try unlocked.
     const step = steps[at], rec = record(at), verdict = $("verdict");
+    if (holding()) { // the room is answering: no verdict of the page's own
+      verdict.className = "";
+      writeMath(verdict, heldLine);
+      $("hint").replaceChildren();
+      return;
+    }
     const answer = `${step.ask} = ${asks(at) ? answerOf(step).shown : ""}`;
     let text = "", kind = "";
     if (asks(at) && rec) {
@@ -302,13 +319,14 @@
     writeMath($("verdict"), text);
   }
 
-  function announce(step, hide) {
+  function announce(step, hide, shown) {
     // One sentence per step for a screen reader; during a question, without the answer.
     const said = [format(_("Step {n} of {total}."), { n: at + 1, total }),
       // TRANSLATORS: the step's heading as a sentence: only the full stop is yours.
       format(_("{heading}."), { heading: step.heading })];
-    said.push(...(hide ? step.lines : step.lines.concat(step.answer)));
-    if (hide) said.push(format(_("Your turn: type {ask}."), { ask: step.ask }));
+    said.push(...shown);
+    if (holding()) said.push(heldLine);
+    else if (hide) said.push(format(_("Your turn: type {ask}."), { ask: step.ask }));
     else if (step.after) said.push(step.after);
     $("say").textContent = said.join(" ");
   }
@@ -457,6 +475,7 @@
       answerBox.value = "";
       answerBox.focus();
     }
+    document.dispatchEvent(new CustomEvent("chainrule:step", { detail: { at } }));
   }
 
   function go(s) {
@@ -735,6 +754,24 @@
   });
   document.addEventListener("keydown", onKey);
   new ResizeObserver(() => { pane = svg.getBoundingClientRect(); follow(false); }).observe(svg);
+  // ---- The classroom's hook ------------------------------------------------------------
+  // What the teacher's page reads and does: the step on screen, a copy of a step, a node's
+  // numbers; go to a step; hold(s, line) hides what step s finds while the room answers
+  // (line: the sentence shown in its place, in the classroom's words; default "∂f/∂x = ?"),
+  // hold(null) shows it again. Every draw() tells the page with a "chainrule:step" event.
+  window.chainrulePlayer = {
+    at: () => at,
+    total,
+    step: (s) => JSON.parse(JSON.stringify(steps[s])),
+    node: (i) => ({ name: nodes[i].name, data: nodes[i].data, grad: nodes[i].grad }),
+    go: (s) => { stop(); return go(s); },
+    hold: (s, line) => {
+      held = s === null || s === undefined ? null : Math.max(0, Math.min(total - 1, s));
+      const step = held === null ? null : steps[held];
+      heldLine = held === null ? "" : line || `${step.ask || nodes[step.node].name} = ?`;
+      draw();
+    },
+  };
   drawLegend();
   setZoom(readableZoom());
   drawGraph();
