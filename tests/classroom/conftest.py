@@ -78,7 +78,8 @@ class Page:
         from websockets.sync.client import connect
 
         headers = {"Origin": origin} if origin else None
-        self.socket = connect(served.ws, additional_headers=headers, max_size=None)
+        # entered as a context manager (websockets 17), closed by close() or the server
+        self.socket = connect(served.ws, additional_headers=headers, max_size=None).__enter__()
         self.seen = []  # every message received, in order
         if hello is not None:
             self.send(hello)
