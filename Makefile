@@ -4,8 +4,9 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 comma  := ,
 # Lessons plot with matplotlib and read digits through scikit-learn; slide handouts (PDF) bind
-# their pages with pypdf; `chainrule serve` runs on Starlette and uvicorn: all come with make. Where a Chromium is installed, Playwright too,
-# so `make test` runs the browser tests (it drives that Chromium; it downloads none).
+# their pages with pypdf; `chainrule serve` runs on Starlette and uvicorn: all come with make.
+# Where a Chromium is installed, Playwright too, so `make test` runs the browser tests (it
+# drives that Chromium; it downloads none).
 CHROMIUM := $(shell command -v chromium || command -v chromium-browser || command -v google-chrome)
 EXTRAS ?= dev,plot,digits,slides,serve$(if $(CHROMIUM),$(comma)browser)
 # Reinstall when pyproject.toml or the wanted extras change, and only then.
