@@ -104,8 +104,9 @@ async def until(socket, *types):
 def step_asking(graph, name):
     """The player's step that finds `name`'s gradient in a classroom.graph.ClassGraph."""
     walk = graph.walk
-    return next(s for s, step in enumerate(walk.steps)
-                if step["phase"] == "backward" and walk.rows[step["node"]].name() == name)  # fmt: skip
+    names = [walk.rows[step["node"]].name() for step in walk.steps]
+    phases = [step["phase"] for step in walk.steps]
+    return next(s for s in range(len(names)) if phases[s] == "backward" and names[s] == name)
 
 
 def first_count(counts, k):

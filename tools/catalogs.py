@@ -35,7 +35,9 @@ SOURCES = {
                  "demos/exercises/*.py"],
     "derivatives": ["demos/lesson2[12]_*.py"],
     "pytorch": ["demos/lesson23_*.py", "viz/compare.py"],
-    "classroom": ["viz/misconceptions.py"],
+    "classroom": [
+        "viz/misconceptions.py", "classroom/*.py", "classroom/static/*.js",
+    ],  # fmt: skip
 }  # fmt: skip
 NOT_SOURCES = {"viz/i18n.py"}  # its docstring's example is not a message
 METHODS = {".py": "python", ".js": "javascript"}

@@ -244,8 +244,11 @@ def test_malformed_and_oversized_messages_are_refused_and_logged(served, caplog)
 def test_a_student_cannot_use_the_teachers_controls(served, caplog):
     caplog.set_level(logging.WARNING, logger="chainrule.serve")
     s = student(served)
-    for message in ({"type": "ask", "step": 0}, {"type": "reveal"}, {"type": "end"},
-                    {"type": "set", "leaf": 0, "value": 1}, {"type": "train", "task": "xor"}):  # fmt: skip
+    controls = [
+        {"type": "ask", "step": 0}, {"type": "reveal"}, {"type": "end"},
+        {"type": "set", "leaf": 0, "value": 1}, {"type": "train", "task": "xor"},
+    ]  # fmt: skip
+    for message in controls:
         s.send(message)
         assert s.next("error")["error"] == f"{message['type']}: only the teacher can do this"
     assert served.room.open is None and served.room.graph.version == 0
