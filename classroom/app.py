@@ -185,7 +185,8 @@ class Classroom:
         self.count_due = None  # the live count's pending send, if any
         self.count_at = 0.0
         self.trainer = self.training_task = None
-        self.student_frame_at = 0.0
+        self.student_frame_at = 0.0  # the students' training frames: when the last was sent,
+        self.student_frame = self.frame_due = self.student_status = None  # the latest, ...
         self.refusals = 0  # every refusal since the start, for the log and the tests
         self.player = (None, None)  # (graph version, its page): laid out once per version
 
@@ -295,6 +296,7 @@ class Classroom:
                 "state": room.state() | {"training": self.trainer is not None},
             })  # fmt: skip
             self.to_teachers(self.room.count())
+            self.last_frame(client)
             return
         if message["role"] != "student":
             raise Refused(f"hello: role must be teacher or student, got {message['role'][:20]!r}")
@@ -311,6 +313,7 @@ class Classroom:
             "state": room.state(student) | {"training": self.trainer is not None},
         })  # fmt: skip
         self.roster()
+        self.last_frame(client)
         if room.open is not None:
             self.count_soon()
 
@@ -416,11 +419,29 @@ class Classroom:
             self.to_students({"type": "training_stopped"})
 
     async def send_frame(self, frame):
+        """A training frame: to the teacher every one; to students at most one a second, the
+        latest kept for the end of that second, and a change of status (paused) at once."""
         self.to_teachers(frame)
-        now = time.monotonic()
-        if now - self.student_frame_at >= STUDENT_FRAME_EVERY:
-            self.student_frame_at = now
-            self.to_students(frame)
+        self.student_frame = frame
+        changed = frame.get("status") != self.student_status
+        if changed or time.monotonic() - self.student_frame_at >= STUDENT_FRAME_EVERY:
+            self.frame_to_students()
+        elif self.frame_due is None:
+            wait = self.student_frame_at + STUDENT_FRAME_EVERY - time.monotonic()
+            self.frame_due = asyncio.get_running_loop().call_later(wait, self.frame_to_students)
+
+    def frame_to_students(self):
+        if self.frame_due is not None:
+            self.frame_due.cancel()
+        self.frame_due, self.student_frame_at = None, time.monotonic()
+        self.student_status = self.student_frame.get("status")
+        self.to_students(self.student_frame)
+
+    def last_frame(self, client):
+        """A page joining while a network trains sees where it is (the trainer's last frame)."""
+        frame = getattr(self.trainer, "last_frame", None)
+        if frame is not None:
+            client.send(frame)
 
     # ---- Pages ------------------------------------------------------------------------------
     def teacher_asks(self, request):

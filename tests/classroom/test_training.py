@@ -224,7 +224,7 @@ def test_a_bad_rate_from_the_teacher_is_refused_and_training_goes_on():
     lesson(script)
 
 
-def test_steps_run_in_a_worker_thread_and_frames_keep_their_pace():
+def test_steps_run_in_a_worker_thread_not_in_the_event_loop():
     threads, times, loops = set(), [], set()
     training = Training("xor")
     step = training.step
@@ -248,9 +248,8 @@ def test_steps_run_in_a_worker_thread_and_frames_keep_their_pace():
         await trainer.run()
 
     run(main)
-    assert threads and not threads & loops
-    gaps = np.diff(times[:4])
-    assert gaps.min() >= 0.05 * 0.95  # at most 20 frames a second
+    assert len(times) == 5  # four, then the "stopped" frame run() ends with
+    assert threads and not threads & loops  # (the pace is not timed here: no timed tests)
 
 
 def test_a_diverged_step_pauses_the_trainer_and_says_so():
