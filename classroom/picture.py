@@ -14,9 +14,9 @@ import xml.etree.ElementTree as ET
 from viz.walk import SVG, by_id
 
 UNKNOWN = "?"
-MARGIN = 16  # points of graph around the asked node and its neighbours
+MARGIN = 24  # points of graph around the asked node and its neighbours
 WHOLE = (600, 420)  # points: a graph no wider and taller than this is shown whole
-SMALLEST = (280, 150)  # points: a crop never narrower or lower (a leaf alone is one box)
+SMALLEST = (300, 200)  # points: a crop never narrower or lower (a leaf alone is one box)
 LARGEST = (720, 540)  # points: nor wider or taller (a phone shows it at half size)
 MAX_BYTES = 60_000  # a picture bigger than this (a crowded view) keeps only the asked part
 CELL = re.compile(r"v(\d+)-(data|grad|tangent)")
