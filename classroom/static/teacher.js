@@ -52,7 +52,7 @@
     $("qr-button").title = _("Show the QR code big, for the projector");
     $("qr").alt = _("QR code of the join address");
     frame.title = _("backprop player");
-    document.title = _("chainrule serve: the live classroom");
+    document.title = _("chainrule: the live classroom");
   }
 
   function status(text, kind) {
@@ -472,7 +472,7 @@
     if (!token) {
       closedForGood = true;
       showConnection();
-      return status(_("Open the address chainrule serve printed: it ends in #token=…"), "error");
+      return status(_("Open the address that `chainrule serve` printed: it ends in `#token=…`."), "error");
     }
     connect();
   }
