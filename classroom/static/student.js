@@ -107,7 +107,12 @@
   }
 
   function connection(state) {
-    // "" (connected), "connecting", "reconnecting" or "offline"
+    // "" (connected), "connecting", "reconnecting", "offline", or null (not joined yet)
+    if (state === null) {
+      $("connection").textContent = "";
+      $("connection").className = "connection";
+      return;
+    }
     const said = {
       "": _("connected"),
       connecting: _("Connecting…"),
@@ -120,8 +125,7 @@
 
   function showJoin(error) {
     show("join");
-    connection("");
-    $("connection").textContent = "";
+    connection(null);
     $("code-field").hidden = !room.code_required;
     const code = $("code");
     if (!code.value) code.value = new URLSearchParams(location.search).get("code") || "";
@@ -172,6 +176,7 @@
     question = asked;
     revealed = false;
     waiting("");
+    $("notice").textContent = "";
     $("question").hidden = false;
     writeMath($("heading"), asked.heading);
     drawPicture(asked.picture, asked.ask);

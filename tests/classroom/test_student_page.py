@@ -159,6 +159,9 @@ def test_a_question_the_teacher_cancels_takes_the_student_back_to_waiting(served
         "The teacher closed the question without counting it."
     )
     expect(page.locator("#waiting")).to_have_text("Waiting for the teacher's question")
+    ask(served, t, "q", phase="forward")  # asked again: the note about the cancel goes
+    expect(page.locator("#heading")).to_have_text("Value of q")
+    expect(page.locator("#notice")).to_be_hidden()
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -176,6 +179,7 @@ def test_a_wrong_join_code_is_refused_on_screen_with_lan(pages, device):
             "That join code is not this room's: check the code on the board."
         )
         expect(page.locator("#join")).to_be_visible()
+        expect(page.locator("#connection")).to_have_class("connection")  # no "connected" dot
         assert served.room.students == {}
         type_into(page, "#code", served.code.lower())  # as a phone's keyboard may type it
         press(page, "#join-button")
