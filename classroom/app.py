@@ -15,6 +15,8 @@ phone never holds up the rest of the room.
 """
 
 import asyncio
+import base64
+import hashlib
 import hmac
 import itertools
 import json
@@ -27,6 +29,8 @@ from starlette.applications import Starlette
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocketDisconnect
+
+from viz.player import asset as player_asset
 
 from .room import Refused
 
@@ -380,7 +384,7 @@ class Classroom:
         kind = message["type"]
         if kind == "train":
             try:
-                training = Training(message["task"])
+                training = Training(message["task"], seed=self.room.seed)
             except ValueError as err:
                 raise Refused(str(err)) from None
             await self.stop_training()
@@ -493,9 +497,22 @@ def asset(name):
     return files("classroom").joinpath("static", name).read_text(encoding="utf-8")
 
 
-def page(name):
+def player_hash():
+    """The CSP source that allows the player's one inline script (viz/player.js, put into the
+    page verbatim) and nothing else inline: the player runs in an <iframe srcdoc> on the
+    teacher's page, and such a frame lives under its parent's policy."""
+    digest = hashlib.sha256(player_asset("player.js").encode("utf-8")).digest()
+    return f"'sha256-{base64.b64encode(digest).decode()}'"
+
+
+def page(name, scripts=""):
+    headers = HEADERS
+    if scripts:
+        policy = HEADERS["Content-Security-Policy"]
+        headers = HEADERS | {"Content-Security-Policy": f"script-src 'self' {scripts}; {policy}"}
+
     async def serve(request):
-        return HTMLResponse(asset(name), headers=HEADERS)
+        return HTMLResponse(asset(name), headers=headers)
 
     return serve
 
@@ -524,7 +541,7 @@ def make_app(room):
     hub = Classroom(room)
     app = Starlette(routes=[
         Route("/", page("student.html")),
-        Route("/teacher", page("teacher.html")),
+        Route("/teacher", page("teacher.html", player_hash())),
         Route("/static/{name}", static),
         Route("/api/room", hub.room_info),
         Route("/api/player", hub.player_page),

@@ -179,7 +179,7 @@ class ClassGraph:
             else:
                 # TRANSLATORS: the nudge check: the two differ by about (a number) times h²
                 said = _(
-                    "The gap, {gap}, shrinks like h²: with h half as big it is a quarter as big."
+                    "The gap, {gap}, shrinks like h²: halve h and it is about a quarter as big."
                 )
             said = said.format(root=root, name=name, gap=fmt(gap))
         return {

@@ -59,11 +59,14 @@ class Asked:
 
 class Room:
     """The lesson's state. `graph`: a classroom.graph.ClassGraph. code: the join code (needed
-    when `lan`); token: the teacher's secret. join_url: what the QR code and the page show."""
+    when `lan`); token: the teacher's secret. join_url: what the QR code and the page show.
+    out: a folder the results CSV is saved in at the end; seed: the live training's."""
 
-    def __init__(self, graph, *, lang="en", code="", token="", lan=False, join_url="", out=None):
+    def __init__(
+        self, graph, *, lang="en", code="", token="", lan=False, join_url="", out=None, seed=0
+    ):
         self.graph, self.lang, self.code, self.token = graph, lang, code, token
-        self.lan, self.join_url, self.out = lan, join_url, out
+        self.lan, self.join_url, self.out, self.seed = lan, join_url, out, seed
         self.students = {}  # id -> Student
         self.keys = {}  # key -> Student
         self.questions = []  # every Asked, in order
@@ -251,6 +254,8 @@ class Room:
             if asked and student.id in asked.answers:
                 state["answered"] = asked.answers[student.id][0]
         else:
+            if asked:  # the teacher's page hides the asked number on the projector again
+                state["question"] |= {"step": asked.step}
             state["graph"] = {"version": self.graph.version, "leaves": self.graph.leaves()}
             state["roster"] = self.roster()
         return state

@@ -21,7 +21,7 @@ from viz import i18n, render
 from viz.format import pad, width
 from viz.i18n import _
 
-from . import cmd_check, cmd_draw, cmd_exercise, cmd_export, cmd_worksheet, doctor
+from . import cmd_check, cmd_draw, cmd_exercise, cmd_export, cmd_serve, cmd_worksheet, doctor
 from .common import SEEDS, MissingExtra, UsageError, complain, parameters_of
 
 # Every demos/lessonNN_*.py, in the order of its number: a new lesson file is found by itself.
@@ -39,6 +39,7 @@ COMMANDS = {
     "check": cmd_check,
     "exercise": cmd_exercise,
     "export": cmd_export,
+    "serve": cmd_serve,
 }
 
 

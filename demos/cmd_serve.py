@@ -14,10 +14,14 @@ opens the port and says where to go.
 
 import argparse
 import errno
+import html
 import os
+import pathlib
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 import threading
 import webbrowser
 
@@ -82,6 +86,15 @@ def add_parser(sub):
         help=_("the port to serve on (default: {port}; 0: any free port)").format(
             port=DEFAULT_PORT
         ),
+    )
+    from .cli import seed  # here, not at the top: demos.cli imports this module as it loads
+
+    p.add_argument(
+        "--seed",
+        type=seed,
+        default=0,
+        metavar="N",
+        help=_("seed for the live training's data and starting weights (default 0)"),
     )
     p.add_argument(
         "--no-browser",
@@ -198,8 +211,9 @@ def run(args):
     join_url = f"http://{address}:{port}/" + (f"?code={code}" if args.lan else "")
     teacher_url = f"http://{LOOPBACK}:{port}/teacher#token={token}"
     room = Room(
-        graph, lang=lang, code=code, token=token, lan=args.lan, join_url=join_url, out=args.out
-    )
+        graph, lang=lang, code=code, token=token, lan=args.lan, join_url=join_url, out=args.out,
+        seed=args.seed,
+    )  # fmt: skip
     config = uvicorn.Config(
         make_app(room),
         host=sock.getsockname()[0],
@@ -209,17 +223,21 @@ def run(args):
         ws_max_size=4 * MAX_FRAME,  # a bigger frame is never read into memory at all
     )
     server = uvicorn.Server(config)
+    opener = None
     stopped = signal.signal(signal.SIGTERM, interrupt)  # `kill` stops it as Ctrl+C does
     try:
         announce(args, graph, teacher_url, join_url, code, address, lan)
-        if not args.no_browser:  # in a thread, as Jupyter does: a slow browser holds up nothing
-            threading.Thread(target=webbrowser.open, args=(teacher_url,), daemon=True).start()
+        opener = None if args.no_browser else redirect_file(teacher_url)
+        if opener is not None:  # in a thread, as Jupyter does: a slow browser holds up nothing
+            threading.Thread(target=webbrowser.open, args=(opener.as_uri(),), daemon=True).start()
         server.run(sockets=[sock])
     except KeyboardInterrupt:  # uvicorn has shut down cleanly, then passed Ctrl+C on
         pass
     finally:
         signal.signal(signal.SIGTERM, stopped)
         sock.close()
+        if opener is not None:
+            shutil.rmtree(opener.parent, ignore_errors=True)
     if sys.stdout.isatty():  # after the "^C" the terminal echoed
         print()
     if room.out is None:
@@ -231,6 +249,22 @@ def run(args):
         return complain(1, _("stopped, but cannot write the results: {error}").format(error=err))
     print(_("Stopped. The results are in {path}.").format(path=path), flush=True)
     return 0
+
+
+def redirect_file(url):
+    """A page only this user can read that sends the browser on to `url`: opened instead of
+    the URL itself, so the teacher's token never sits on a browser's command line, where
+    `ps` shows it to every user of the machine (Jupyter opens its server the same way)."""
+    folder = pathlib.Path(tempfile.mkdtemp(prefix="chainrule-serve-"))  # mode 0700
+    page = folder / "open.html"
+    quoted = html.escape(url, quote=True)
+    page.write_text(
+        f'<!DOCTYPE html><meta charset="utf-8">'
+        f'<meta http-equiv="refresh" content="0; url={quoted}"><a href="{quoted}">{quoted}</a>\n',
+        encoding="utf-8",
+    )
+    page.chmod(0o600)
+    return page
 
 
 def interrupt(signum, frame):

@@ -6,6 +6,7 @@ student trying the teacher's controls) refused with one error and one log line.
 """
 
 import logging
+import re
 
 import httpx
 import pytest
@@ -299,7 +300,12 @@ def test_pages_and_static_files(served):
                        ("/static/student.js", "text/javascript")):  # fmt: skip
         got = httpx.get(served.base + path)
         assert got.status_code == 200 and got.headers["content-type"].startswith(kind)
-        assert "script-src" not in got.headers["content-security-policy"]  # default 'self'
+        policy = got.headers["content-security-policy"]
+        if path == "/teacher":  # /static scripts, and the player's own by its hash alone
+            scripts = policy.split(";")[0]
+            assert re.fullmatch(r"script-src 'self' 'sha256-[\w+/=]+'", scripts), scripts
+        else:
+            assert "script-src" not in policy  # default-src 'self': /static scripts only
     for path in ("/static/../room.py", "/static/room.py", "/api/player"):
         assert httpx.get(served.base + path).status_code in (403, 404)
     assert httpx.get(served.base + "/api/qr.svg").text.lstrip().startswith("<")

@@ -37,6 +37,7 @@ KEPT = {
     "expr", "dir", "names", "key", "answers", "txt", "html", "csv", "results", "graph",
     "backprop", "sigmoid", "tanh", "sgd", "utf-",
     "model", "ddp",  # chainrule export MODEL.json --torch OUT.py --ddp
+    "lesson", "ctrl",  # chainrule serve [LESSON]; Ctrl+C stops it
 }  # fmt: skip
 ENGLISH_WORD = re.compile(r"[A-Za-z][A-Za-z_-]{2,}")
 
@@ -75,7 +76,7 @@ def test_help_in_chinese_has_argparses_words_and_ours_and_no_english_sentence(tm
     done = chainrule("--lang", spelling, "--help", cwd=tmp_path)
     assert (done.returncode, done.stderr) == (0, "")
     assert done.stdout.startswith("用法：chainrule [-h] [--lang LANG]")
-    assert "{list,run,step,doctor,draw,worksheet,check,exercise,export}\n" in done.stdout
+    assert "{list,run,step,doctor,draw,worksheet,check,exercise,export,serve}\n" in done.stdout
     for words in (
         "反向传播课程。",
         "位置参数：",
@@ -89,7 +90,8 @@ def test_help_in_chinese_has_argparses_words_and_ours_and_no_english_sentence(tm
 
 
 @pytest.mark.parametrize(
-    "command", ["list", "run", "step", "doctor", "draw", "worksheet", "check", "exercise", "export"]
+    "command",
+    ["list", "run", "step", "doctor", "draw", "worksheet", "check", "exercise", "export", "serve"],
 )
 def test_every_subcommands_help_is_chinese_and_takes_lang_after_its_name(tmp_path, command):
     done = chainrule(command, "--help", "--lang", "zh-CN", cwd=tmp_path)
@@ -150,7 +152,7 @@ def test_list_in_chinese_lines_up_the_summaries_by_display_width(tmp_path):
         (["run", "moons", "--seed", "4294967296"], "seed 最大为 4294967295"),
         (
             ["bogus"],
-            "chainrule: 参数 {list,run,step,doctor,draw,worksheet,check,exercise,export}："
+            "chainrule: 参数 {list,run,step,doctor,draw,worksheet,check,exercise,export,serve}："
             "无效的选择：",
         ),
         (["run", "moons", "--sed", "1"], "chainrule: 无法识别的参数：--sed 1"),
