@@ -76,7 +76,9 @@ def _missing(marker):
 
 
 def pytest_runtest_setup(item):
-    markers = ("render", "system_dot", "browser", "cjk_font", "torch", "notebook", "install", "serve")
+    markers = (
+        "render", "system_dot", "browser", "cjk_font", "torch", "notebook", "install", "serve",
+    )  # fmt: skip
     for marker in markers:
         if item.get_closest_marker(marker) is None:
             continue

@@ -151,7 +151,8 @@ def test_a_folder_that_cannot_hold_the_files_is_still_told_apart_from_the_output
     [
         (
             ["bogus"],
-            "chainrule: argument {list,run,step,doctor,draw,worksheet,check,exercise,export,serve}: "
+            "chainrule: argument "
+            "{list,run,step,doctor,draw,worksheet,check,exercise,export,serve}: "
             "invalid choice: 'bogus'",
         ),
         (["run"], "chainrule run: the following arguments are required: name"),
