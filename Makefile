@@ -48,7 +48,7 @@ notebook:
 
 lint: setup
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check autograd nn viz demos tests benchmarks
+	$(VENV)/bin/ruff format --check autograd nn viz demos tests benchmarks classroom
 
 # After marking a new string _("..."): extract every domain and merge it into the .po files.
 po: setup
