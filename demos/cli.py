@@ -164,8 +164,9 @@ def argparse_speaking():
 
 def language_asked(argv):
     """The language `--lang` names in `argv`, read before the parser is built (its help and
-    complaints are made in that language); None when it is absent or unknown."""
-    early = Early(add_help=False)
+    complaints are made in that language); None when it is absent or unknown. No
+    abbreviations: `serve --lan --lang zh-CN` has a --lan of its own, which is no --lang."""
+    early = Early(add_help=False, allow_abbrev=False)
     early.add_argument("--lang")
     try:
         asked = early.parse_known_args(argv)[0].lang

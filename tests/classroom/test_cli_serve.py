@@ -284,3 +284,12 @@ def test_in_chinese_every_line_it_prints_is_chinese_and_the_room_speaks_it(serve
     assert status == 0
     for line in [*server.seen, *rest]:
         assert CJK.search(line), line
+
+
+def test_lang_after_lan_is_the_language_not_an_abbreviation_of_it(serve):
+    # --lan is serve's own option: the early look for --lang must not read it as `--lang`
+    server = serve("--port", "0", "--lan", "--lang", "zh-CN")
+    server.line(TEACHER)
+    server.line(r"^按 Ctrl\+C")
+    assert server.stop()[0] == 0
+    assert all(CJK.search(line) for line in server.seen if not set(line) <= set("█▀▄ \n"))
