@@ -348,9 +348,12 @@
   }
 
   function graph(message) {
-    // The numbers changed: the new leaves, and the player redrawn at the same step.
+    // The numbers changed: the new leaves, and the player redrawn at the same step. The last
+    // question's results and the nudge were about the old numbers: they go.
     setLeaves(message.leaves);
     loadPlayer(message.version);
+    $("results").hidden = true;
+    $("nudged").replaceChildren();
     status("");
   }
 

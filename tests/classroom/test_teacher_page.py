@@ -135,6 +135,8 @@ def test_editing_a_value_redraws_the_player_at_the_same_step(open_teacher):
         page = open_teacher(served)
         step_to(page, Q_GRAD)
         expect(cell(page, Q, "grad")).to_have_text("-4")  # ∂f/∂q = z
+        page.click("#nudge")
+        expect(page.locator("#nudged")).to_contain_text("∂f/∂x · h = (-4) · 0.01")
         page.click("#leaf-3")  # z
         page.keyboard.press("Control+a")
         page.keyboard.type("2.5")
@@ -142,6 +144,7 @@ def test_editing_a_value_redraws_the_player_at_the_same_step(open_teacher):
         expect(cell(page, Z, "data")).to_have_text("2.5")
         expect(cell(page, Q, "grad")).to_have_text("2.5")
         expect(cell(page, F, "data")).to_have_text("7.5")  # f = 3 · 2.5, by the engine
+        expect(page.locator("#nudged")).to_be_empty()  # it was about the old numbers
         expect(player(page).locator("#counter")).to_have_text("step 8 / 10")
 
         page.locator("#slide-0").focus()  # x's slider, moved with the keyboard
