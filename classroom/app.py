@@ -112,6 +112,10 @@ def read_message(text):
     return data
 
 
+def as_json(message):
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+
+
 def refuse_constant(name):
     raise ValueError(f"{name} is not JSON")
 
@@ -150,12 +154,13 @@ class Client:
             return f"{self.id} (student {self.student.id} {self.student.name!r})"
         return f"{self.id} ({self.role or 'before hello'})"
 
-    def send(self, message):
-        """Queue `message`; a client too far behind is closed, not waited for."""
+    def send(self, message, text=None):
+        """Queue `message` (or its JSON `text`, made once for a whole room); a client too far
+        behind is closed, not waited for."""
         if self.closing:
             return
         try:
-            self.queue.put_nowait(json.dumps(message, ensure_ascii=False))
+            self.queue.put_nowait(text or as_json(message))
         except asyncio.QueueFull:
             log.warning("closed %s: %d messages unread", self.who, QUEUE)
             self.queue = asyncio.Queue(1)  # what was waiting is dropped: the page is gone
@@ -202,12 +207,14 @@ class Classroom:
         return [c for c in self.clients if c.role == "student"]
 
     def to_teachers(self, message):
+        text = as_json(message)
         for client in self.teachers():
-            client.send(message)
+            client.send(message, text)
 
     def to_students(self, message):
+        text = as_json(message)  # once: 200 phones share one string, not 200 copies
         for client in self.students():
-            client.send(message)
+            client.send(message, text)
 
     def roster(self):
         here = {c.student.id for c in self.students()}
