@@ -186,6 +186,30 @@ def test_rejoining_with_the_key_keeps_the_student(served):
     assert len(served.room.students) == 1
 
 
+def test_a_student_leaving_mid_question_does_not_disturb_the_lesson(served):
+    t = teacher(served)
+    stays, leaves = student(served, "stays"), student(served, "leaves")
+    question = ask(served, t, "x")
+    leaves.send({"type": "answer", "question": question["id"], "text": "4"})
+    leaves.next("received")
+    while t.next("roster")["here"] < 2:  # both joined
+        pass
+    leaves.close()
+    assert t.next("roster") | {"names": None} == {
+        "type": "roster",
+        "students": 2,
+        "names": None,
+        "here": 1,
+    }
+    stays.next("question")
+    stays.send({"type": "answer", "question": question["id"], "text": "-4"})
+    stays.next("received")
+    t.send({"type": "reveal"})
+    results = t.next("results")
+    assert results["answers"] == 2  # the one who left still counts, as in the CSV
+    assert stays.next("verdict")["right"] is True
+
+
 def test_editing_a_value_recomputes_with_the_engine_and_the_nudge_agrees(served):
     t = teacher(served)
     leaves = {leaf["name"]: leaf["index"] for leaf in t.welcome["state"]["graph"]["leaves"]}
@@ -266,12 +290,14 @@ def test_a_wrong_teacher_token_is_refused_and_closed(served, caplog):
     assert any("wrong teacher token" in r.message for r in caplog.records)
 
 
-def test_the_join_code_is_required_on_the_lan():
+def test_the_join_code_is_required_on_the_lan(caplog):
+    caplog.set_level(logging.WARNING, logger="chainrule.serve")
     with serving(lan=True) as served:
         for code in ("", "ZZZZ"):
             page = student(served, code=code)
             assert page.welcome["type"] == "error" and "join code" in page.welcome["error"]
         assert served.room.students == {}
+        assert sum("join code" in r.message for r in caplog.records) == 2
         ok = student(served, code=served.code.lower())
         assert ok.welcome["type"] == "welcome"
         assert httpx.get(served.base + "/api/room").json()["code_required"] is True

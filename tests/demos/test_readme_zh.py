@@ -35,6 +35,7 @@ SECTIONS = {
     "Beyond the MLP": "越过 MLP",
     "From chainrule to PyTorch": "从 chainrule 到 PyTorch",
     "Stepping through backprop in class": "在课堂上逐步演示反向传播",
+    "A live classroom": "现场课堂",
     "What is where": "文件在哪里",
     "How it differs from micrograd": "与 micrograd 的不同",
     "Performance": "性能",
@@ -68,6 +69,8 @@ KEPT = {
     "windows", "linux", "svg", "png", "pdf", "html", "json", "dot", "cpu", "dpi", "mib", "wheel",
     "float", "path", "stderr", "stdout", "enter", "tab", "home", "ctrl-c", "cjk", "mlp",
     "transformer", "rosenbrock", "gpu",
+    "starlette", "uvicorn", "websockets", "websocket", "segno", "csv", "kib", "server-sent",
+    "events",  # chainrule serve's stack, and the name of the technique it did not choose
 }  # fmt: skip
 ENGLISH_WORD = re.compile(r"[A-Za-z][A-Za-z_'-]{2,}")
 CJK = re.compile(r"[\u3400-\u9fff]")
