@@ -189,17 +189,14 @@ def test_rejoining_with_the_key_keeps_the_student(served):
 def test_a_student_leaving_mid_question_does_not_disturb_the_lesson(served):
     t = teacher(served)
     stays, leaves = student(served, "stays"), student(served, "leaves")
+    while t.next("roster")["here"] < 2:  # both joined
+        pass
     question = ask(served, t, "x")
     leaves.send({"type": "answer", "question": question["id"], "text": "4"})
     leaves.next("received")
-    while t.next("roster")["here"] < 2:  # both joined
-        pass
     leaves.close()
     assert t.next("roster") | {"names": None} == {
-        "type": "roster",
-        "students": 2,
-        "names": None,
-        "here": 1,
+        "type": "roster", "students": 2, "names": None, "here": 1
     }
     stays.next("question")
     stays.send({"type": "answer", "question": question["id"], "text": "-4"})
