@@ -101,14 +101,6 @@ async def until(socket, *types):
             raise RuntimeError(f"the server refused: {message['error']}")
 
 
-def step_asking(graph, name):
-    """The player's step that finds `name`'s gradient in a classroom.graph.ClassGraph."""
-    walk = graph.walk
-    names = [walk.rows[step["node"]].name() for step in walk.steps]
-    phases = [step["phase"] for step in walk.steps]
-    return next(s for s in range(len(names)) if phases[s] == "backward" and names[s] == name)
-
-
 def first_count(counts, k):
     return next(at for at, answers in counts if answers >= k)
 
@@ -146,7 +138,7 @@ def main(argv=None):
         before = rss_kib(server.pid)
         from classroom.graph import ClassGraph
 
-        step = step_asking(ClassGraph.from_lesson("chain-rule"), "x")  # what the server asks
+        step = ClassGraph.from_lesson("chain-rule").step_of("x")  # the server's ∂f/∂x
         ws = base.replace("http", "ws") + "/ws"
         got = asyncio.run(crowd(ws, token, "", step, args.students, args.spread, args.seed))
         after = rss_kib(server.pid)

@@ -98,6 +98,16 @@ class ClassGraph:
                 out.append({"index": i, "name": visible(row.name()), "value": node.data})
         return out
 
+    def step_of(self, name, what="grad"):
+        """The player's step that finds the gradient (what="grad") or the value of the node
+        labelled `name`: what `ask` takes to ask the room about it."""
+        phase = {"grad": "backward", "value": "forward"}[what]
+        walk = self.walk
+        for s, step in enumerate(walk.steps):
+            if step["phase"] == phase and walk.rows[step["node"]].name() == name:
+                return s
+        raise ValueError(f"step_of: no node named {name!r} has a {phase} step")
+
     def question(self, step):
         """What step `step` of the player asks the room: (Question, the step's record).
         A forward step asks its node's value, a backward step its gradient."""

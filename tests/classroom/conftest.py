@@ -5,6 +5,7 @@ room. `talk(served, ...)` is a page without a browser: a WebSocket client that s
 the teacher or a student and reads messages by type, as the pages do.
 """
 
+import asyncio
 import contextlib
 import json
 import socket
@@ -69,6 +70,25 @@ def serving(graph=None, *, lan=False, lang="en", out=None):
 def served():
     with serving() as s:
         yield s
+
+
+def run_async(main, timeout=60):
+    """asyncio.run(main()), in a thread of its own: the browser tests' Playwright (sync API) keeps
+    an event loop running in the main thread for the rest of the session."""
+    outcome = {}
+
+    def target():
+        try:
+            outcome["value"] = asyncio.run(main())
+        except BaseException as error:  # an assertion inside main, handed to the test
+            outcome["error"] = error
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join(timeout)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
 
 
 class Page:

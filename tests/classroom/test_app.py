@@ -16,17 +16,9 @@ from .conftest import Page, serving, student, teacher
 pytestmark = pytest.mark.serve
 
 
-def step_asking(served, name, phase="backward"):
-    """The player's step that finds `name`'s gradient (or its value: phase="forward")."""
-    walk = served.room.graph.walk
-    for s, step in enumerate(walk.steps):
-        if step["phase"] == phase and walk.rows[step["node"]].name() == name:
-            return s
-    raise AssertionError(f"no {phase} step for {name}")
-
-
-def ask(served, t, name, phase="backward"):
-    t.send({"type": "ask", "step": step_asking(served, name, phase)})
+def ask(served, t, name, what="grad"):
+    """The teacher asks the room `name`'s gradient (or value); the question they get back."""
+    t.send({"type": "ask", "step": served.room.graph.step_of(name, what)})
     return t.next("question")
 
 
@@ -196,7 +188,10 @@ def test_a_student_leaving_mid_question_does_not_disturb_the_lesson(served):
     leaves.next("received")
     leaves.close()
     assert t.next("roster") | {"names": None} == {
-        "type": "roster", "students": 2, "names": None, "here": 1
+        "type": "roster",
+        "students": 2,
+        "names": None,
+        "here": 1,
     }
     stays.next("question")
     stays.send({"type": "answer", "question": question["id"], "text": "-4"})

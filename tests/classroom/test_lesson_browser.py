@@ -8,7 +8,6 @@ Then the room under load: 200 simulated students answer over their sockets while
 page in the browser keeps stepping, and its count reaches 200.
 """
 
-import asyncio
 import csv
 import io
 import re
@@ -17,9 +16,9 @@ import threading
 import pytest
 from playwright.sync_api import expect
 
-from benchmarks.classroom import crowd, step_asking
+from benchmarks.classroom import crowd
 
-from .conftest import serving
+from .conftest import run_async, serving
 from .test_student_page import DEVICES, join, type_into
 from .test_teacher_page import X, cell, player
 
@@ -86,7 +85,7 @@ def test_a_whole_lesson_with_a_teacher_and_five_students(contexts):
 
         # Question 1: ∂f/∂x, asked with A at the step that finds it.
         player(teacher).locator("#next").focus()
-        step_to(teacher, step_asking(served.room.graph, "x"), total)
+        step_to(teacher, served.room.graph.step_of("x"), total)
         teacher.keyboard.press("a")
         expect(cell(teacher, X, "grad")).to_have_text("?")  # hidden on the projector
         for page, (_name, _device, typed, *_rest) in zip(students, CLASS):
@@ -111,9 +110,7 @@ def test_a_whole_lesson_with_a_teacher_and_five_students(contexts):
         expect(cell(teacher, X, "grad")).to_have_text("-4")
 
         # Question 2: q's value, reached by stepping back with ←.
-        names = [walk.rows[step["node"]].name() for step in walk.steps]
-        q_step = next(s for s, step in enumerate(walk.steps)
-                      if step["phase"] == "forward" and names[s] == "q")  # fmt: skip
+        q_step = served.room.graph.step_of("q", "value")
         player(teacher).locator("#next").focus()
         teacher.keyboard.press("Home")
         step_to(teacher, q_step, total)
@@ -152,11 +149,13 @@ def test_the_teachers_page_keeps_stepping_while_two_hundred_students_answer(cont
         teacher.goto(served.teacher_url)
         expect(teacher.locator("#connection")).to_have_class(re.compile(r"\blive\b"))
         total = len(served.room.graph.walk.steps)
-        step = step_asking(served.room.graph, "x")
+        step = served.room.graph.step_of("x")
         got = {}
 
         def load():  # the crowd asks through a teacher socket of its own, then answers
-            got.update(asyncio.run(crowd(served.ws, served.token, served.code, step, 200, 3.0)))
+            got.update(
+                run_async(lambda: crowd(served.ws, served.token, served.code, step, 200, 3.0))
+            )
 
         running = threading.Thread(target=load)
         running.start()

@@ -3,13 +3,11 @@ real sockets to the server on 127.0.0.1, and nothing is lost: every answer gets 
 the teacher's count reaches 200, every student gets a verdict and the CSV has every answer.
 The figures (answers per second, latency, memory) are benchmarks/classroom.py's to print."""
 
-import asyncio
-
 import pytest
 
-from benchmarks.classroom import crowd, step_asking
+from benchmarks.classroom import crowd
 
-from .conftest import serving
+from .conftest import run_async, serving
 
 pytestmark = pytest.mark.serve
 
@@ -18,8 +16,8 @@ STUDENTS = 200
 
 def test_two_hundred_students_answer_and_none_is_lost():
     with serving() as served:
-        step = step_asking(served.room.graph, "x")
-        got = asyncio.run(crowd(served.ws, served.token, served.code, step, STUDENTS, 2.0))
+        step = served.room.graph.step_of("x")
+        got = run_async(lambda: crowd(served.ws, served.token, served.code, step, STUDENTS, 2.0))
         assert got["received"] == got["counted"] == STUDENTS
         assert got["results"]["answers"] == STUDENTS
         assert got["results"]["distribution"] == [

@@ -7,6 +7,7 @@ same student. The teacher is a raw WebSocket client (conftest.teacher) sending i
 import pytest
 
 from .conftest import serving, teacher
+from .test_app import ask
 
 pytestmark = [pytest.mark.browser, pytest.mark.serve, pytest.mark.render]
 
@@ -63,20 +64,6 @@ def join(page, url, name, code=None):
         type_into(page, "#code", code)
     type_into(page, "#name", name)
     press(page, "#join-button")
-
-
-def step_asking(served, name, phase="backward"):
-    walk = served.room.graph.walk
-    return next(
-        s
-        for s, step in enumerate(walk.steps)
-        if step["phase"] == phase and walk.rows[step["node"]].name() == name
-    )
-
-
-def ask(served, t, name, phase="backward"):
-    t.send({"type": "ask", "step": step_asking(served, name, phase)})
-    return t.next("question")
 
 
 def answer(page, text):
@@ -150,7 +137,7 @@ def test_a_question_the_teacher_cancels_takes_the_student_back_to_waiting(served
     join(page, served.student_url, "")  # no name: anonymous
     expect(page.locator("#who")).to_have_text("You are anonymous 1")
     t = teacher(served)
-    ask(served, t, "q", phase="forward")  # a value: q = x + y = 3
+    ask(served, t, "q", "value")  # a value: q = x + y = 3
     expect(page.locator("#heading")).to_have_text("Value of q")
     expect(page.locator("#ask-label")).to_have_text("q =")
     t.send({"type": "cancel"})
@@ -159,7 +146,7 @@ def test_a_question_the_teacher_cancels_takes_the_student_back_to_waiting(served
         "The teacher closed the question without counting it."
     )
     expect(page.locator("#waiting")).to_have_text("Waiting for the teacher's question")
-    ask(served, t, "q", phase="forward")  # asked again: the note about the cancel goes
+    ask(served, t, "q", "value")  # asked again: the note about the cancel goes
     expect(page.locator("#heading")).to_have_text("Value of q")
     expect(page.locator("#notice")).to_be_hidden()
 

@@ -14,6 +14,8 @@ from demos import lesson06_xor, lesson09_moons
 from nn.data import make_moons
 from nn.train import DivergedError
 
+from .conftest import run_async as run
+
 
 def test_moons_steps_are_lesson_nines_training_step_for_step():
     training = Training("moons")
@@ -120,25 +122,6 @@ def test_a_loss_that_overflows_raises_and_the_frame_has_no_nan():
 
 
 # ---- the Trainer: the loop the server runs -------------------------------------------------
-
-
-def run(main):
-    """asyncio.run(main()), in a thread of its own: the browser tests' Playwright (sync API) keeps
-    an event loop running in the main thread for the rest of the session."""
-    outcome = {}
-
-    def target():
-        try:
-            outcome["value"] = asyncio.run(main())
-        except BaseException as error:  # an assertion inside main, handed to the test
-            outcome["error"] = error
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join(60)
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["value"]
 
 
 class Room:
