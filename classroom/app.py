@@ -24,6 +24,7 @@ import logging
 import math
 import time
 from importlib.resources import files
+from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -496,8 +497,8 @@ class Classroom:
         return Response(svg, media_type="image/svg+xml", headers=HEADERS)
 
 
-def forbidden():
-    return Response("the teacher's token is needed\n", status_code=403, headers=HEADERS)
+def forbidden(why="the teacher's token is needed\n"):
+    return Response(why, status_code=403, headers=HEADERS)
 
 
 def asset(name):
@@ -543,6 +544,30 @@ def save_results(room):
     return path
 
 
+class KnownHosts:
+    """Answer only requests addressed to this machine by a name it was given (127.0.0.1,
+    localhost, the join link's address). A web page elsewhere can point its own name at
+    127.0.0.1 ("DNS rebinding") and then talk to a local server as if it were its own site;
+    its requests carry that name as their Host, and are refused here."""
+
+    def __init__(self, app, hosts, hub):
+        self.app, self.hosts, self.hub = app, {h.lower() for h in hosts}, hub
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] in ("http", "websocket"):
+            host = dict(scope["headers"]).get(b"host", b"").decode("latin-1").lower()
+            name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+            if name not in self.hosts:
+                log.warning("refused a request for host %r", host[:80])
+                self.hub.refusals += 1
+                if scope["type"] == "websocket":
+                    await send({"type": "websocket.close", "code": CLOSE_POLICY})
+                else:
+                    await forbidden("unknown host\n")(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 def make_app(room):
     """The app serving `room` (a classroom.room.Room). `app.state.classroom` is its hub."""
     hub = Classroom(room)
@@ -557,4 +582,7 @@ def make_app(room):
         WebSocketRoute("/ws", hub.serve),
     ])  # fmt: skip
     app.state.classroom = hub
+    joined = urlsplit(room.join_url).hostname if room.join_url else None
+    app.add_middleware(KnownHosts, hosts={"127.0.0.1", "localhost", joined or "127.0.0.1"},
+                       hub=hub)  # fmt: skip
     return app

@@ -301,6 +301,23 @@ def test_a_socket_from_another_site_is_refused(served):
     assert served.hub.refusals == 1
 
 
+def test_a_request_for_another_host_name_is_refused(served):
+    # DNS rebinding: evil.example pointed at 127.0.0.1 sends its own name as the Host
+    evil = {"Host": f"evil.example:{served.port}"}
+    assert httpx.get(served.base + "/api/room", headers=evil).status_code == 403
+    assert httpx.get(served.base + "/api/room").status_code == 200
+    host = {"Host": f"localhost:{served.port}"}
+    assert httpx.get(served.base + "/api/room", headers=host).status_code == 200
+    import socket
+
+    from websockets.sync.client import connect
+
+    wire = socket.create_connection(("127.0.0.1", served.port))  # the URI names evil.example
+    with pytest.raises(Exception):  # noqa: B017 (closed before the handshake completes)
+        connect(f"ws://evil.example:{served.port}/ws", sock=wire).__enter__()
+    assert served.hub.refusals == 2
+
+
 def test_a_flood_is_cut_to_the_rate_and_then_closed(served):
     s = student(served)
     for _ in range(200):
