@@ -222,22 +222,29 @@ def run(args):
         ws="websockets-sansio",  # the websockets package's own protocol ("websockets" warns)
         ws_max_size=4 * MAX_FRAME,  # a bigger frame is never read into memory at all
     )
-    server = uvicorn.Server(config)
-    opener = None
+    opened = []  # the redirect page, once the server is up
+
+    def ready():
+        """Say where to go once the server answers and Ctrl+C is uvicorn's to handle: a
+        line read (or a Ctrl+C pressed) before then would meet a server not yet there."""
+        announce(args, graph, teacher_url, join_url, code, address, lan)
+        if not args.no_browser:  # in a thread, as Jupyter does: a slow browser holds up nothing
+            opened.append(redirect_file(teacher_url))
+            threading.Thread(
+                target=webbrowser.open, args=(opened[0].as_uri(),), daemon=True
+            ).start()
+
+    server = announcing_server()(config, ready)
     stopped = signal.signal(signal.SIGTERM, interrupt)  # `kill` stops it as Ctrl+C does
     try:
-        announce(args, graph, teacher_url, join_url, code, address, lan)
-        opener = None if args.no_browser else redirect_file(teacher_url)
-        if opener is not None:  # in a thread, as Jupyter does: a slow browser holds up nothing
-            threading.Thread(target=webbrowser.open, args=(opener.as_uri(),), daemon=True).start()
         server.run(sockets=[sock])
     except KeyboardInterrupt:  # uvicorn has shut down cleanly, then passed Ctrl+C on
         pass
     finally:
         signal.signal(signal.SIGTERM, stopped)
         sock.close()
-        if opener is not None:
-            shutil.rmtree(opener.parent, ignore_errors=True)
+        for page in opened:
+            shutil.rmtree(page.parent, ignore_errors=True)
     if sys.stdout.isatty():  # after the "^C" the terminal echoed
         print()
     if room.out is None:
@@ -249,6 +256,24 @@ def run(args):
         return complain(1, _("stopped, but cannot write the results: {error}").format(error=err))
     print(_("Stopped. The results are in {path}.").format(path=path), flush=True)
     return 0
+
+
+def announcing_server():
+    """uvicorn's Server, calling `ready()` once it has started (uvicorn, the `serve` extra, is
+    imported only here, when serving)."""
+    import uvicorn
+
+    class Announcing(uvicorn.Server):
+        def __init__(self, config, ready):
+            super().__init__(config)
+            self.ready = ready
+
+        async def startup(self, sockets=None):
+            await super().startup(sockets=sockets)
+            if not self.should_exit:
+                self.ready()
+
+    return Announcing
 
 
 def redirect_file(url):
