@@ -281,6 +281,9 @@ ZH = {
         "x + f(x)：跳跃连接（nn.residual.Residual）。"
     ),
     "Start it with torchrun: ": "请用 torchrun 启动：",
+    "all wait for process 0: gloo torn down while in use can abort": (
+        "都等进程 0 做完：gloo 还在用时就拆掉，进程可能异常中止"
+    ),
 }
 
 
@@ -824,7 +827,10 @@ def _main_code(recipe, model_file, ddp):
         f'{indent}# torch.save(model.state_dict(), "model.pt") keeps them in torch\'s own format.',
     ]
     if ddp:
-        lines.append("    dist.destroy_process_group()")
+        lines += [
+            "    dist.barrier()  # all wait for process 0: gloo torn down while in use can abort",
+            "    dist.destroy_process_group()",
+        ]
     return "\n".join(lines)
 
 
