@@ -357,6 +357,8 @@ class Classroom:
             for other in self.students():
                 other.send(verdicts[other.student.id])
             self.to_teachers(results)
+            asked = room.questions[-1]
+            self.to_students(await asyncio.to_thread(room.revealed_message, asked))
         elif kind == "cancel":
             closed = room.cancel()
             self.to_students(closed)

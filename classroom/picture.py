@@ -34,14 +34,15 @@ ATTRIBUTES = {
 DRAWING = {f"{{{SVG}}}{name}" for name in ELEMENTS}
 
 
-def picture(walk, step):
-    """The SVG (text) a student sees while the room answers step `step` of `walk`."""
+def picture(walk, step, revealed=False):
+    """The SVG (text) a student sees while the room answers step `step` of `walk`; revealed:
+    after the reveal, with the number the step finds (and the edges it used) shown too."""
     steps = walk.steps
     if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step < len(steps):
         raise ValueError(f"picture: step must be a step of the walk, 0 to {len(steps) - 1}")
     tree = ET.fromstring(walk.svg)
     ids = by_id(tree)
-    hide_numbers(walk, step, ids)
+    hide_numbers(walk, step + 1 if revealed else step, ids)
     record = steps[step]
     asked = walk.element_of[record["node"]]
     what = "data" if record["phase"] == "forward" else "grad"

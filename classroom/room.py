@@ -167,6 +167,13 @@ class Room:
         to_students = {sid: self.verdict_message(asked, sid, verdicts) for sid in self.students}
         return self.results(asked, verdicts), to_students
 
+    def revealed_message(self, asked):
+        """For every student after the reveal: the picture with the asked number filled in."""
+        from .picture import picture
+
+        shown = picture(self.graph.walk, asked.step, revealed=True)
+        return {"type": "revealed", "question": asked.id, "picture": shown}
+
     def cancel(self):
         asked = self.open
         if asked is None:

@@ -318,6 +318,9 @@
         waiting(_("The lesson is over. Thank you!"));
         drawScore();
       },
+      revealed: (m) => { // the same picture, with the number the room was asked filled in
+        if (question && m.question === question.id) drawPicture(m.picture, question.ask);
+      },
       frame: (m) => drawTraining(m),
       training_stopped: () => stopTraining(),
     }[message.type];

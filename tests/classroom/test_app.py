@@ -7,6 +7,7 @@ student trying the teacher's controls) refused with one error and one log line.
 
 import logging
 import re
+import xml.etree.ElementTree as ET
 
 import httpx
 import pytest
@@ -48,6 +49,17 @@ def test_a_question_asked_answered_and_revealed(served):
     verdicts = [page.next("verdict") for page in pages]
     assert [v["right"] for v in verdicts] == [True, False, True]
     assert "sign" in verdicts[1]["hint"] and verdicts[1]["typed"] == "4"
+    for page in pages:  # then the picture with ∂f/∂x filled in, for everyone
+        revealed = page.next("revealed")
+        assert revealed["question"] == question["id"]
+        assert cell(revealed["picture"], "v0-grad") == "-4"
+        assert cell(question["picture"], "v0-grad") == "?"
+
+
+def cell(svg, name):
+    """The text of a picture's cell (v0-grad: x's gradient)."""
+    found = next(el for el in ET.fromstring(svg).iter() if el.get("id") == name)
+    return "".join(found.itertext()).strip()
 
 
 def test_the_csv_holds_every_answer_and_needs_the_token(served):

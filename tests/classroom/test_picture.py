@@ -116,6 +116,19 @@ def test_the_chain_rule_picture_at_each_question():
     assert cell(asked_x, "v0-grad") == "?" and cell(asked_x, "v1-grad") == "-4"
 
 
+def test_after_the_reveal_the_asked_number_and_its_edges_show_and_nothing_later():
+    walk = walk_of(build())
+    s = step_asking(walk, "backward", "y")  # ∂f/∂y = -4, found before ∂f/∂x
+    shown = tree(picture(walk, s, revealed=True))
+    assert cell(shown, "v1-grad") == "-4" and cell(shown, "v0-grad") == "?"
+    assert "local 1" in "".join(ids(shown)["e2_1"].itertext())  # y's edge, now used
+    assert "local" not in "".join(ids(shown)["e2_0"].itertext())  # x's: still to come
+    asked = [el.get("id") for el in shown.iter() if "cr-asked" in (el.get("class") or "")]
+    assert asked == [walk.element_of[1], "v1-grad"]  # the same crop and mark as the question's
+    value = tree(picture(walk, step_asking(walk, "forward", "q"), revealed=True))
+    assert cell(value, "v2-data") == "3" and cell(value, "v3-data") == "?"  # z comes later
+
+
 def test_the_asked_node_and_its_cell_are_marked_and_nothing_else():
     walk = walk_of(fan_out())
     s = step_asking(walk, "backward", "x")

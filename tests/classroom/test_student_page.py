@@ -106,6 +106,7 @@ def test_a_student_joins_answers_and_sees_the_verdict_and_score(served, pages, d
     expect(page.locator("#answer")).to_be_disabled()
     expect(page.locator("#waiting")).to_have_text("Waiting for the teacher's next question")
     expect(page.locator("#score")).to_have_text("Your score so far: 1 of 1 right")
+    expect(page.locator("#picture svg [id='v0-grad'] text")).to_have_text("-4")  # filled in
 
     ask(served, t, "z")  # ∂f/∂z = q = 3
     expect(page.locator("#heading")).to_have_text("Gradient of z")
