@@ -21,6 +21,8 @@ from viz.format import fmt, read_number
 from viz.i18n import _, language, messages
 from viz.misconceptions import KINDS, labels
 
+from .picture import picture  # the graph around the asked node, what is unknown as "?"
+
 MAX_STUDENTS = 500
 MAX_QUESTIONS = 1000
 MAX_NAME = 40  # characters, after NFKC and collapsing spaces
@@ -48,11 +50,11 @@ class Student:
 class Asked:
     """A question put to the room: step `step` of the player, Question `question`."""
 
-    def __init__(self, number, step, question, record, picture):
+    def __init__(self, number, step, question, record, shown):
         self.id, self.step, self.question, self.record = number, step, question, record
         self.what = question.what
-        self.ask = record.get("ask") or f"{question.name}"  # ∂f/∂x, or a value's name
-        self.picture = picture
+        self.ask = record.get("ask") or question.name  # ∂f/∂x, or a value's name: q
+        self.picture = shown  # the SVG the students see
         self.answers = {}  # student id -> (text, value), the last one sent
         self.state = "open"  # then "revealed" or "cancelled"
 
@@ -75,7 +77,9 @@ class Room:
 
     # ---- Joining ----------------------------------------------------------------------------
     def check_code(self, code):
-        if not isinstance(code, str) or (self.lan or code) and code.strip().upper() != self.code:
+        """A join code must be this room's: on the LAN always, on 127.0.0.1 only if given."""
+        given = isinstance(code, str) and code.strip() != ""
+        if (self.lan or given) and (not given or code.strip().upper() != self.code):
             with language(self.lang):
                 raise Refused(_("That join code is not this room's: check the code on the board."))
 
@@ -116,8 +120,6 @@ class Room:
             question, record = self.graph.question(step)
         except ValueError as err:
             raise Refused(str(err)) from None
-        from .picture import picture  # the graph around the node, what is unknown as "?"
-
         asked = Asked(len(self.questions) + 1, step, question, record,
                       picture(self.graph.walk, step))  # fmt: skip
         self.questions.append(asked)
@@ -169,8 +171,6 @@ class Room:
 
     def revealed_message(self, asked):
         """For every student after the reveal: the picture with the asked number filled in."""
-        from .picture import picture
-
         shown = picture(self.graph.walk, asked.step, revealed=True)
         return {"type": "revealed", "question": asked.id, "picture": shown}
 
