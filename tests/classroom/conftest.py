@@ -38,6 +38,7 @@ def serving(graph=None, *, lan=False, lang="en", out=None):
     from classroom.graph import ClassGraph
     from classroom.lan import join_code, teacher_token
     from classroom.room import Room
+    from demos.cmd_serve import announcing_server
 
     graph = graph or ClassGraph.from_lesson("chain-rule", lang=lang)
     listening = socket.socket()
@@ -50,14 +51,12 @@ def serving(graph=None, *, lan=False, lang="en", out=None):
     config = uvicorn.Config(
         app, log_level="warning", ws="websockets-sansio", ws_max_size=4 * MAX_FRAME, lifespan="off"
     )
-    server = uvicorn.Server(config)
+    up = threading.Event()
+    server = announcing_server()(config, up.set)  # chainrule serve's: ready() once it listens
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listening]}, daemon=True)
     thread.start()
-    started = time.monotonic()
-    while not server.started:  # waiting for it to listen, not timing anything
-        if not thread.is_alive() or time.monotonic() - started > DEADLINE:
-            raise RuntimeError("the classroom server did not start")
-        time.sleep(0.01)
+    if not up.wait(DEADLINE):
+        raise RuntimeError("the classroom server did not start")
     try:
         yield Served(room, app, port)
     finally:
